@@ -1,0 +1,201 @@
+//! `qgrade inspect MODULE`: what a module is, before anyone trusts it.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::Args;
+use serde_json::{Value, json};
+
+use super::{exit, read};
+use crate::{
+    grading::bound_text,
+    runtime::{GradingModule, ModuleDigest, Sandbox, interface::api},
+};
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The module component.
+    module: PathBuf,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(sandbox: &Sandbox, args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let bytes = read(&args.module)?;
+    let module = match GradingModule::load(sandbox, &bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            // A refused module is still described: its size and digest identify it.
+            let body = json!({
+                "error": { "kind": "module", "message": e.to_string() },
+                "size": bytes.len(),
+                "sha256": ModuleDigest::of(&bytes).to_string(),
+            });
+            if args.json {
+                println!("{body}");
+            } else {
+                eprintln!("error: {}: {e}", args.module.display());
+                eprintln!(
+                    "size {} bytes, sha256 {}",
+                    bytes.len(),
+                    ModuleDigest::of(&bytes)
+                );
+            }
+            return Ok(ExitCode::from(exit::MODULE));
+        }
+    };
+    let description = describe(&module);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&description)?);
+    } else {
+        print_text(&module);
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// The module as JSON: metadata plus identity.
+pub fn describe(module: &GradingModule) -> Value {
+    let m = module.metadata();
+    json!({
+        "product": m.product,
+        "version": m.version,
+        "interface": format!("qgrade:grading@{}", module.interface()),
+        "imports": [],
+        "size": module.size(),
+        "sha256": module.digest().to_string(),
+        "standard": { "code": m.standard.code, "title": m.standard.title, "level": level(m.standard.level) },
+        "grades": m.grades.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "prerequisites": m.prerequisites.iter().map(|p| json!({
+            "standard": p.standard,
+            "when": p.when.as_ref().map(|c| json!({ c.attribute.clone(): c.value })),
+        })).collect::<Vec<_>>(),
+        "attributes": m.attributes.iter().map(|a| json!({
+            "name": a.name,
+            "description": a.description,
+            "values": match &a.values {
+                api::AttributeValues::Choice(c) => json!(c),
+                api::AttributeValues::Number(r) => json!({ "min": r.min, "min_exclusive": r.min_exclusive, "max": finite(r.max) }),
+            },
+            "default": a.default_value,
+        })).collect::<Vec<_>>(),
+        "indicators": m.indicators.iter().map(|i| json!({
+            "id": i.id,
+            "name_zh": i.name_zh,
+            "name_en": i.name_en,
+            "unit": i.unit,
+            "kind": match i.kind { api::IndicatorKind::Number => "number", api::IndicatorKind::Boolean => "boolean" },
+            "direction": direction(i.direction),
+            "required": i.required,
+            "valid": i.valid.map(|r| json!({ "min": r.min, "min_exclusive": r.min_exclusive, "max": finite(r.max), "step": r.step })),
+            "rules": i.rules.iter().map(|r| json!({
+                "grade": r.grade.map(|g| g.as_str()),
+                "threshold": bound_text(r.bound, &i.unit),
+                "basis": basis(r.basis),
+                "when": r.when.as_ref().map(|c| json!({ c.attribute.clone(): c.value })),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "notes": m.notes,
+    })
+}
+
+fn print_text(module: &GradingModule) {
+    let m = module.metadata();
+    println!("product     {}", m.product);
+    println!("version     {}", m.version);
+    println!(
+        "standard    {} {} ({})",
+        m.standard.code,
+        m.standard.title,
+        level(m.standard.level)
+    );
+    println!("interface   qgrade:grading@{}", module.interface());
+    println!("imports     (none)");
+    println!("size        {} bytes", module.size());
+    println!("sha256      {}", module.digest());
+    println!(
+        "grades      {}",
+        m.grades
+            .iter()
+            .map(|g| g.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let prerequisites: Vec<String> = m
+        .prerequisites
+        .iter()
+        .map(|p| match &p.when {
+            None => p.standard.clone(),
+            Some(c) => format!("{} (when {} = {})", p.standard, c.attribute, c.value),
+        })
+        .collect();
+    println!("prerequisites {}", prerequisites.join(", "));
+    println!("attributes");
+    for a in &m.attributes {
+        let values = match &a.values {
+            api::AttributeValues::Choice(c) => c.join(" | "),
+            api::AttributeValues::Number(r) => format!("number ≥ {}", r.min),
+        };
+        let default = a
+            .default_value
+            .as_deref()
+            .map(|d| format!(" (default {d})"))
+            .unwrap_or_default();
+        println!("  {:<16} {values}{default} — {}", a.name, a.description);
+    }
+    println!("indicators");
+    for i in &m.indicators {
+        println!(
+            "  {:<20} {} / {} [{}] {}",
+            i.id,
+            i.name_zh,
+            i.name_en,
+            i.unit,
+            direction(i.direction)
+        );
+        for r in &i.rules {
+            let when = r
+                .when
+                .as_ref()
+                .map(|c| format!(" when {} = {}", c.attribute, c.value))
+                .unwrap_or_default();
+            let grade = r.grade.map_or("every grade".to_string(), |g| g.to_string());
+            println!(
+                "      {grade:<12} {}{when} [{}]",
+                bound_text(r.bound, &i.unit),
+                basis(r.basis)
+            );
+        }
+    }
+    for n in &m.notes {
+        println!("note: {n}");
+    }
+}
+
+fn finite(n: f64) -> Option<f64> {
+    n.is_finite().then_some(n)
+}
+
+fn level(l: api::StandardLevel) -> &'static str {
+    match l {
+        api::StandardLevel::National => "national",
+        api::StandardLevel::Industry => "industry",
+        api::StandardLevel::Group => "group",
+    }
+}
+
+fn direction(d: api::Direction) -> &'static str {
+    match d {
+        api::Direction::HigherBetter => "higher is better",
+        api::Direction::LowerBetter => "lower is better",
+        api::Direction::Window => "within a window",
+        api::Direction::Pass => "pass/fail",
+    }
+}
+
+fn basis(b: api::Basis) -> &'static str {
+    match b {
+        api::Basis::Verified => "verified",
+        api::Basis::Baseline => "baseline",
+        api::Basis::Approximate => "approximate",
+    }
+}

@@ -1,0 +1,143 @@
+//! `qgrade run MODULE SUBMISSION`: grade one submission, as the platform would.
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::Args;
+use serde_json::json;
+
+use super::{exit, load, read};
+use crate::{
+    grading::{self, GradeError, Graded, Invalid, InvalidKind, Subject, Submission},
+    runtime::Sandbox,
+};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The module component (`target/modules/<product>.wasm`).
+    module: PathBuf,
+    /// The submission JSON file (`-` for standard input).
+    submission: PathBuf,
+    /// The grading date, YYYY-MM-DD (default: today).
+    #[arg(long, value_parser = parse_on)]
+    on: Option<crate::runtime::interface::api::Date>,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_on(text: &str) -> Result<crate::runtime::interface::api::Date, String> {
+    grading::parse_date(text)
+        .ok_or_else(|| format!("{text:?} is not a date of the form YYYY-MM-DD"))
+}
+
+pub fn run(sandbox: &Sandbox, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let module = match load(sandbox, &args.module)? {
+        Ok(m) => m,
+        Err(message) => {
+            return Ok(fail(
+                args.json,
+                exit::MODULE,
+                json!({ "error": { "kind": "module", "message": message } }),
+                &message,
+            ));
+        }
+    };
+    let text = if args.submission.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?.into_bytes()
+    } else {
+        read(&args.submission)?
+    };
+    let result = if text.len() > sandbox.limits().submission_bytes {
+        Err(GradeError::Invalid(Invalid::new(
+            InvalidKind::TooLarge,
+            Subject::Submission,
+            format!(
+                "the submission is {} bytes; the limit is {}",
+                text.len(),
+                sandbox.limits().submission_bytes
+            ),
+        )))
+    } else {
+        match std::str::from_utf8(&text) {
+            Ok(text) => Submission::from_json(text).map_err(GradeError::from),
+            Err(_) => Err(GradeError::Invalid(Invalid::new(
+                InvalidKind::InvalidJson,
+                Subject::Submission,
+                "the submission is not UTF-8 text",
+            ))),
+        }
+        .and_then(|s| grading::grade(sandbox, &module, &s, args.on.unwrap_or_else(grading::today)))
+    };
+    match result {
+        Ok(graded) => {
+            if args.json {
+                println!("{}", graded.to_json());
+            } else {
+                print_table(&module, &graded);
+            }
+            Ok(ExitCode::from(exit::OK))
+        }
+        Err(GradeError::Invalid(invalid)) => {
+            let text = format!("invalid submission: {invalid}");
+            Ok(fail(args.json, exit::INVALID, invalid.to_json(), &text))
+        }
+        Err(GradeError::Sandbox(e)) => {
+            let body = json!({ "error": { "kind": "module", "message": e.to_string() } });
+            Ok(fail(args.json, exit::MODULE, body, &e.to_string()))
+        }
+    }
+}
+
+fn fail(json: bool, code: u8, body: serde_json::Value, text: &str) -> ExitCode {
+    if json {
+        println!("{body}");
+    } else {
+        eprintln!("error: {text}");
+    }
+    ExitCode::from(code)
+}
+
+fn print_table(module: &crate::runtime::GradingModule, g: &Graded) {
+    let m = module.metadata();
+    println!(
+        "{} {} — {} {}",
+        g.product, g.version, m.standard.code, m.standard.title
+    );
+    println!("module sha256 {}", g.digest);
+    println!("grading date {}", g.on);
+    match (&g.grade, &g.reason) {
+        (Some(grade), _) => println!("\ngrade: {grade}\n"),
+        (None, Some(r)) => println!("\nnot graded: {}\n", r.message),
+        (None, None) => println!("\nnot graded\n"),
+    }
+    for (o, ind) in g.indicators.iter().zip(&m.indicators) {
+        let value = match o.value {
+            Some(grading::MeasuredValue::Number(n)) => format!("{n} {}", ind.unit),
+            Some(grading::MeasuredValue::Boolean(b)) => {
+                if b {
+                    "pass".into()
+                } else {
+                    "fail".into()
+                }
+            }
+            None => "—".into(),
+        };
+        println!(
+            "  {:<20} {:<12} {:>14}  {:<12} {}",
+            ind.id,
+            ind.name_zh,
+            value,
+            o.result,
+            o.threshold
+                .as_deref()
+                .map(|t| format!("({t})"))
+                .unwrap_or_default()
+        );
+    }
+    println!(
+        "\nfuel {} · peak memory {} KiB · {} µs",
+        g.fuel,
+        g.peak_memory >> 10,
+        g.elapsed.as_micros()
+    );
+}

@@ -1,0 +1,53 @@
+//! Grading a submission: the JSON submission, its translation to the interface, the
+//! result with its reasons, and conformance vectors.
+//!
+//! [`grade`] is the one path from a JSON submission to a result; the CLI, the vector
+//! runner and (later) the platform all call it.
+
+mod date;
+mod invalid;
+mod result;
+mod submission;
+mod vectors;
+
+pub use date::{parse_date, today};
+pub use invalid::{Invalid, InvalidKind, Subject};
+pub use result::{Graded, IndicatorOutcome, Reason, bound_text};
+pub use submission::{AttributeValue, Conformity, MeasuredValue, Submission, TestReport};
+pub use vectors::{VectorFailure, VectorReport, VectorSet};
+
+use crate::runtime::{GradingModule, Sandbox, SandboxError, interface::api};
+
+/// Why a grading produced no result.
+#[derive(Debug, thiserror::Error)]
+pub enum GradeError {
+    /// The submission is not acceptable; nothing was graded.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The module misbehaved and was stopped.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+}
+
+/// Grade `submission` with `module` as of `on`, in a fresh instance.
+pub fn grade(
+    sandbox: &Sandbox,
+    module: &GradingModule,
+    submission: &Submission,
+    on: api::Date,
+) -> Result<Graded, GradeError> {
+    let input = submission.to_interface(module, on)?;
+    let call = module.grade(sandbox, &input)?;
+    match call.output {
+        Ok(report) => Ok(Graded::new(
+            module,
+            submission,
+            on,
+            report,
+            call.fuel,
+            call.peak_memory,
+            call.elapsed,
+        )),
+        Err(error) => Err(Invalid::from_module(module, error).into()),
+    }
+}

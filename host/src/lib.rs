@@ -1,0 +1,29 @@
+//! qgrade: product quality grading standards as sandboxed WebAssembly components.
+//!
+//! Each catalogued product's grading standard is a component that exports the
+//! `qgrade:grading/grader` interface (`wit/`), built by its standards body with the
+//! `qgrade-sdk` crate. This crate is the host that runs them:
+//!
+//! - [`runtime`] — the wasmtime sandbox ([`runtime::Sandbox`], [`runtime::Limits`]) and
+//!   loaded modules ([`runtime::GradingModule`]): load-time gates, fuel, memory caps,
+//!   deadlines, a fresh instance per grading;
+//! - [`grading`] — the JSON [`grading::Submission`], the one [`grading::grade`] path, the
+//!   [`grading::Graded`] result and conformance vectors ([`grading::VectorSet`]);
+//! - [`cli`] — the `qgrade` command: `run`, `test`, `inspect`.
+//!
+//! Lower layers never import higher ones: `cli` → `grading` → `runtime`.
+
+pub mod cli;
+pub mod grading;
+pub mod runtime;
+
+/// Where the build leaves the pilot modules (`target/modules`), fixed at compile time.
+pub const MODULES_DIR: &str = env!("QGRADE_MODULES_DIR");
+
+/// The pilot modules the build produced, by product code.
+pub fn pilot_modules() -> Vec<&'static str> {
+    env!("QGRADE_PILOT_MODULES")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .collect()
+}

@@ -1,0 +1,111 @@
+//! What can go wrong in the sandbox: loading a module, or running one.
+//!
+//! Traps (the guest misbehaved) are kept apart from a module's typed grading errors
+//! (the guest said no), which are results, not failures, and live in `grading`.
+
+use std::fmt;
+
+/// A module refused at load time.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The bytes are not WebAssembly at all.
+    #[error("not a WebAssembly file (no \\0asm header)")]
+    NotWasm,
+    /// A core module where a component belongs.
+    #[error(
+        "a core WebAssembly module, not a component: build the module with the qgrade SDK, which encodes it as a component"
+    )]
+    NotComponent,
+    /// The component does not compile.
+    #[error("invalid component: {0}")]
+    Invalid(String),
+    /// The component imports what the host does not provide.
+    #[error("the module imports {}, which the host does not provide (a grading module imports nothing)", .0.join(", "))]
+    ForbiddenImports(Vec<String>),
+    /// The component does not export the grader interface.
+    #[error("the module does not export the qgrade:grading/grader interface (it exports: {})", if .0.is_empty() { "nothing".to_string() } else { .0.join(", ") })]
+    NoGrader(Vec<String>),
+    /// The component implements a grader interface version this host does not support.
+    #[error("the module implements grading interface {found}; this host supports {}", .supported.join(", "))]
+    UnsupportedInterface {
+        /// The version the module was built for.
+        found: String,
+        /// The versions this host runs.
+        supported: Vec<String>,
+    },
+    /// The exports do not have the interface's types.
+    #[error("the module's exports do not match grading interface {version}: {message}")]
+    WrongWorld {
+        /// The version it claims.
+        version: String,
+        /// What did not match.
+        message: String,
+    },
+    /// The metadata call failed.
+    #[error("reading the module's metadata failed: {0}")]
+    Metadata(#[source] SandboxError),
+    /// The metadata is not acceptable.
+    #[error("invalid module metadata: {0}")]
+    InvalidMetadata(String),
+}
+
+/// Why a guest was stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrapKind {
+    /// The fuel budget ran out.
+    OutOfFuel,
+    /// The wall-clock deadline passed.
+    Deadline,
+    /// Linear memory would have grown past the cap.
+    MemoryCap,
+    /// The guest's stack overflowed.
+    StackOverflow,
+    /// `unreachable` (a Rust panic or abort lands here).
+    Unreachable,
+    /// An integer division by zero or overflow.
+    Arithmetic,
+    /// Any other trap or failure inside the guest.
+    Other,
+}
+
+impl TrapKind {
+    /// A stable snake_case name, for JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrapKind::OutOfFuel => "out_of_fuel",
+            TrapKind::Deadline => "deadline",
+            TrapKind::MemoryCap => "memory_cap",
+            TrapKind::StackOverflow => "stack_overflow",
+            TrapKind::Unreachable => "unreachable",
+            TrapKind::Arithmetic => "arithmetic",
+            TrapKind::Other => "trap",
+        }
+    }
+}
+
+impl fmt::Display for TrapKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A guest call that did not complete: the module misbehaved. The host carries on.
+#[derive(Debug, thiserror::Error)]
+pub enum SandboxError {
+    /// The guest trapped or was stopped by a limit.
+    #[error("module stopped ({kind}) after {fuel} fuel: {message}")]
+    Trap {
+        /// What stopped it.
+        kind: TrapKind,
+        /// Fuel consumed until then.
+        fuel: u64,
+        /// wasmtime's description.
+        message: String,
+    },
+    /// The instance could not be created.
+    #[error("instantiating the module failed: {0}")]
+    Instantiate(String),
+    /// The guest returned something the contract does not allow.
+    #[error("module returned an invalid result: {0}")]
+    InvalidOutput(String),
+}

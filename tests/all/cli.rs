@@ -1,0 +1,191 @@
+//! The `qgrade` binary as labs use it: `run`, `test`, `inspect`.
+
+use crate::harness::{module_path, qgrade, sample_path, stdout_json, temp_file};
+
+fn path(p: &std::path::Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn run_json_prints_grade_indicators_fuel_and_module() {
+    let module = module_path("down-jacket");
+    let out = qgrade(&[
+        "run",
+        path(&module),
+        path(&sample_path("down-jacket")),
+        "--on",
+        "2026-06-01",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = stdout_json(&out);
+    assert_eq!(json["grade"], "AAAAA");
+    assert!(json["reason"].is_null());
+    assert_eq!(json["indicators"]["down_cluster_pct"]["result"], "AAAAA");
+    assert!(json["fuel"].as_u64().unwrap() > 0);
+    assert_eq!(json["module"]["product"], "down-jacket");
+    assert_eq!(json["module"]["version"], "1.0.0");
+    let digest = qgrade::runtime::ModuleDigest::of(&std::fs::read(&module).unwrap());
+    assert_eq!(json["module"]["sha256"], digest.to_string());
+}
+
+#[test]
+fn fuel_is_identical_from_run_to_run() {
+    let run = || {
+        let out = qgrade(&[
+            "run",
+            path(&module_path("down-jacket")),
+            path(&sample_path("down-jacket")),
+            "--on",
+            "2026-06-01",
+            "--json",
+        ]);
+        stdout_json(&out)["fuel"].as_u64().unwrap()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn not_graded_exits_zero_with_a_reason() {
+    let text = std::fs::read_to_string(sample_path("down-jacket"))
+        .unwrap()
+        .replace("\"odour\": true", "\"odour\": false");
+    let (_dir, submission) = temp_file("s.json", text.as_bytes());
+    let out = qgrade(&[
+        "run",
+        path(&module_path("down-jacket")),
+        path(&submission),
+        "--on",
+        "2026-06-01",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let json = stdout_json(&out);
+    assert!(json["grade"].is_null());
+    assert_eq!(json["reason"]["kind"], "failed_floor");
+    assert_eq!(json["reason"]["indicator"], "odour");
+    assert_eq!(json["indicators"]["odour"]["result"], "fail");
+}
+
+#[test]
+fn an_invalid_submission_exits_non_zero_naming_the_indicator() {
+    let text = std::fs::read_to_string(sample_path("down-jacket"))
+        .unwrap()
+        .replace("\"down_cluster_pct\": 91", "\"down_cluster_pct\": 101");
+    let (_dir, submission) = temp_file("s.json", text.as_bytes());
+    let out = qgrade(&[
+        "run",
+        path(&module_path("down-jacket")),
+        path(&submission),
+        "--on",
+        "2026-06-01",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let json = stdout_json(&out);
+    assert_eq!(json["error"]["kind"], "invalid_value");
+    assert_eq!(json["error"]["indicator"], "down_cluster_pct");
+    assert!(json["error"]["message"].as_str().unwrap().contains("101"));
+}
+
+#[test]
+fn invalid_json_names_the_problem() {
+    let (_dir, submission) = temp_file("s.json", b"{\"product\": ");
+    let out = qgrade(&[
+        "run",
+        path(&module_path("down-jacket")),
+        path(&submission),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stdout_json(&out)["error"]["kind"], "invalid_json");
+}
+
+#[test]
+fn a_file_that_is_not_a_module_is_refused_without_a_panic() {
+    let (_dir, not_wasm) = temp_file("m.wasm", b"hello");
+    let out = qgrade(&[
+        "run",
+        path(&not_wasm),
+        path(&sample_path("down-jacket")),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let json = stdout_json(&out);
+    assert_eq!(json["error"]["kind"], "module");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a WebAssembly file")
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn a_bad_date_is_refused_by_the_argument_parser() {
+    let out = qgrade(&[
+        "run",
+        path(&module_path("down-jacket")),
+        path(&sample_path("down-jacket")),
+        "--on",
+        "2026-13-01",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("YYYY-MM-DD"));
+}
+
+#[test]
+fn test_command_ends_with_the_pass_fail_line() {
+    let out = qgrade(&["test", path(&module_path("down-jacket"))]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let last = stdout.lines().last().unwrap();
+    assert!(last.ends_with(" passed, 0 failed"), "{last}");
+}
+
+#[test]
+fn test_command_fails_on_a_wrong_expectation() {
+    let vectors =
+        std::fs::read_to_string(module_path("down-jacket").with_extension("vectors.json"))
+            .unwrap()
+            .replacen("\"grade\": \"AAAAA\"", "\"grade\": \"A\"", 1);
+    let (_dir, path_) = temp_file("v.json", vectors.as_bytes());
+    let out = qgrade(&["test", path(&module_path("down-jacket")), path(&path_)]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("FAIL "), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .last()
+            .unwrap()
+            .ends_with(" passed, 1 failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn inspect_shows_interface_no_imports_size_and_digest() {
+    let out = qgrade(&["inspect", path(&module_path("down-jacket")), "--json"]);
+    assert!(out.status.success());
+    let json = stdout_json(&out);
+    assert_eq!(json["interface"], "qgrade:grading@1.0.0");
+    assert_eq!(json["imports"], serde_json::json!([]));
+    assert_eq!(json["product"], "down-jacket");
+    assert_eq!(json["standard"]["level"], "group");
+    assert_eq!(json["indicators"][0]["id"], "down_cluster_pct");
+    assert_eq!(json["indicators"][0]["name_zh"], "绒子含量");
+    let rules = json["indicators"][0]["rules"].as_array().unwrap();
+    assert_eq!(rules[1]["basis"], "approximate");
+    assert!(json["size"].as_u64().unwrap() > 1000);
+    assert_eq!(json["sha256"].as_str().unwrap().len(), 64);
+}

@@ -1,0 +1,81 @@
+//! Shared helpers: the sandbox, the pilot modules, and the `qgrade` binary.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::OnceLock,
+};
+
+use qgrade::{
+    grading::{Submission, parse_date},
+    runtime::{GradingModule, Limits, Sandbox, interface::api},
+};
+
+/// One sandbox for the whole test binary, as the platform has one.
+pub fn sandbox() -> &'static Sandbox {
+    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+    SANDBOX.get_or_init(|| Sandbox::new(Limits::default()).expect("sandbox"))
+}
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `target/modules/<product>.wasm`.
+pub fn module_path(product: &str) -> PathBuf {
+    Path::new(qgrade::MODULES_DIR).join(format!("{product}.wasm"))
+}
+
+/// A pilot module, loaded.
+pub fn module(product: &str) -> GradingModule {
+    let bytes = std::fs::read(module_path(product))
+        .unwrap_or_else(|e| panic!("module {product} was not built: {e}"));
+    GradingModule::load(sandbox(), &bytes).expect("pilot module loads")
+}
+
+/// The sample submission a plugin ships.
+pub fn sample(product: &str) -> Submission {
+    let text = std::fs::read_to_string(sample_path(product)).unwrap();
+    Submission::from_json(&text).unwrap()
+}
+
+/// `plugins/<product>/sample.json`.
+pub fn sample_path(product: &str) -> PathBuf {
+    root().join("plugins").join(product).join("sample.json")
+}
+
+/// A date from `YYYY-MM-DD`.
+pub fn date(text: &str) -> api::Date {
+    parse_date(text).unwrap()
+}
+
+/// Run the `qgrade` binary.
+pub fn qgrade(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qgrade"))
+        .args(args)
+        .output()
+        .expect("run qgrade")
+}
+
+/// The JSON a command printed on stdout.
+pub fn stdout_json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+/// Write bytes to a fresh temporary file.
+pub fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, bytes).unwrap();
+    (dir, path)
+}

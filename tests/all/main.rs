@@ -1,0 +1,11 @@
+//! qgrade's end-to-end tests: one binary, one shared harness.
+//!
+//! The grading modules under test are the real components the build leaves in
+//! `target/modules/` (see `host/build.rs`); fixtures for refused modules are written as
+//! component text and assembled here, never committed as binaries.
+
+mod harness;
+
+mod cli;
+mod load;
+mod pilots;
