@@ -17,7 +17,9 @@ use crate::{
 #[derive(Debug)]
 pub struct Context<'a> {
     module: &'a Module,
-    attributes: Vec<Option<&'a AttributeValue>>,
+    /// Each declared attribute's value as given; a choice given as a number is stored
+    /// as its text.
+    attributes: Vec<Option<AttributeValue>>,
     values: Vec<Option<Value>>,
 }
 
@@ -25,7 +27,7 @@ impl<'a> Context<'a> {
     /// The text value of an attribute (its default when left out).
     pub fn text(&self, name: &str) -> Option<&str> {
         let i = self.module.attributes.iter().position(|a| a.name == name)?;
-        match self.attributes[i] {
+        match &self.attributes[i] {
             Some(AttributeValue::Text(t)) => Some(t),
             Some(AttributeValue::Number(_)) => None,
             None => self.module.attributes[i].default_value,
@@ -35,7 +37,7 @@ impl<'a> Context<'a> {
     /// The numeric value of an attribute.
     pub fn number(&self, name: &str) -> Option<f64> {
         let i = self.module.attributes.iter().position(|a| a.name == name)?;
-        match self.attributes[i] {
+        match &self.attributes[i] {
             Some(AttributeValue::Number(n)) => Some(*n),
             _ => None,
         }
@@ -102,7 +104,7 @@ fn validate<'a>(module: &'a Module, s: &'a Submission) -> Result<Context<'a>, Gr
         if attributes[i].is_some() {
             return Err(invalid_attribute(name, "given twice".into()));
         }
-        match (module.attributes[i].values, value) {
+        let accepted = match (module.attributes[i].values, value) {
             (AttributeValues::Choice(choices), AttributeValue::Text(t)) => {
                 if !choices.contains(&t.as_str()) {
                     return Err(invalid_attribute(
@@ -110,23 +112,32 @@ fn validate<'a>(module: &'a Module, s: &'a Submission) -> Result<Context<'a>, Gr
                         format!("{t:?} is not one of {}", choices.join(", ")),
                     ));
                 }
+                value.clone()
+            }
+            // A choice spelled in digits (handle sections "2" or "3") may well arrive
+            // as a JSON number; it is the same choice.
+            (AttributeValues::Choice(choices), AttributeValue::Number(n)) => {
+                match choices.iter().find(|c| c.parse::<f64>().ok() == Some(*n)) {
+                    Some(choice) => AttributeValue::Text((*choice).into()),
+                    None => {
+                        return Err(invalid_attribute(
+                            name,
+                            format!("{n} is not one of {}", choices.join(", ")),
+                        ));
+                    }
+                }
             }
             (AttributeValues::Number(range), AttributeValue::Number(n)) => {
                 if let Some(reason) = range.check(*n) {
                     return Err(invalid_attribute(name, reason));
                 }
-            }
-            (AttributeValues::Choice(choices), AttributeValue::Number(_)) => {
-                return Err(invalid_attribute(
-                    name,
-                    format!("expected one of {}, got a number", choices.join(", ")),
-                ));
+                value.clone()
             }
             (AttributeValues::Number(_), AttributeValue::Text(_)) => {
                 return Err(invalid_attribute(name, "expected a number".into()));
             }
-        }
-        attributes[i] = Some(value);
+        };
+        attributes[i] = Some(accepted);
     }
     if let Some(missing) = module
         .attributes
@@ -449,6 +460,40 @@ mod tests {
         assert!(matches!(
             grade(&KETTLE, &s),
             Err(GradingError::InvalidAttribute { attribute, .. }) if attribute == "kind"
+        ));
+    }
+
+    #[test]
+    fn a_choice_in_digits_may_arrive_as_a_number() {
+        static LUGGAGE: Module = Module::new("l", Standard::industry("QB/T 1-2026", "l"))
+            .attributes(&[Attribute::choice(
+                "sections",
+                "handle sections",
+                &["2", "3"],
+            )])
+            .indicators(&[
+                Indicator::number("wobble", "摇晃", "wobble", "mm", Direction::Lower)
+                    .ladder([x(30.0), x(28.0), x(26.0), x(24.0), x(22.0)])
+                    .floors(&[Floor::at_most(20.0, Basis::Verified).when("sections", "2")]),
+            ]);
+        let mut s = Submission {
+            date: date(2026, 6, 1),
+            attributes: vec![("sections".into(), AttributeValue::Number(2.0))],
+            measurements: vec![(0, Value::Number(21.0))],
+            conformity: vec![],
+            report_date: Some(date(2026, 5, 1)),
+        };
+        let r = grade(&LUGGAGE, &s).unwrap();
+        assert_eq!(r.outcomes[0].verdict, Verdict::FailedFloor);
+        s.attributes[0].1 = AttributeValue::Number(3.0);
+        assert_eq!(
+            grade(&LUGGAGE, &s).unwrap().outcomes[0].verdict,
+            Verdict::Reached(Grade::AAAAA)
+        );
+        s.attributes[0].1 = AttributeValue::Number(4.0);
+        assert!(matches!(
+            grade(&LUGGAGE, &s),
+            Err(GradingError::InvalidAttribute { .. })
         ));
     }
 

@@ -119,3 +119,153 @@ fn not_graded_names_the_indicator_and_its_threshold() {
     assert_eq!(reason.indicator.as_deref(), Some("fill_power"));
     assert!(reason.message.contains("≥ 12 cm"), "{}", reason.message);
 }
+
+/// The realistic sample each plugin ships, graded through the real host; the whole report
+/// is checked, indicator by indicator, against the domain tables.
+#[test]
+fn each_pilot_grades_its_sample_with_the_whole_report() {
+    type Expected = (
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str, &'static str)],
+    );
+    let expected: &[Expected] = &[
+        (
+            "down-jacket",
+            "AAAAA",
+            &[
+                ("down_cluster_pct", "AAAAA", "≥ 90 %"),
+                ("fill_power", "AAAAA", "≥ 17.5 cm"),
+                ("turbidity", "AAAAA", "≥ 1000 mm"),
+                ("down_leakage", "AAAAA", "≤ 5 根"),
+                ("colour_fastness", "AAAAA", "≥ 4 级"),
+                ("oxygen_index", "pass", "≤ 5.6 mg/100 g"),
+                ("fat_content", "pass", "0.5–1.2 %"),
+                ("fill_weight_dev", "pass", "≥ -5 %"),
+                ("odour", "pass", "pass"),
+            ],
+        ),
+        (
+            "power-bank",
+            "AAA",
+            &[
+                ("conversion_eff", "AAA", "≥ 85 %"),
+                ("capacity_ratio_rt", "pass", "≥ 100 %"),
+                ("capacity_ratio_low", "AAA", "≥ 75 %"),
+                ("cycle_life", "AAA", "≥ 500 cycles"),
+                ("energy_density", "AAAA", "≥ 160 Wh/kg"),
+                ("capacity_retention", "AAAA", "≥ 92 %"),
+                ("ripple", "pass", "≤ 200 mV"),
+            ],
+        ),
+        (
+            "robot-vacuum",
+            "AAA",
+            &[
+                ("hard_floor_dust", "AAAAA", "≥ 90 %"),
+                ("edge_dust", "AAA", "≥ 65 %"),
+                ("coverage", "AAAA", "≥ 93 %"),
+                ("hair_pickup", "AAA", "≥ 90 %"),
+                ("noise", "AAA", "≤ 67 dB(A)"),
+                ("climb_height", "AAAAA", "≥ 20 mm"),
+                ("runtime", "AAAA", "≥ 150 min"),
+                ("dock_success", "AAAA", "≥ 95 %"),
+            ],
+        ),
+        (
+            "smart-toilet",
+            "AAA",
+            &[
+                ("flush_water_avg", "AAA", "≤ 5 L"),
+                ("clean_rate", "AAAA", "≥ 98 %"),
+                ("energy_cycle", "AAA", "≤ 0.055 kWh"),
+                ("flush_noise", "AAA", "≤ 55 dB(A)"),
+                ("nozzle_time", "pass", "≤ 10 s"),
+                ("durability", "pass", "≥ 25000 cycles"),
+                ("nozzle_selfclean", "pass", "pass"),
+            ],
+        ),
+        (
+            "trolley-luggage",
+            "AAAA",
+            &[
+                ("rod_fatigue", "AAAA", "≥ 5000 cycles"),
+                ("walk_km", "AAAA", "≥ 32 km"),
+                ("oscillation", "AAAA", "≥ 750 cycles"),
+                ("rod_wobble", "pass", "≤ 25 mm"),
+                ("wheel_noise", "pass", "≤ 75 dB"),
+                ("drop_pass", "pass", "pass"),
+                ("drum_pass", "pass", "pass"),
+            ],
+        ),
+    ];
+    let covered: Vec<&str> = expected.iter().map(|e| e.0).collect();
+    assert_eq!(
+        covered,
+        pilot_modules(),
+        "every pilot needs its expected report here"
+    );
+    for (product, grade, indicators) in expected {
+        let module = module(product);
+        let graded = grading::grade(sandbox(), &module, &sample(product), date("2026-06-01"))
+            .unwrap_or_else(|e| panic!("{product}: {e}"));
+        let json = graded.to_json();
+        assert_eq!(json["grade"], *grade, "{product}");
+        assert!(json["reason"].is_null(), "{product}");
+        let report = json["indicators"].as_object().unwrap();
+        assert_eq!(
+            report.len(),
+            indicators.len(),
+            "{product}: one outcome per indicator"
+        );
+        for (id, result, threshold) in *indicators {
+            assert_eq!(report[*id]["result"], *result, "{product} {id}");
+            assert_eq!(report[*id]["threshold"], *threshold, "{product} {id}");
+        }
+        assert_eq!(json["module"]["product"], *product);
+        assert_eq!(json["module"]["standard"], module.metadata().standard.code);
+    }
+}
+
+/// Metadata carries each indicator's names and unit, so the platform can show them
+/// without knowing the product, and marks approximated thresholds.
+#[test]
+fn metadata_names_every_indicator_and_marks_approximations() {
+    use qgrade::runtime::interface::api::{Basis, IndicatorKind};
+    for product in pilot_modules() {
+        let module = module(product);
+        let m = module.metadata();
+        assert_eq!(m.version, "1.0.0");
+        assert_eq!(m.grades.len(), 5, "{product}");
+        assert!(!m.prerequisites.is_empty(), "{product}");
+        for i in &m.indicators {
+            assert!(
+                !i.name_zh.is_empty() && !i.name_en.is_empty(),
+                "{product} {}",
+                i.id
+            );
+            assert!(
+                !i.rules.is_empty(),
+                "{product} {}: no threshold at all",
+                i.id
+            );
+            match i.kind {
+                IndicatorKind::Number => {
+                    assert!(!i.unit.is_empty(), "{product} {}", i.id);
+                    assert!(i.valid.is_some(), "{product} {}", i.id);
+                }
+                IndicatorKind::Boolean => assert!(i.valid.is_none(), "{product} {}", i.id),
+            }
+        }
+        let approximate = m
+            .indicators
+            .iter()
+            .flat_map(|i| &i.rules)
+            .filter(|r| r.basis == Basis::Approximate)
+            .count();
+        assert!(
+            approximate > 0,
+            "{product}: every pilot has approximated steps"
+        );
+    }
+}
