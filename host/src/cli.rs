@@ -9,7 +9,7 @@ use std::{path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::runtime::{GradingModule, Limits, Sandbox};
+use crate::runtime::{CompileCache, GradingModule, Limits, Sandbox};
 
 /// qgrade: product quality grading modules in a WebAssembly sandbox.
 #[derive(Debug, Parser)]
@@ -21,7 +21,7 @@ pub struct Cli {
     command: Command,
 }
 
-/// The sandbox's bounds on every grading.
+/// The sandbox's bounds on every grading, and its compile cache.
 #[derive(Debug, Args)]
 struct LimitArgs {
     /// Fuel per grading (deterministic instruction budget).
@@ -33,6 +33,51 @@ struct LimitArgs {
     /// Cap on a module's linear memory, in MiB.
     #[arg(long, env = "QGRADE_MEMORY_MIB", global = true, default_value_t = Limits::default().memory_bytes >> 20)]
     memory_mib: usize,
+    /// Cap on a module's native (wasm) stack, in KiB.
+    #[arg(long, env = "QGRADE_STACK_KIB", global = true, default_value_t = Limits::default().stack_bytes >> 10)]
+    stack_kib: usize,
+    /// Cap on table elements.
+    #[arg(long, env = "QGRADE_TABLE_ELEMENTS", global = true, default_value_t = Limits::default().table_elements)]
+    table_elements: usize,
+    /// Cap on core instances, tables and memories per grading.
+    #[arg(long, env = "QGRADE_INSTANCES", global = true, default_value_t = Limits::default().instances)]
+    instances: usize,
+    /// Cap on a submission, in KiB of JSON.
+    #[arg(long, env = "QGRADE_SUBMISSION_KIB", global = true, default_value_t = Limits::default().submission_bytes >> 10)]
+    submission_kib: usize,
+    /// Cap on what a grading returns, in KiB.
+    #[arg(long, env = "QGRADE_REPORT_KIB", global = true, default_value_t = Limits::default().report_bytes >> 10)]
+    report_kib: usize,
+    /// Where compiled modules are cached (default: $XDG_CACHE_HOME/qgrade or ~/.cache/qgrade).
+    #[arg(long, env = "QGRADE_CACHE_DIR", global = true)]
+    cache_dir: Option<PathBuf>,
+    /// Compile every module afresh; keep nothing on disk.
+    #[arg(long, global = true)]
+    no_cache: bool,
+}
+
+impl LimitArgs {
+    fn sandbox(&self) -> anyhow::Result<Sandbox> {
+        let limits = Limits {
+            fuel: self.fuel,
+            deadline: Duration::from_millis(self.deadline_ms),
+            memory_bytes: self.memory_mib << 20,
+            stack_bytes: self.stack_kib << 10,
+            table_elements: self.table_elements,
+            instances: self.instances,
+            submission_bytes: self.submission_kib << 10,
+            report_bytes: self.report_kib << 10,
+            ..Limits::default()
+        };
+        let sandbox = Sandbox::new(limits)?;
+        let cache = self.cache_dir.clone().or_else(CompileCache::default_root);
+        match cache {
+            Some(dir) if !self.no_cache => sandbox
+                .with_cache(&dir)
+                .with_context(|| format!("cannot use the compile cache at {}", dir.display())),
+            _ => Ok(sandbox),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,13 +93,7 @@ enum Command {
 impl Cli {
     /// Run the command; the exit code says how it went.
     pub fn execute(self) -> anyhow::Result<ExitCode> {
-        let limits = Limits {
-            fuel: self.limits.fuel,
-            deadline: Duration::from_millis(self.limits.deadline_ms),
-            memory_bytes: self.limits.memory_mib << 20,
-            ..Limits::default()
-        };
-        let sandbox = Sandbox::new(limits)?;
+        let sandbox = self.limits.sandbox()?;
         match self.command {
             Command::Run(args) => run::run(&sandbox, args),
             Command::Test(args) => test::run(&sandbox, args),

@@ -38,16 +38,15 @@ pub fn grade(
 ) -> Result<Graded, GradeError> {
     let input = submission.to_interface(module, on)?;
     let call = module.grade(sandbox, &input)?;
+    let cost = result::Cost {
+        fuel: call.fuel,
+        peak_memory: call.peak_memory,
+        input_bytes: call.input_bytes,
+        output_bytes: call.output_bytes,
+        elapsed: call.elapsed,
+    };
     match call.output {
-        Ok(report) => Ok(Graded::new(
-            module,
-            submission,
-            on,
-            report,
-            call.fuel,
-            call.peak_memory,
-            call.elapsed,
-        )),
+        Ok(report) => Ok(Graded::new(module, submission, on, report, cost)),
         Err(error) => Err(Invalid::from_module(module, error).into()),
     }
 }

@@ -12,6 +12,9 @@
 //! (the qgrade host encodes it; see the README). Built natively, the same table grades
 //! natively, which is how modules are unit-tested and benchmarked.
 //!
+//! On wasm the SDK installs its own allocator: a bump allocator over a static arena,
+//! because every grading runs in a fresh, discarded instance (see `alloc.rs`).
+//!
 //! ```
 //! use qgrade_sdk::*;
 //!
@@ -29,6 +32,8 @@
 //! export!(MODULE);
 //! ```
 
+#[cfg(target_arch = "wasm32")]
+mod alloc;
 mod date;
 mod engine;
 mod export;

@@ -189,3 +189,60 @@ fn inspect_shows_interface_no_imports_size_and_digest() {
     assert!(json["size"].as_u64().unwrap() > 1000);
     assert_eq!(json["sha256"].as_str().unwrap().len(), 64);
 }
+
+#[test]
+fn the_second_load_comes_from_the_compile_cache() {
+    let run = || {
+        let out = qgrade(&[
+            "run",
+            path(&module_path("robot-vacuum")),
+            path(&sample_path("robot-vacuum")),
+            "--on",
+            "2026-06-01",
+            "--json",
+        ]);
+        stdout_json(&out)
+    };
+    let first = run();
+    let second = run();
+    assert_eq!(second["load"]["from_cache"], true, "{second}");
+    assert_eq!(first["grade"], second["grade"]);
+    assert_eq!(
+        first["fuel"], second["fuel"],
+        "a cached module grades identically"
+    );
+}
+
+#[test]
+fn a_hostile_module_exits_with_the_fault_named() {
+    let out = qgrade(&[
+        "run",
+        path(&crate::harness::fixture_path("hostile")),
+        "-",
+        "--json",
+    ]);
+    // No submission on stdin: invalid JSON, not a module fault.
+    assert_eq!(out.status.code(), Some(2));
+    let (_dir, submission) = temp_file(
+        "s.json",
+        br#"{"product": "hostile", "attributes": {"mode": "loop"}, "measurements": {"x": 1}}"#,
+    );
+    let out = qgrade(&[
+        "run",
+        path(&crate::harness::fixture_path("hostile")),
+        path(&submission),
+        "--json",
+        "--fuel",
+        "1000000",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    let json = stdout_json(&out);
+    assert_eq!(json["error"]["fault"], "out_of_fuel");
+    assert_eq!(json["error"]["module"], "hostile 1.0.0");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("fuel budget of 1000000")
+    );
+}

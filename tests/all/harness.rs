@@ -30,6 +30,11 @@ pub fn module_path(product: &str) -> PathBuf {
     Path::new(qgrade::MODULES_DIR).join(format!("{product}.wasm"))
 }
 
+/// `target/fixtures/<name>.wasm`: a test fixture built from `tests/fixtures/<name>`.
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("QGRADE_FIXTURES_DIR")).join(format!("{name}.wasm"))
+}
+
 /// A pilot module, loaded.
 pub fn module(product: &str) -> GradingModule {
     let bytes = std::fs::read(module_path(product))
@@ -55,8 +60,11 @@ pub fn date(text: &str) -> api::Date {
 
 /// Run the `qgrade` binary.
 pub fn qgrade(args: &[&str]) -> Output {
+    // A cache of its own, so tests never touch the user's and see their own hits.
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("qgrade-cache");
     Command::new(env!("CARGO_BIN_EXE_qgrade"))
         .args(args)
+        .env("QGRADE_CACHE_DIR", cache)
         .output()
         .expect("run qgrade")
 }

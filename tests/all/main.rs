@@ -7,5 +7,6 @@
 mod harness;
 
 mod cli;
+mod hostile;
 mod load;
 mod pilots;

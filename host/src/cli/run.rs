@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{exit, load, read};
 use crate::{
     grading::{self, GradeError, Graded, Invalid, InvalidKind, Subject, Submission},
-    runtime::Sandbox,
+    runtime::{Fault, Sandbox},
 };
 
 #[derive(Debug, Args)]
@@ -71,7 +71,12 @@ pub fn run(sandbox: &Sandbox, args: RunArgs) -> anyhow::Result<ExitCode> {
     match result {
         Ok(graded) => {
             if args.json {
-                println!("{}", graded.to_json());
+                let mut json = graded.to_json();
+                json["load"] = json!({
+                    "from_cache": module.from_cache(),
+                    "time_us": module.load_time().as_micros() as u64,
+                });
+                println!("{json}");
             } else {
                 print_table(&module, &graded);
             }
@@ -82,7 +87,14 @@ pub fn run(sandbox: &Sandbox, args: RunArgs) -> anyhow::Result<ExitCode> {
             Ok(fail(args.json, exit::INVALID, invalid.to_json(), &text))
         }
         Err(GradeError::Sandbox(e)) => {
-            let body = json!({ "error": { "kind": "module", "message": e.to_string() } });
+            let fault = match &e.fault {
+                Fault::Trap { kind, .. } => kind.as_str(),
+                Fault::Busy => "busy",
+                Fault::Instantiate(_) => "instantiate",
+                Fault::OutputTooLarge { .. } => "output_too_large",
+                Fault::InvalidOutput(_) => "invalid_output",
+            };
+            let body = json!({ "error": { "kind": "module", "fault": fault, "module": e.module, "message": e.to_string() } });
             Ok(fail(args.json, exit::MODULE, body, &e.to_string()))
         }
     }
@@ -135,9 +147,22 @@ fn print_table(module: &crate::runtime::GradingModule, g: &Graded) {
         );
     }
     println!(
-        "\nfuel {} · peak memory {} KiB · {} µs",
+        "\nfuel {} · peak memory {} KiB · in {} B · out {} B · {} µs (module {} in {} µs{})",
         g.fuel,
         g.peak_memory >> 10,
-        g.elapsed.as_micros()
+        g.input_bytes,
+        g.output_bytes,
+        g.elapsed.as_micros(),
+        if module.from_cache() {
+            "loaded"
+        } else {
+            "compiled"
+        },
+        module.load_time().as_micros(),
+        if module.from_cache() {
+            ", from the cache"
+        } else {
+            ""
+        },
     );
 }

@@ -8,6 +8,16 @@ use serde_json::{Map, Value, json};
 use super::{MeasuredValue, Submission};
 use crate::runtime::{GradingModule, ModuleDigest, interface::api};
 
+/// What a grading cost.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Cost {
+    pub fuel: u64,
+    pub peak_memory: usize,
+    pub input_bytes: usize,
+    pub output_bytes: usize,
+    pub elapsed: Duration,
+}
+
 /// Why a submission got no grade, with its subject resolved to names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reason {
@@ -51,6 +61,10 @@ pub struct Graded {
     pub fuel: u64,
     /// Peak linear memory, bytes.
     pub peak_memory: usize,
+    /// Bytes handed to the module.
+    pub input_bytes: usize,
+    /// Bytes the module returned.
+    pub output_bytes: usize,
     /// Wall-clock time of the isolated grading.
     pub elapsed: Duration,
     /// The module's product code.
@@ -69,9 +83,7 @@ impl Graded {
         submission: &Submission,
         on: api::Date,
         report: api::GradeReport,
-        fuel: u64,
-        peak_memory: usize,
-        elapsed: Duration,
+        cost: Cost,
     ) -> Graded {
         let metadata = module.metadata();
         let indicators = report
@@ -107,9 +119,11 @@ impl Graded {
             reason,
             indicators,
             on,
-            fuel,
-            peak_memory,
-            elapsed,
+            fuel: cost.fuel,
+            peak_memory: cost.peak_memory,
+            input_bytes: cost.input_bytes,
+            output_bytes: cost.output_bytes,
+            elapsed: cost.elapsed,
             product: metadata.product.clone(),
             version: module.version().clone(),
             digest: module.digest(),
@@ -146,6 +160,8 @@ impl Graded {
             "date": self.on.to_string(),
             "fuel": self.fuel,
             "peak_memory_bytes": self.peak_memory,
+            "input_bytes": self.input_bytes,
+            "output_bytes": self.output_bytes,
             "time_us": self.elapsed.as_micros() as u64,
             "module": {
                 "product": self.product,

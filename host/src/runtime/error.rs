@@ -60,10 +60,12 @@ pub enum TrapKind {
     MemoryCap,
     /// The guest's stack overflowed.
     StackOverflow,
-    /// `unreachable` (a Rust panic or abort lands here).
+    /// `unreachable`: a Rust panic, abort or integer division by zero lands here.
     Unreachable,
-    /// An integer division by zero or overflow.
+    /// A wasm integer division by zero or overflow.
     Arithmetic,
+    /// An out-of-bounds memory access.
+    MemoryOutOfBounds,
     /// Any other trap or failure inside the guest.
     Other,
 }
@@ -78,6 +80,7 @@ impl TrapKind {
             TrapKind::StackOverflow => "stack_overflow",
             TrapKind::Unreachable => "unreachable",
             TrapKind::Arithmetic => "arithmetic",
+            TrapKind::MemoryOutOfBounds => "memory_out_of_bounds",
             TrapKind::Other => "trap",
         }
     }
@@ -89,23 +92,55 @@ impl fmt::Display for TrapKind {
     }
 }
 
-/// A guest call that did not complete: the module misbehaved. The host carries on.
-#[derive(Debug, thiserror::Error)]
-pub enum SandboxError {
+/// What went wrong inside one call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
     /// The guest trapped or was stopped by a limit.
-    #[error("module stopped ({kind}) after {fuel} fuel: {message}")]
+    #[error("stopped ({kind}) after {fuel} fuel: {message}")]
     Trap {
         /// What stopped it.
         kind: TrapKind,
         /// Fuel consumed until then.
         fuel: u64,
-        /// wasmtime's description.
+        /// What happened, for people.
         message: String,
     },
+    /// Every instance slot is in use.
+    #[error("the host is at its limit of concurrent gradings; try again")]
+    Busy,
     /// The instance could not be created.
-    #[error("instantiating the module failed: {0}")]
+    #[error("instantiating failed: {0}")]
     Instantiate(String),
+    /// The guest returned more than the cap allows.
+    #[error("returned {bytes} bytes, over the cap of {limit} bytes")]
+    OutputTooLarge {
+        /// What it returned.
+        bytes: usize,
+        /// The cap.
+        limit: usize,
+    },
     /// The guest returned something the contract does not allow.
-    #[error("module returned an invalid result: {0}")]
+    #[error("returned an invalid result: {0}")]
     InvalidOutput(String),
+}
+
+/// A guest call that did not complete: the module misbehaved and was stopped. The host
+/// carries on serving everyone else.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("module {module}: {fault}")]
+pub struct SandboxError {
+    /// The module, as `product version` (or its digest before its metadata is known).
+    pub module: String,
+    /// What went wrong.
+    pub fault: Fault,
+}
+
+impl SandboxError {
+    /// The trap kind, when the guest trapped.
+    pub fn trap_kind(&self) -> Option<TrapKind> {
+        match self.fault {
+            Fault::Trap { kind, .. } => Some(kind),
+            _ => None,
+        }
+    }
 }

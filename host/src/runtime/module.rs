@@ -8,12 +8,12 @@ use std::{
 
 use sha2::{Digest, Sha256};
 use wasmtime::{
-    Store, Trap,
+    PoolConcurrencyLimitError, Store, Trap,
     component::{Component, Linker},
 };
 
 use super::{
-    LoadError, Sandbox, SandboxError, TrapKind,
+    Fault, LoadError, Sandbox, SandboxError, TrapKind, WireSize,
     interface::{GRADER_INTERFACE, api, supported, v1_0_0},
     limiter::{Limiter, MemoryCapExceeded},
 };
@@ -50,6 +50,10 @@ pub struct Call<T> {
     pub fuel: u64,
     /// The largest linear memory the instance reached, in bytes.
     pub peak_memory: usize,
+    /// Bytes handed to the guest.
+    pub input_bytes: usize,
+    /// Bytes the guest returned.
+    pub output_bytes: usize,
     /// Wall-clock time of instantiation and call.
     pub elapsed: Duration,
 }
@@ -67,30 +71,38 @@ pub struct GradingModule {
     version: semver::Version,
     indicator_index: HashMap<String, u32>,
     pre: v1_0_0::GradingModulePre<GuestState>,
+    name: String,
+    load_time: Duration,
+    from_cache: bool,
 }
 
 impl fmt::Debug for GradingModule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GradingModule")
-            .field("product", &self.metadata.product)
-            .field("version", &self.version)
+            .field("module", &self.name)
             .field("digest", &self.digest)
             .finish()
     }
 }
 
 impl GradingModule {
-    /// Check, compile and describe a module. Refuses anything but a component that
-    /// imports nothing and exports a supported grader interface.
+    /// Check, compile (or take from the host's cache) and describe a module. Refuses
+    /// anything but a component that imports nothing and exports a supported grader
+    /// interface.
     pub fn load(sandbox: &Sandbox, bytes: &[u8]) -> Result<GradingModule, LoadError> {
+        let started = Instant::now();
         match bytes.get(..8) {
             Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => return Err(LoadError::NotComponent),
             Some([0, b'a', b's', b'm', ..]) => {}
             _ => return Err(LoadError::NotWasm),
         }
         let engine = sandbox.engine();
-        let component =
-            Component::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let digest = ModuleDigest::of(bytes);
+        let invalid = |e: wasmtime::Error| LoadError::Invalid(format!("{e:#}"));
+        let (component, from_cache) = match sandbox.cache() {
+            Some(cache) => cache.component(engine, bytes, digest).map_err(invalid)?,
+            None => (Component::new(engine, bytes).map_err(invalid)?, false),
+        };
         let ty = component.component_type();
 
         let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.into()).collect();
@@ -125,11 +137,22 @@ impl GradingModule {
         let instance_pre = linker.instantiate_pre(&component).map_err(wrong_world)?;
         let pre = v1_0_0::GradingModulePre::new(instance_pre).map_err(wrong_world)?;
 
-        let metadata = call_fresh(&pre, sandbox, |store, guest| {
+        let unnamed = format!("sha256:{}", &digest.to_string()[..12]);
+        let call = call_fresh(&pre, sandbox, &unnamed, 0, |store, guest| {
             guest.qgrade_grading_grader().call_metadata(store)
         })
-        .map_err(LoadError::Metadata)?
-        .output;
+        .map_err(LoadError::Metadata)?;
+        let metadata = call.output;
+        let size = metadata.wire_size();
+        if size > sandbox.limits().metadata_bytes {
+            return Err(LoadError::Metadata(SandboxError {
+                module: unnamed,
+                fault: Fault::OutputTooLarge {
+                    bytes: size,
+                    limit: sandbox.limits().metadata_bytes,
+                },
+            }));
+        }
         let version = validate_metadata(&metadata)?;
         let indicator_index = metadata
             .indicators
@@ -138,13 +161,16 @@ impl GradingModule {
             .map(|(i, ind)| (ind.id.clone(), i as u32))
             .collect();
         Ok(GradingModule {
-            digest: ModuleDigest::of(bytes),
+            name: format!("{} {}", metadata.product, version),
+            digest,
             size: bytes.len(),
             interface,
             metadata,
             version,
             indicator_index,
             pre,
+            load_time: started.elapsed(),
+            from_cache,
         })
     }
 
@@ -154,16 +180,39 @@ impl GradingModule {
         sandbox: &Sandbox,
         submission: &api::Submission,
     ) -> Result<Call<Result<api::GradeReport, api::GradingError>>, SandboxError> {
-        let call = call_fresh(&self.pre, sandbox, |store, guest| {
-            guest.qgrade_grading_grader().call_grade(store, submission)
-        })?;
-        self.check_output(&call.output)?;
+        let span = tracing::debug_span!("grade", module = %self.name, fuel = tracing::field::Empty);
+        let _entered = span.enter();
+        let call = call_fresh(
+            &self.pre,
+            sandbox,
+            &self.name,
+            submission.wire_size(),
+            |store, guest| guest.qgrade_grading_grader().call_grade(store, submission),
+        )?;
+        span.record("fuel", call.fuel);
+        let fault = |fault| SandboxError {
+            module: self.name.clone(),
+            fault,
+        };
+        if call.output_bytes > sandbox.limits().report_bytes {
+            return Err(fault(Fault::OutputTooLarge {
+                bytes: call.output_bytes,
+                limit: sandbox.limits().report_bytes,
+            }));
+        }
+        self.check_output(&call.output)
+            .map_err(|message| fault(Fault::InvalidOutput(message)))?;
         Ok(call)
     }
 
     /// The module's metadata, read once at load.
     pub fn metadata(&self) -> &api::ModuleMetadata {
         &self.metadata
+    }
+
+    /// `product version`, as errors name the module.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The module's own version.
@@ -186,6 +235,16 @@ impl GradingModule {
         self.size
     }
 
+    /// How long loading took (compile or cache, gates, metadata).
+    pub fn load_time(&self) -> Duration {
+        self.load_time
+    }
+
+    /// Whether the compiled code came from the host's cache.
+    pub fn from_cache(&self) -> bool {
+        self.from_cache
+    }
+
     /// The index of an indicator id, as the interface refers to it.
     pub fn indicator_index(&self, id: &str) -> Option<u32> {
         self.indicator_index.get(id).copied()
@@ -200,15 +259,15 @@ impl GradingModule {
     fn check_output(
         &self,
         output: &Result<api::GradeReport, api::GradingError>,
-    ) -> Result<(), SandboxError> {
+    ) -> Result<(), String> {
         let count = self.metadata.indicators.len();
         let in_range = |i: u32, what: &str| {
             if (i as usize) < count {
                 Ok(())
             } else {
-                Err(SandboxError::InvalidOutput(format!(
+                Err(format!(
                     "{what} refers to indicator {i}, but the module declares {count}"
-                )))
+                ))
             }
         };
         match output {
@@ -220,20 +279,24 @@ impl GradingModule {
                         .enumerate()
                         .any(|(i, o)| o.indicator as usize != i)
                 {
-                    return Err(SandboxError::InvalidOutput(format!(
-                        "expected one outcome per declared indicator in order ({count}), got {}",
-                        report.outcomes.len()
-                    )));
+                    return Err(format!(
+                        "expected one outcome per declared indicator in order ({count}), got {} ({})",
+                        report.outcomes.len(),
+                        report
+                            .outcomes
+                            .iter()
+                            .map(|o| o.indicator.to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 }
                 match &report.grade {
                     Err(api::NotGraded::FailedFloor(i) | api::NotGraded::BelowLowestGrade(i)) => {
                         in_range(*i, "the not-graded reason")
                     }
-                    Ok(grade) if !self.metadata.grades.contains(grade) => {
-                        Err(SandboxError::InvalidOutput(format!(
-                            "grade {grade} is not one the module declares it can award"
-                        )))
-                    }
+                    Ok(grade) if !self.metadata.grades.contains(grade) => Err(format!(
+                        "grade {grade}, which the module does not declare it can award"
+                    )),
                     _ => Ok(()),
                 }
             }
@@ -249,13 +312,19 @@ impl GradingModule {
 }
 
 /// Run `f` in a fresh store and instance under every limit.
-fn call_fresh<R>(
+fn call_fresh<R: WireSize>(
     pre: &v1_0_0::GradingModulePre<GuestState>,
     sandbox: &Sandbox,
+    module: &str,
+    input_bytes: usize,
     f: impl FnOnce(&mut Store<GuestState>, &v1_0_0::GradingModule) -> wasmtime::Result<R>,
 ) -> Result<Call<R>, SandboxError> {
     let limits = sandbox.limits();
     let started = Instant::now();
+    let fault = |fault| SandboxError {
+        module: module.into(),
+        fault,
+    };
     let mut store = Store::new(
         sandbox.engine(),
         GuestState {
@@ -265,40 +334,80 @@ fn call_fresh<R>(
     store.limiter(|s| &mut s.limiter);
     store
         .set_fuel(limits.fuel)
-        .map_err(|e| SandboxError::Instantiate(format!("{e:#}")))?;
+        .map_err(|e| fault(Fault::Instantiate(format!("{e:#}"))))?;
     store.set_epoch_deadline(sandbox.deadline_ticks());
     store.epoch_deadline_trap();
 
-    let fuel_used = |store: &Store<GuestState>| limits.fuel - store.get_fuel().unwrap_or(0);
-    let result = pre
-        .instantiate(&mut store)
-        .and_then(|guest| f(&mut store, &guest));
-    match result {
+    let guest = match pre.instantiate(&mut store) {
+        Ok(guest) => guest,
+        Err(e) if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
+            return Err(fault(Fault::Busy));
+        }
+        Err(e) => {
+            return Err(fault(trap(
+                &e,
+                limits.fuel - store.get_fuel().unwrap_or(0),
+                sandbox,
+            )));
+        }
+    };
+    match f(&mut store, &guest) {
         Ok(output) => Ok(Call {
+            output_bytes: output.wire_size(),
             output,
-            fuel: fuel_used(&store),
+            fuel: limits.fuel - store.get_fuel().unwrap_or(0),
             peak_memory: store.data().limiter.peak_memory,
+            input_bytes,
             elapsed: started.elapsed(),
         }),
-        Err(e) => Err(SandboxError::Trap {
-            kind: classify(&e),
-            fuel: fuel_used(&store),
-            message: format!("{e:#}"),
-        }),
+        Err(e) => Err(fault(trap(
+            &e,
+            limits.fuel - store.get_fuel().unwrap_or(0),
+            sandbox,
+        ))),
     }
 }
 
-fn classify(e: &wasmtime::Error) -> TrapKind {
-    if e.downcast_ref::<MemoryCapExceeded>().is_some() {
-        return TrapKind::MemoryCap;
-    }
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => TrapKind::OutOfFuel,
-        Some(Trap::Interrupt) => TrapKind::Deadline,
-        Some(Trap::StackOverflow) => TrapKind::StackOverflow,
-        Some(Trap::UnreachableCodeReached) => TrapKind::Unreachable,
-        Some(Trap::IntegerDivisionByZero | Trap::IntegerOverflow) => TrapKind::Arithmetic,
-        _ => TrapKind::Other,
+/// A trap, classified, with a message that says which limit or rule it broke.
+fn trap(e: &wasmtime::Error, fuel: u64, sandbox: &Sandbox) -> Fault {
+    let limits = sandbox.limits();
+    tracing::debug!(error = ?e, "guest trapped");
+    let (kind, message) = if let Some(cap) = e.downcast_ref::<MemoryCapExceeded>() {
+        (TrapKind::MemoryCap, cap.to_string())
+    } else {
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => (
+                TrapKind::OutOfFuel,
+                format!("used its whole fuel budget of {}", limits.fuel),
+            ),
+            Some(Trap::Interrupt) => (
+                TrapKind::Deadline,
+                format!("ran past the deadline of {} ms", limits.deadline.as_millis()),
+            ),
+            Some(Trap::StackOverflow) => (
+                TrapKind::StackOverflow,
+                format!("overflowed its stack of {} bytes", limits.stack_bytes),
+            ),
+            Some(Trap::UnreachableCodeReached) => (
+                TrapKind::Unreachable,
+                "reached `unreachable` (a panic or abort in the module)".into(),
+            ),
+            Some(Trap::IntegerDivisionByZero | Trap::IntegerOverflow) => {
+                (TrapKind::Arithmetic, "integer division by zero or overflow".into())
+            }
+            Some(Trap::MemoryOutOfBounds) => (
+                TrapKind::MemoryOutOfBounds,
+                "accessed memory out of bounds (also how an overflow of the module's shadow stack shows)"
+                    .into(),
+            ),
+            Some(other) => (TrapKind::Other, other.to_string()),
+            None => (TrapKind::Other, format!("{e:#}")),
+        }
+    };
+    Fault::Trap {
+        kind,
+        fuel,
+        message,
     }
 }
 
