@@ -47,6 +47,6 @@ pub fn grade(
     };
     match call.output {
         Ok(report) => Ok(Graded::new(module, submission, on, report, cost)),
-        Err(error) => Err(Invalid::from_module(module, error).into()),
+        Err(error) => Err(Invalid::from_module(module, error, &input).into()),
     }
 }

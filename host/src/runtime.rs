@@ -23,5 +23,5 @@ pub use cache::CompileCache;
 pub use error::{Fault, LoadError, SandboxError, TrapKind};
 pub use limits::Limits;
 pub use module::{Call, GradingModule, ModuleDigest};
-pub use sandbox::Sandbox;
+pub use sandbox::{Sandbox, StoreState, Tuning};
 pub use wire::WireSize;

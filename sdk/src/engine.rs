@@ -13,13 +13,20 @@ use crate::{
     table::{AttributeValues, Indicator, Ladder},
 };
 
+/// An attribute's accepted value, borrowed from the submission or the table.
+#[derive(Clone, Copy, Debug)]
+enum Given<'a> {
+    Text(&'a str),
+    Number(f64),
+}
+
 /// A validated submission, as the module's custom rule sees it.
 #[derive(Debug)]
 pub struct Context<'a> {
     module: &'a Module,
     /// Each declared attribute's value as given; a choice given as a number is stored
     /// as its text.
-    attributes: Vec<Option<AttributeValue>>,
+    attributes: Vec<Option<Given<'a>>>,
     values: Vec<Option<Value>>,
 }
 
@@ -27,9 +34,9 @@ impl<'a> Context<'a> {
     /// The text value of an attribute (its default when left out).
     pub fn text(&self, name: &str) -> Option<&str> {
         let i = self.module.attributes.iter().position(|a| a.name == name)?;
-        match &self.attributes[i] {
-            Some(AttributeValue::Text(t)) => Some(t),
-            Some(AttributeValue::Number(_)) => None,
+        match self.attributes[i] {
+            Some(Given::Text(t)) => Some(t),
+            Some(Given::Number(_)) => None,
             None => self.module.attributes[i].default_value,
         }
     }
@@ -37,8 +44,8 @@ impl<'a> Context<'a> {
     /// The numeric value of an attribute.
     pub fn number(&self, name: &str) -> Option<f64> {
         let i = self.module.attributes.iter().position(|a| a.name == name)?;
-        match &self.attributes[i] {
-            Some(AttributeValue::Number(n)) => Some(*n),
+        match self.attributes[i] {
+            Some(Given::Number(n)) => Some(n),
             _ => None,
         }
     }
@@ -73,25 +80,16 @@ pub fn grade(module: &Module, submission: &Submission) -> Result<Report, Grading
 
 fn validate<'a>(module: &'a Module, s: &'a Submission) -> Result<Context<'a>, GradingError> {
     if !s.date.is_valid() {
-        return Err(invalid_field(
-            "date",
-            format!("{} is not a calendar date", s.date),
-        ));
+        return Err(invalid_field("date", "is not a calendar date"));
     }
     if let Some(report) = s.report_date {
         if !report.is_valid() {
-            return Err(invalid_field(
-                "report.date",
-                format!("{report} is not a calendar date"),
-            ));
+            return Err(invalid_field("report.date", "is not a calendar date"));
         }
         if report > s.date {
             return Err(invalid_field(
                 "report.date",
-                format!(
-                    "the report ({report}) is dated after the grading ({})",
-                    s.date
-                ),
+                "is dated after the grading date",
             ));
         }
     }
@@ -102,28 +100,25 @@ fn validate<'a>(module: &'a Module, s: &'a Submission) -> Result<Context<'a>, Gr
             return Err(GradingError::UnknownAttribute(name.clone()));
         };
         if attributes[i].is_some() {
-            return Err(invalid_attribute(name, "given twice".into()));
+            return Err(invalid_attribute(name, "is given twice"));
         }
         let accepted = match (module.attributes[i].values, value) {
             (AttributeValues::Choice(choices), AttributeValue::Text(t)) => {
                 if !choices.contains(&t.as_str()) {
-                    return Err(invalid_attribute(
-                        name,
-                        format!("{t:?} is not one of {}", choices.join(", ")),
-                    ));
+                    return Err(invalid_attribute(name, "is not one of the allowed values"));
                 }
-                value.clone()
+                Given::Text(t)
             }
             // A choice spelled in digits (handle sections "2" or "3") may well arrive
             // as a JSON number; it is the same choice.
             (AttributeValues::Choice(choices), AttributeValue::Number(n)) => {
-                match choices.iter().find(|c| c.parse::<f64>().ok() == Some(*n)) {
-                    Some(choice) => AttributeValue::Text((*choice).into()),
+                match choices
+                    .iter()
+                    .find(|c| c.parse::<u32>().ok().map(f64::from) == Some(*n))
+                {
+                    Some(choice) => Given::Text(choice),
                     None => {
-                        return Err(invalid_attribute(
-                            name,
-                            format!("{n} is not one of {}", choices.join(", ")),
-                        ));
+                        return Err(invalid_attribute(name, "is not one of the allowed values"));
                     }
                 }
             }
@@ -131,10 +126,10 @@ fn validate<'a>(module: &'a Module, s: &'a Submission) -> Result<Context<'a>, Gr
                 if let Some(reason) = range.check(*n) {
                     return Err(invalid_attribute(name, reason));
                 }
-                value.clone()
+                Given::Number(*n)
             }
             (AttributeValues::Number(_), AttributeValue::Text(_)) => {
-                return Err(invalid_attribute(name, "expected a number".into()));
+                return Err(invalid_attribute(name, "expected a number"));
             }
         };
         attributes[i] = Some(accepted);
@@ -158,11 +153,9 @@ fn validate<'a>(module: &'a Module, s: &'a Submission) -> Result<Context<'a>, Gr
         }
         let problem = match (indicator.kind, value) {
             (IndicatorKind::Number, Value::Number(n)) => indicator.valid.check(n),
-            (IndicatorKind::Number, Value::Boolean(_)) => Some("expected a number".into()),
+            (IndicatorKind::Number, Value::Boolean(_)) => Some("expected a number"),
             (IndicatorKind::Boolean, Value::Boolean(_)) => None,
-            (IndicatorKind::Boolean, Value::Number(_)) => {
-                Some("expected a pass/fail boolean".into())
-            }
+            (IndicatorKind::Boolean, Value::Number(_)) => Some("expected a pass/fail boolean"),
         };
         if let Some(reason) = problem {
             return Err(GradingError::InvalidValue {
@@ -244,16 +237,21 @@ fn decide(
     context: &Context<'_>,
     outcomes: &[Outcome],
 ) -> Result<Grade, NotGraded> {
+    // Each entry's code without its year, worked out once rather than per prerequisite.
+    let conformity: Vec<(&str, bool)> = s
+        .conformity
+        .iter()
+        .map(|(code, passed)| (without_year(code), *passed))
+        .collect();
     for prerequisite in module
         .prerequisites
         .iter()
         .filter(|p| context.holds(&p.when))
     {
-        let wanted = normalise_code(prerequisite.standard);
-        let mut entries = s
-            .conformity
+        let wanted = without_year(prerequisite.standard);
+        let mut entries = conformity
             .iter()
-            .filter(|(code, _)| normalise_code(code) == wanted)
+            .filter(|(code, _)| same_code(code, wanted))
             .peekable();
         if entries.peek().is_none() {
             return Err(NotGraded::MissingPrerequisite(prerequisite.standard.into()));
@@ -295,30 +293,47 @@ fn decide(
     }
 }
 
-/// A standard's code without its year and spacing, for matching conformity entries:
+/// Whether two codes name the same standard, ignoring its year, spacing and ASCII case:
 /// `GB 4706.1-2005`, `gb 4706.1` and `GB4706.1` all name `GB 4706.1`.
-fn normalise_code(code: &str) -> String {
-    let compact: String = code
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    match compact.rsplit_once('-') {
-        Some((base, year)) if year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) => {
-            base.to_string()
+#[cfg(test)]
+fn same_standard(a: &str, b: &str) -> bool {
+    same_code(without_year(a), without_year(b))
+}
+
+/// Whether two codes without their years are the same, ignoring spacing and ASCII case.
+/// Compares in place, without allocating: it runs for every prerequisite and conformity
+/// entry of every grading.
+fn same_code(a: &str, b: &str) -> bool {
+    let mut a = a.bytes().filter(|c| !c.is_ascii_whitespace());
+    let mut b = b.bytes().filter(|c| !c.is_ascii_whitespace());
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(x), Some(y)) if x.eq_ignore_ascii_case(&y) => {}
+            _ => return false,
         }
-        _ => compact,
     }
 }
 
-fn invalid_field(field: &str, reason: String) -> GradingError {
-    GradingError::InvalidField {
-        field: field.into(),
-        reason,
+/// The code without a trailing `-YYYY` (spaces around the dash allowed).
+fn without_year(code: &str) -> &str {
+    let code = code.trim_end();
+    let bytes = code.as_bytes();
+    let n = bytes.len();
+    if n >= 5 && bytes[n - 4..].iter().all(u8::is_ascii_digit) {
+        let head = code[..n - 4].trim_end();
+        if let Some(base) = head.strip_suffix('-') {
+            return base;
+        }
     }
+    code
 }
 
-fn invalid_attribute(name: &str, reason: String) -> GradingError {
+fn invalid_field(field: &'static str, reason: &'static str) -> GradingError {
+    GradingError::InvalidField { field, reason }
+}
+
+fn invalid_attribute(name: &str, reason: &'static str) -> GradingError {
     GradingError::InvalidAttribute {
         attribute: name.into(),
         reason,
@@ -499,11 +514,11 @@ mod tests {
 
     #[test]
     fn codes_match_without_year_or_spacing() {
-        assert_eq!(
-            normalise_code("GB/T 14272-2021"),
-            normalise_code("GB/T 14272")
-        );
-        assert_eq!(normalise_code("gb 4706.1"), normalise_code("GB4706.1-2005"));
-        assert_ne!(normalise_code("GB 4706.1"), normalise_code("GB 4706.10"));
+        assert!(same_standard("GB/T 14272-2021", "GB/T 14272"));
+        assert!(same_standard("gb 4706.1", "GB4706.1-2005"));
+        assert!(same_standard("GB 4706.1 - 2005", "GB 4706.1"));
+        assert!(!same_standard("GB 4706.1", "GB 4706.10"));
+        assert!(!same_standard("GB 4706.1", "GB 4706"));
+        assert!(!same_standard("GB 31701", "GB 18401"));
     }
 }

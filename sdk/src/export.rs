@@ -287,16 +287,23 @@ pub mod glue {
             E::UnknownIndicator(i) => GradingError::UnknownIndicator(i),
             E::DuplicateIndicator(i) => GradingError::DuplicateIndicator(i),
             E::InvalidValue { indicator, reason } => {
-                GradingError::InvalidValue(wit::InvalidValue { indicator, reason })
+                GradingError::InvalidValue(wit::InvalidValue {
+                    indicator,
+                    reason: reason.into(),
+                })
             }
             E::MissingAttribute(a) => GradingError::MissingAttribute(a),
             E::UnknownAttribute(a) => GradingError::UnknownAttribute(a),
             E::InvalidAttribute { attribute, reason } => {
-                GradingError::InvalidAttribute(wit::InvalidAttribute { attribute, reason })
+                GradingError::InvalidAttribute(wit::InvalidAttribute {
+                    attribute,
+                    reason: reason.into(),
+                })
             }
-            E::InvalidField { field, reason } => {
-                GradingError::InvalidField(wit::InvalidField { field, reason })
-            }
+            E::InvalidField { field, reason } => GradingError::InvalidField(wit::InvalidField {
+                field: field.into(),
+                reason: reason.into(),
+            }),
         }
     }
 }

@@ -181,10 +181,12 @@ impl ValidRange {
         }
     }
 
-    /// Why `n` is not valid, or `None` when it is.
-    pub fn check(&self, n: f64) -> Option<String> {
+    /// Why `n` is not valid, or `None` when it is. The reason is a fixed phrase: the
+    /// host knows the value and the range and renders them, so no module carries float
+    /// formatting (which would more than double its size and compile time).
+    pub fn check(&self, n: f64) -> Option<&'static str> {
         if !n.is_finite() {
-            return Some("must be a finite number".into());
+            return Some("must be a finite number");
         }
         let above_min = if self.min_exclusive {
             n > self.min
@@ -192,7 +194,7 @@ impl ValidRange {
             n >= self.min
         };
         if !above_min || n > self.max {
-            return Some(format!("{n} is outside the valid range {self}"));
+            return Some("is outside the valid range");
         }
         if let Some(step) = self.step {
             let multiple = n / step;
@@ -200,9 +202,9 @@ impl ValidRange {
             // floating point, and a value like 3.4 must not be rounded into validity.
             if multiple != multiple.trunc() {
                 return Some(if step == 1.0 {
-                    format!("{n} is not a whole number")
+                    "is not a whole number"
                 } else {
-                    format!("{n} is not a multiple of {step}")
+                    "is not a multiple of the step"
                 });
             }
         }

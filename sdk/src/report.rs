@@ -69,8 +69,8 @@ pub enum GradingError {
     InvalidValue {
         /// The indicator's index.
         indicator: u32,
-        /// What is wrong.
-        reason: String,
+        /// What is wrong, as a fixed phrase (the host renders the value and the range).
+        reason: &'static str,
     },
     /// A required attribute is missing.
     MissingAttribute(String),
@@ -80,14 +80,14 @@ pub enum GradingError {
     InvalidAttribute {
         /// The attribute.
         attribute: String,
-        /// What is wrong.
-        reason: String,
+        /// What is wrong, as a fixed phrase.
+        reason: &'static str,
     },
     /// Another field is not acceptable.
     InvalidField {
         /// The field, e.g. `report.date`.
-        field: String,
-        /// What is wrong.
-        reason: String,
+        field: &'static str,
+        /// What is wrong, as a fixed phrase.
+        reason: &'static str,
     },
 }

@@ -6,6 +6,30 @@ use serde_json::{Value, json};
 
 use crate::runtime::{GradingModule, interface::api};
 
+/// A valid range as people read it: `0–100 %`, `≥ 0 cycles, whole numbers`, `> 0`.
+pub fn range_text(r: api::ValidRange, unit: &str) -> String {
+    let unit = if unit.is_empty() {
+        String::new()
+    } else {
+        format!(" {unit}")
+    };
+    let mut text = if r.max.is_infinite() {
+        format!(
+            "{} {}{unit}",
+            if r.min_exclusive { ">" } else { "≥" },
+            r.min
+        )
+    } else {
+        format!("{}–{}{unit}", r.min, r.max)
+    };
+    match r.step {
+        Some(1.0) => text.push_str(", whole numbers"),
+        Some(step) => text.push_str(&format!(", in steps of {step}")),
+        None => {}
+    }
+    text
+}
+
 /// What kind of problem a submission has. Stable snake_case names in JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvalidKind {
@@ -100,8 +124,14 @@ impl Invalid {
         Invalid::new(kind, Subject::Field(path.into()), message)
     }
 
-    /// The module's typed grading error, with indexes turned back into indicator ids.
-    pub fn from_module(module: &GradingModule, error: api::GradingError) -> Self {
+    /// The module's typed grading error, with indexes turned back into indicator ids and
+    /// the offending value and its valid range spelled out (the module says only what
+    /// is wrong; the host knows the rest, see `qgrade_sdk::ValidRange::check`).
+    pub fn from_module(
+        module: &GradingModule,
+        error: api::GradingError,
+        submission: &api::Submission,
+    ) -> Self {
         use InvalidKind as K;
         use api::GradingError as E;
         let id = |i: u32| {
@@ -135,11 +165,27 @@ impl Invalid {
                 )
             }
             E::InvalidValue(v) => {
+                let value = submission
+                    .measurements
+                    .iter()
+                    .find(|m| m.indicator == v.indicator)
+                    .map(|m| match m.value {
+                        api::Value::Number(n) => format!(" = {n}"),
+                        api::Value::Boolean(b) => format!(" = {b}"),
+                    })
+                    .unwrap_or_default();
+                let valid = module
+                    .indicator(v.indicator)
+                    .and_then(|i| {
+                        i.valid
+                            .map(|r| format!(" (valid: {})", range_text(r, &i.unit)))
+                    })
+                    .unwrap_or_default();
                 let id = id(v.indicator);
                 Invalid::new(
                     K::InvalidValue,
                     Subject::Indicator(id.clone()),
-                    format!("{id}: {}", v.reason),
+                    format!("{id}{value} {}{valid}", v.reason),
                 )
             }
             E::MissingAttribute(a) => Invalid::new(
@@ -152,16 +198,49 @@ impl Invalid {
                 Subject::Attribute(a.clone()),
                 format!("attribute {a} is not one this module reads"),
             ),
-            E::InvalidAttribute(a) => Invalid::new(
-                K::InvalidAttribute,
-                Subject::Attribute(a.attribute.clone()),
-                format!("attribute {}: {}", a.attribute, a.reason),
-            ),
-            E::InvalidField(f) => Invalid::new(
-                K::InvalidField,
-                Subject::Field(f.field.clone()),
-                format!("{}: {}", f.field, f.reason),
-            ),
+            E::InvalidAttribute(a) => {
+                let given = submission
+                    .attributes
+                    .iter()
+                    .find(|x| x.name == a.attribute)
+                    .map(|x| match &x.value {
+                        api::AttributeValue::Text(t) => format!(" = {t:?}"),
+                        api::AttributeValue::Number(n) => format!(" = {n}"),
+                    })
+                    .unwrap_or_default();
+                let allowed = module
+                    .metadata()
+                    .attributes
+                    .iter()
+                    .find(|x| x.name == a.attribute)
+                    .map(|x| match &x.values {
+                        api::AttributeValues::Choice(c) => format!(" (allowed: {})", c.join(", ")),
+                        api::AttributeValues::Number(r) => {
+                            format!(" (valid: {})", range_text(*r, ""))
+                        }
+                    })
+                    .unwrap_or_default();
+                Invalid::new(
+                    K::InvalidAttribute,
+                    Subject::Attribute(a.attribute.clone()),
+                    format!("attribute {}{given} {}{allowed}", a.attribute, a.reason),
+                )
+            }
+            E::InvalidField(f) => {
+                let value = match f.field.as_str() {
+                    "date" => format!(" {}", submission.date),
+                    "report.date" => submission
+                        .report_date
+                        .map(|d| format!(" {d}"))
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                Invalid::new(
+                    K::InvalidField,
+                    Subject::Field(f.field.clone()),
+                    format!("{}{value} {}", f.field, f.reason),
+                )
+            }
         }
     }
 

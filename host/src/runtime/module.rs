@@ -15,7 +15,8 @@ use wasmtime::{
 use super::{
     Fault, LoadError, Sandbox, SandboxError, TrapKind, WireSize,
     interface::{GRADER_INTERFACE, api, supported, v1_0_0},
-    limiter::{Limiter, MemoryCapExceeded},
+    limiter::MemoryCapExceeded,
+    sandbox::StoreState,
 };
 
 /// The SHA-256 of a module's component bytes: its identity.
@@ -58,10 +59,6 @@ pub struct Call<T> {
     pub elapsed: Duration,
 }
 
-struct GuestState {
-    limiter: Limiter,
-}
-
 /// A module that passed the load-time gates.
 pub struct GradingModule {
     digest: ModuleDigest,
@@ -70,7 +67,7 @@ pub struct GradingModule {
     metadata: api::ModuleMetadata,
     version: semver::Version,
     indicator_index: HashMap<String, u32>,
-    pre: v1_0_0::GradingModulePre<GuestState>,
+    pre: v1_0_0::GradingModulePre<StoreState>,
     name: String,
     load_time: Duration,
     from_cache: bool,
@@ -205,6 +202,20 @@ impl GradingModule {
         Ok(call)
     }
 
+    /// Create (and drop) a fresh instance without calling it: what a grading costs
+    /// before any guest code runs. For the benchmark's breakdown.
+    #[doc(hidden)]
+    pub fn instantiate_only(&self, sandbox: &Sandbox) -> Result<(), SandboxError> {
+        let mut store = sandbox.new_store();
+        self.pre
+            .instantiate(&mut store)
+            .map(drop)
+            .map_err(|e| SandboxError {
+                module: self.name.clone(),
+                fault: Fault::Instantiate(format!("{e:#}")),
+            })
+    }
+
     /// The module's metadata, read once at load.
     pub fn metadata(&self) -> &api::ModuleMetadata {
         &self.metadata
@@ -313,11 +324,11 @@ impl GradingModule {
 
 /// Run `f` in a fresh store and instance under every limit.
 fn call_fresh<R: WireSize>(
-    pre: &v1_0_0::GradingModulePre<GuestState>,
+    pre: &v1_0_0::GradingModulePre<StoreState>,
     sandbox: &Sandbox,
     module: &str,
     input_bytes: usize,
-    f: impl FnOnce(&mut Store<GuestState>, &v1_0_0::GradingModule) -> wasmtime::Result<R>,
+    f: impl FnOnce(&mut Store<StoreState>, &v1_0_0::GradingModule) -> wasmtime::Result<R>,
 ) -> Result<Call<R>, SandboxError> {
     let limits = sandbox.limits();
     let started = Instant::now();
@@ -325,19 +336,7 @@ fn call_fresh<R: WireSize>(
         module: module.into(),
         fault,
     };
-    let mut store = Store::new(
-        sandbox.engine(),
-        GuestState {
-            limiter: Limiter::new(limits.memory_bytes, limits.table_elements, limits.instances),
-        },
-    );
-    store.limiter(|s| &mut s.limiter);
-    store
-        .set_fuel(limits.fuel)
-        .map_err(|e| fault(Fault::Instantiate(format!("{e:#}"))))?;
-    store.set_epoch_deadline(sandbox.deadline_ticks());
-    store.epoch_deadline_trap();
-
+    let mut store = sandbox.new_store();
     let guest = match pre.instantiate(&mut store) {
         Ok(guest) => guest,
         Err(e) if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {

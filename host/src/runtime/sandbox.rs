@@ -12,15 +12,41 @@ use std::{
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
-use super::{Limits, cache::CompileCache};
+use super::{Limits, cache::CompileCache, limiter::Limiter};
+
+/// What a grading's store holds: its resource accounting.
+#[derive(Debug)]
+pub struct StoreState {
+    pub(crate) limiter: Limiter,
+}
 
 /// How often the epoch advances. A deadline is rounded up to whole ticks.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Memory kept mapped between the instances of a pool slot instead of being returned to
-/// the kernel: a fresh instance then finds its stack and first heap pages without page
-/// faults. Larger costs a memset per instance (2 MiB measured 4× slower than 256 KiB).
-const KEEP_RESIDENT: usize = 256 << 10;
+/// How instances are allocated: the knobs behind the cost of a fresh instance. The
+/// defaults are the measured best (`cargo bench -p qgrade` prints each one's effect).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tuning {
+    /// Pre-allocated instance slots (the pooling allocator) instead of mmap per instance.
+    pub pooling: bool,
+    /// Map a module's initial memory copy-on-write from its image instead of copying
+    /// its data segments into every instance.
+    pub copy_on_write: bool,
+    /// Bytes of linear memory kept mapped between the instances of a pool slot instead
+    /// of being returned to the kernel: a fresh instance then finds its stack and first
+    /// heap pages without page faults. Larger costs a memset per instance.
+    pub keep_resident: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            pooling: true,
+            copy_on_write: true,
+            keep_resident: 256 << 10,
+        }
+    }
+}
 
 /// The wasmtime engine, the limits every grading runs under, and the compile cache.
 pub struct Sandbox {
@@ -33,22 +59,31 @@ pub struct Sandbox {
 impl Sandbox {
     /// An engine configured for deterministic, bounded, isolated gradings.
     pub fn new(limits: Limits) -> anyhow::Result<Sandbox> {
-        let mut pool = PoolingAllocationConfig::new();
-        let slots = limits.concurrent_gradings;
-        pool.total_component_instances(slots)
-            .total_core_instances(slots.saturating_mul(2))
-            .total_memories(slots)
-            .total_tables(slots)
-            .max_memory_size(limits.memory_bytes)
-            .linear_memory_keep_resident(KEEP_RESIDENT)
-            .table_keep_resident(KEEP_RESIDENT);
+        Sandbox::tuned(limits, Tuning::default())
+    }
+
+    /// The same, with instance allocation tuned otherwise (for measuring the defaults).
+    pub fn tuned(limits: Limits, tuning: Tuning) -> anyhow::Result<Sandbox> {
+        let strategy = if tuning.pooling {
+            let mut pool = PoolingAllocationConfig::new();
+            let slots = limits.concurrent_gradings;
+            pool.total_component_instances(slots)
+                .total_core_instances(slots.saturating_mul(2))
+                .total_memories(slots)
+                .total_tables(slots)
+                .max_memory_size(limits.memory_bytes)
+                .linear_memory_keep_resident(tuning.keep_resident)
+                .table_keep_resident(tuning.keep_resident);
+            InstanceAllocationStrategy::Pooling(pool)
+        } else {
+            InstanceAllocationStrategy::OnDemand
+        };
 
         let mut config = Config::new();
         config
             .wasm_component_model(true)
-            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-            // A fresh instance maps the module's initial memory copy-on-write.
-            .memory_init_cow(true)
+            .allocation_strategy(strategy)
+            .memory_init_cow(tuning.copy_on_write)
             .consume_fuel(true)
             .epoch_interruption(true)
             .max_wasm_stack(limits.stack_bytes)
@@ -82,6 +117,25 @@ impl Sandbox {
     /// The limits each grading runs under.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// A store set up exactly as a grading's: memory, table and instance caps, the fuel
+    /// budget and the deadline. Every grading gets a new one.
+    pub fn new_store(&self) -> wasmtime::Store<StoreState> {
+        let limits = &self.limits;
+        let mut store = wasmtime::Store::new(
+            &self.engine,
+            StoreState {
+                limiter: Limiter::new(limits.memory_bytes, limits.table_elements, limits.instances),
+            },
+        );
+        store.limiter(|s| &mut s.limiter);
+        store
+            .set_fuel(limits.fuel)
+            .expect("fuel is enabled on every sandbox engine");
+        store.set_epoch_deadline(self.deadline_ticks());
+        store.epoch_deadline_trap();
+        store
     }
 
     /// The compile cache, if there is one.
