@@ -1,6 +1,8 @@
 //! The `qgrade` command line: the local host that labs, enterprises and auditors run.
 
 mod inspect;
+mod keys;
+mod registry;
 mod run;
 mod test;
 
@@ -86,18 +88,45 @@ enum Command {
     Run(run::RunArgs),
     /// Run a module's conformance vectors.
     Test(test::TestArgs),
-    /// Show a module's metadata, interface version, imports, size and digest.
+    /// Show a module's metadata, interface version, imports, size, digest and signature.
     Inspect(inspect::InspectArgs),
+    /// Make a publisher key pair.
+    Keygen(keys::KeygenArgs),
+    /// Bundle a module and its vectors into a signed artifact.
+    Package(keys::PackageArgs),
+    /// Publish a signed artifact to the registry.
+    Publish(registry::PublishArgs),
+    /// Show which module grades a product on a date.
+    Resolve(registry::ResolveArgs),
+    /// List the submissions whose grade a candidate module would change.
+    Impact(registry::ImpactArgs),
+    /// The audit chain.
+    #[command(subcommand)]
+    Audit(registry::AuditCommand),
+    /// Check the catalog files.
+    Catalog(registry::CatalogCheckArgs),
 }
 
 impl Cli {
     /// Run the command; the exit code says how it went.
     pub fn execute(self) -> anyhow::Result<ExitCode> {
         let sandbox = self.limits.sandbox()?;
+        let runtime = || {
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+        };
         match self.command {
             Command::Run(args) => run::run(&sandbox, args),
             Command::Test(args) => test::run(&sandbox, args),
             Command::Inspect(args) => inspect::run(&sandbox, args),
+            Command::Keygen(args) => keys::keygen(args),
+            Command::Package(args) => keys::package(args),
+            Command::Publish(args) => runtime()?.block_on(registry::publish(&sandbox, args)),
+            Command::Resolve(args) => runtime()?.block_on(registry::resolve(args)),
+            Command::Impact(args) => runtime()?.block_on(registry::impact(&sandbox, args)),
+            Command::Audit(command) => runtime()?.block_on(registry::audit(command)),
+            Command::Catalog(args) => registry::catalog_check(args),
         }
     }
 }

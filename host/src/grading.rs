@@ -5,12 +5,14 @@
 //! runner and (later) the platform all call it.
 
 mod date;
+mod impact;
 mod invalid;
 mod result;
 mod submission;
 mod vectors;
 
-pub use date::{parse_date, today};
+pub use date::{civil_from_days as date_of_unix_days, parse_date, today};
+pub use impact::{Change, impact};
 pub use invalid::{Invalid, InvalidKind, Subject};
 pub use result::{Graded, IndicatorOutcome, Reason, bound_text};
 pub use submission::{AttributeValue, Conformity, MeasuredValue, Submission, TestReport};

@@ -9,12 +9,21 @@
 //!   deadlines, a fresh instance per grading;
 //! - [`grading`] — the JSON [`grading::Submission`], the one [`grading::grade`] path, the
 //!   [`grading::Graded`] result and conformance vectors ([`grading::VectorSet`]);
-//! - [`cli`] — the `qgrade` command: `run`, `test`, `inspect`.
+//! - [`catalog`] — the product directory (目录): revisions, products, publishers, rules;
+//! - [`artifact`] — the signed module artifact (component + vectors + ed25519 signature);
+//! - [`registry`] — the database: catalog revisions, published modules, versioning,
+//!   resolution by date, the audit chain (SQLite or PostgreSQL through sqlx);
+//! - [`cli`] — the `qgrade` command: `run`, `test`, `inspect`, `keygen`, `package`,
+//!   `publish`, `resolve`, `impact`, `audit`, `catalog`.
 //!
-//! Lower layers never import higher ones: `cli` → `grading` → `runtime`.
+//! Lower layers never import higher ones:
+//! `cli` → `registry` → `artifact`, `catalog` → `grading` → `runtime`.
 
+pub mod artifact;
+pub mod catalog;
 pub mod cli;
 pub mod grading;
+pub mod registry;
 pub mod runtime;
 
 /// Where the build leaves the pilot modules (`target/modules`), fixed at compile time.

@@ -246,3 +246,111 @@ fn a_hostile_module_exits_with_the_fault_named() {
             .contains("fuel budget of 1000000")
     );
 }
+
+/// What a standards body and the regulator run: keygen, package, inspect, publish,
+/// resolve, audit verify.
+#[test]
+fn release_workflow_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let ok = |out: &std::process::Output| {
+        assert!(
+            out.status.success(),
+            "stdout: {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(&qgrade(&["keygen", "--out", path(&d("body"))]));
+    let public = std::fs::read_to_string(d("body.pub")).unwrap();
+    assert!(public.starts_with("ed25519:"));
+    let catalog =
+        std::fs::read_to_string(crate::harness::root().join("catalog/revisions/0001.toml"))
+            .unwrap();
+    let shipped_key = catalog
+        .lines()
+        .find_map(|l| l.strip_prefix("key = \""))
+        .unwrap()
+        .trim_end_matches('"')
+        .to_string();
+    std::fs::create_dir_all(d("catalog/revisions")).unwrap();
+    std::fs::write(
+        d("catalog/revisions/0001.toml"),
+        catalog.replace(&shipped_key, public.trim()),
+    )
+    .unwrap();
+
+    let module = module_path("smart-toilet");
+    let vectors = module.with_extension("vectors.json");
+    let artifact = d("smart-toilet.artifact.wasm");
+    ok(&qgrade(&[
+        "package",
+        "--key",
+        path(&d("body.key")),
+        path(&module),
+        path(&vectors),
+        "-o",
+        path(&artifact),
+    ]));
+    let inspect = stdout_json(&qgrade(&["inspect", path(&artifact), "--json"]));
+    assert_eq!(inspect["signature"]["key"], public.trim());
+    assert_eq!(inspect["product"], "smart-toilet");
+
+    let db = format!("sqlite://{}", d("registry.db").display());
+    let catalog_dir = d("catalog");
+    let published = ok(&qgrade(&[
+        "publish",
+        "--database-url",
+        &db,
+        "--catalog",
+        path(&catalog_dir),
+        "--actor",
+        "body",
+        path(&artifact),
+    ]));
+    assert!(
+        published.contains("smart-toilet 1.0.0 published"),
+        "{published}"
+    );
+    let resolved = ok(&qgrade(&[
+        "resolve",
+        "--database-url",
+        &db,
+        "--catalog",
+        path(&catalog_dir),
+        "smart-toilet",
+        "--on",
+        "2026-06-01",
+    ]));
+    assert!(resolved.contains("version 1.0.0"), "{resolved}");
+    let audit = ok(&qgrade(&["audit", "verify", "--database-url", &db]));
+    assert!(audit.contains("intact: 2 entries"), "{audit}");
+
+    // Signed with the shipped development key instead: refused, exit 1, key named.
+    let dev_signed = d("dev.artifact.wasm");
+    let dev_key = crate::harness::root().join("catalog/dev/dev-publisher.key");
+    ok(&qgrade(&[
+        "package",
+        "--key",
+        path(&dev_key),
+        path(&module),
+        path(&vectors),
+        "-o",
+        path(&dev_signed),
+    ]));
+    let out = qgrade(&[
+        "publish",
+        "--database-url",
+        &db,
+        "--catalog",
+        path(&catalog_dir),
+        path(&dev_signed),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("signed with key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -10,3 +10,4 @@ mod cli;
 mod hostile;
 mod load;
 mod pilots;
+mod registry;

@@ -44,11 +44,22 @@ pub fn run(sandbox: &Sandbox, args: InspectArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(exit::MODULE));
         }
     };
-    let description = describe(&module);
+    let mut description = describe(&module);
+    if let Ok(artifact) = crate::artifact::Artifact::parse(bytes.clone()) {
+        description["signature"] = match artifact.signature() {
+            Some(s) => json!({ "key": s.key.to_string(), "key_id": s.key.key_id() }),
+            None => Value::Null,
+        };
+        description["vectors_bytes"] = json!(artifact.vectors().map(<[u8]>::len));
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&description)?);
     } else {
         print_text(&module);
+        match &description["signature"]["key_id"] {
+            Value::String(id) => println!("signature   ed25519, key id {id}"),
+            _ => println!("signature   (unsigned: a bare component, not an artifact)"),
+        }
     }
     Ok(ExitCode::from(exit::OK))
 }

@@ -25,7 +25,7 @@ pub struct RunArgs {
     json: bool,
 }
 
-fn parse_on(text: &str) -> Result<crate::runtime::interface::api::Date, String> {
+pub(super) fn parse_on(text: &str) -> Result<crate::runtime::interface::api::Date, String> {
     grading::parse_date(text)
         .ok_or_else(|| format!("{text:?} is not a date of the form YYYY-MM-DD"))
 }

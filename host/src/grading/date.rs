@@ -29,8 +29,8 @@ pub fn today() -> Date {
     civil_from_days((secs / 86_400) as i64)
 }
 
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(days: i64) -> Date {
+/// The date `days` after 1970-01-01 (Howard Hinnant's days-to-civil algorithm).
+pub fn civil_from_days(days: i64) -> Date {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

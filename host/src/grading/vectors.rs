@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{GradeError, Subject, Submission, grade, parse_date};
+use super::{GradeError, Graded, Invalid, InvalidKind, Subject, Submission, grade, parse_date};
 use crate::runtime::{GradingModule, Sandbox, interface::api};
 
 /// A file of conformance vectors.
@@ -161,51 +161,64 @@ impl VectorSet {
         report
     }
 
+    /// What each vector gets from `module`, as comparable text (`grade AAA`,
+    /// `not graded: failed_floor (odour)`, `error invalid_value (fill_power)`): how a
+    /// release is compared with the releases before it.
+    pub fn outcomes(&self, sandbox: &Sandbox, module: &GradingModule) -> Vec<(String, String)> {
+        self.vectors
+            .iter()
+            .map(|v| {
+                (
+                    v.name.clone(),
+                    describe(&self.grade_vector(sandbox, module, v)),
+                )
+            })
+            .collect()
+    }
+
+    fn grade_vector(
+        &self,
+        sandbox: &Sandbox,
+        module: &GradingModule,
+        vector: &Vector,
+    ) -> Result<Graded, GradeError> {
+        let mut json = match (&vector.submission, &self.base) {
+            (Some(s), _) => s.clone(),
+            (None, Some(base)) => base.clone(),
+            (None, None) => Value::Null,
+        };
+        if let (None, Some(patch)) = (&vector.submission, &vector.patch) {
+            merge_patch(&mut json, patch);
+        }
+        let on = vector.on.as_deref().unwrap_or(&self.on);
+        let on = parse_date(on).ok_or_else(|| {
+            Invalid::field(
+                InvalidKind::InvalidField,
+                "on",
+                format!("vector date {on:?} is not YYYY-MM-DD"),
+            )
+        })?;
+        let submission = Submission::from_value(&json)?;
+        grade(sandbox, module, &submission, on)
+    }
+
     fn check(
         &self,
         sandbox: &Sandbox,
         module: &GradingModule,
         vector: &Vector,
     ) -> (Result<(), (String, String)>, u64) {
-        let json = match (&vector.submission, &self.base) {
-            (Some(s), _) => s.clone(),
-            (None, Some(base)) => {
-                let mut s = base.clone();
-                if let Some(patch) = &vector.patch {
-                    merge_patch(&mut s, patch);
-                }
-                s
-            }
-            (None, None) => unreachable!("checked when the set was parsed"),
-        };
-        let on = vector.on.as_deref().unwrap_or(&self.on);
-        let Some(on) = parse_date(on) else {
-            return (Err(("a grading".into(), format!("bad date {on:?}"))), 0);
-        };
-        let result = Submission::from_value(&json)
-            .map_err(GradeError::from)
-            .and_then(|s| grade(sandbox, module, &s, on));
+        let result = self.grade_vector(sandbox, module, vector);
         let expected = describe_expect(&vector.expect);
+        let got = describe(&result);
+        let e = &vector.expect;
         match result {
             Ok(graded) => {
                 let fuel = graded.fuel;
-                let got = match (&graded.grade, &graded.reason) {
-                    (Some(g), _) => format!("grade {g}"),
-                    (None, Some(r)) => format!(
-                        "not graded: {}{}",
-                        r.kind,
-                        subject(r.indicator.as_deref().or(r.standard.as_deref()))
-                    ),
-                    (None, None) => "nothing".into(),
-                };
-                let e = &vector.expect;
                 let matches = match (&e.grade, &e.reason) {
-                    (Some(g), _) => {
-                        graded
-                            .grade
-                            .and_then(|x| api::GradeLevel::parse(g).map(|g| g == x))
-                            == Some(true)
-                    }
+                    (Some(g), _) => graded
+                        .grade
+                        .is_some_and(|x| api::GradeLevel::parse(g) == Some(x)),
                     (None, Some(kind)) => graded.reason.as_ref().is_some_and(|r| {
                         r.kind == kind
                             && (e.indicator.is_none() || e.indicator == r.indicator)
@@ -231,18 +244,7 @@ impl VectorSet {
                 (Ok(()), fuel)
             }
             Err(GradeError::Invalid(invalid)) => {
-                let e = &vector.expect;
-                let named = match &invalid.subject {
-                    Subject::Submission => None,
-                    Subject::Field(f) => Some(("field", f)),
-                    Subject::Indicator(i) => Some(("indicator", i)),
-                    Subject::Attribute(a) => Some(("attribute", a)),
-                };
-                let got = format!(
-                    "error {}{}",
-                    invalid.kind.as_str(),
-                    subject(named.map(|(_, n)| n.as_str()))
-                );
+                let named = subject_of(&invalid.subject);
                 let wanted_subject = e
                     .indicator
                     .as_ref()
@@ -253,8 +255,38 @@ impl VectorSet {
                     && (wanted_subject.is_none() || wanted_subject == named);
                 (if ok { Ok(()) } else { Err((expected, got)) }, 0)
             }
-            Err(GradeError::Sandbox(e)) => (Err((expected, format!("sandbox failure: {e}"))), 0),
+            Err(GradeError::Sandbox(_)) => (Err((expected, got)), 0),
         }
+    }
+}
+
+/// An outcome as comparable text.
+fn describe(result: &Result<Graded, GradeError>) -> String {
+    match result {
+        Ok(graded) => match (&graded.grade, &graded.reason) {
+            (Some(g), _) => format!("grade {g}"),
+            (None, Some(r)) => format!(
+                "not graded: {}{}",
+                r.kind,
+                subject(r.indicator.as_deref().or(r.standard.as_deref()))
+            ),
+            (None, None) => "nothing".into(),
+        },
+        Err(GradeError::Invalid(invalid)) => format!(
+            "error {}{}",
+            invalid.kind.as_str(),
+            subject(subject_of(&invalid.subject).map(|(_, n)| n.as_str()))
+        ),
+        Err(GradeError::Sandbox(e)) => format!("sandbox failure: {e}"),
+    }
+}
+
+fn subject_of(subject: &Subject) -> Option<(&'static str, &String)> {
+    match subject {
+        Subject::Submission => None,
+        Subject::Field(f) => Some(("field", f)),
+        Subject::Indicator(i) => Some(("indicator", i)),
+        Subject::Attribute(a) => Some(("attribute", a)),
     }
 }
 

@@ -1,0 +1,20 @@
+//! The module registry: catalog revisions, published module versions and their bytes,
+//! and the audit chain, in a database (SQLite by default, PostgreSQL to scale out).
+//!
+//! - [`Registry::open`] connects and migrates; the URL's scheme picks the backend;
+//! - [`Registry::record_catalog`] records catalog revisions (immutable once recorded);
+//! - [`publish`](Registry::publish) takes a signed artifact through every check;
+//! - [`resolve`](Registry::resolve) picks the module that grades a product on a date;
+//! - [`audit`] is the tamper-evident log of every revision and publish.
+
+pub mod audit;
+
+mod db;
+mod error;
+mod publish;
+mod resolve;
+
+pub use db::{Backend, Registry};
+pub use error::{PublishError, RegistryError};
+pub use publish::{Published, VectorChange};
+pub use resolve::{ModuleRecord, Resolved};

@@ -1,0 +1,179 @@
+//! The connection, the schema, and the write transaction both backends share.
+
+use std::str::FromStr;
+
+use sqlx::{
+    AnyPool, Row,
+    any::{AnyConnectOptions, AnyPoolOptions},
+};
+
+use super::{RegistryError, audit};
+use crate::catalog::{Catalog, Revision};
+
+/// Which database a URL names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file (WAL): the embedded default.
+    Sqlite,
+    /// A PostgreSQL server: several `qgrade serve` processes share it.
+    Postgres,
+}
+
+/// The registry's database.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub(super) pool: AnyPool,
+    backend: Backend,
+}
+
+impl Registry {
+    /// Connect to `url` (`sqlite://FILE` creates the file; `postgres://…`) and apply the
+    /// migrations.
+    pub async fn open(url: &str) -> Result<Registry, RegistryError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(RegistryError::UnsupportedUrl(url.into()));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                // One writer at a time is SQLite's model; a few readers beside it.
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL: readers never wait for the writer. The busy timeout makes
+                        // a second process wait its turn instead of failing.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 10000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+        }
+        Ok(Registry { pool, backend })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// A transaction holding the registry's write lock: writers (publishes, revisions,
+    /// audit appends) run one at a time across every process sharing the database, so
+    /// checks made inside it still hold at commit.
+    pub(super) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Record the revisions of `catalog` that are not recorded yet. A recorded revision
+    /// must be identical to the file of the same number. Returns the numbers recorded.
+    pub async fn record_catalog(
+        &self,
+        catalog: &Catalog,
+        actor: &str,
+    ) -> Result<Vec<u32>, RegistryError> {
+        let mut tx = self.write().await?;
+        let recorded = revisions(&mut tx).await?;
+        // The recorded ones followed by the new ones must still keep the rules.
+        let mut all = recorded.clone();
+        let mut new = Vec::new();
+        for revision in catalog.revisions() {
+            match recorded.iter().find(|r| r.number == revision.number) {
+                Some(r) if r == revision => {}
+                Some(_) => return Err(RegistryError::RevisionChanged(revision.number)),
+                None => {
+                    all.push(revision.clone());
+                    new.push(revision);
+                }
+            }
+        }
+        Catalog::new(all)?;
+        for revision in &new {
+            sqlx::query(
+                "INSERT INTO catalog_revisions (number, effective, body, recorded_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(i64::from(revision.number))
+            .bind(revision.effective.to_string())
+            .bind(revision.to_json())
+            .bind(audit::now())
+            .execute(&mut *tx)
+            .await?;
+            audit::append(
+                &mut tx,
+                actor,
+                "catalog.revision",
+                &format!("revision {}", revision.number),
+                &serde_json::json!({
+                    "effective": revision.effective.to_string(),
+                    "products": revision.products.iter().map(|p| &p.code).collect::<Vec<_>>(),
+                })
+                .to_string(),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(new.iter().map(|r| r.number).collect())
+    }
+
+    /// The recorded catalog.
+    pub async fn catalog(&self) -> Result<Catalog, RegistryError> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(Catalog::new(revisions(&mut conn).await?)?)
+    }
+
+    /// The bytes stored under `digest`.
+    pub async fn blob(&self, digest: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+        let row = sqlx::query("SELECT bytes FROM blobs WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<Vec<u8>, _>("bytes")).transpose()?)
+    }
+}
+
+async fn revisions(conn: &mut sqlx::AnyConnection) -> Result<Vec<Revision>, RegistryError> {
+    sqlx::query("SELECT body FROM catalog_revisions ORDER BY number")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let body: String = row.try_get("body")?;
+            serde_json::from_str(&body)
+                .map_err(|e| RegistryError::Corrupt(format!("catalog revision: {e}")))
+        })
+        .collect()
+}

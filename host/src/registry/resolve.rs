@@ -1,0 +1,109 @@
+//! Which module grades a product on a date: the catalog revision in force, then the
+//! highest published version its range admits.
+
+use sqlx::Row;
+
+use super::{Registry, RegistryError};
+use crate::{catalog::ProductStatus, runtime::interface::api};
+
+/// One published module version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleRecord {
+    /// The product code.
+    pub product: String,
+    /// The version.
+    pub version: semver::Version,
+    /// SHA-256 of the artifact.
+    pub digest: String,
+    /// Who published it.
+    pub publisher: String,
+    /// The standard it encodes.
+    pub standard: String,
+    /// When (UTC).
+    pub published_at: String,
+}
+
+/// The module that grades a product on a date, and why.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    /// The catalog revision in force.
+    pub revision: u32,
+    /// Its range for the product.
+    pub requirement: String,
+    /// The chosen version.
+    pub module: ModuleRecord,
+    /// The artifact's bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Registry {
+    /// Every published version of `product`, lowest first.
+    pub async fn versions(&self, product: &str) -> Result<Vec<ModuleRecord>, RegistryError> {
+        let rows = sqlx::query(
+            "SELECT product, version, digest, publisher, standard, published_at FROM modules WHERE product = $1",
+        )
+        .bind(product)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut records = rows
+            .iter()
+            .map(|r| {
+                let version: String = r.try_get("version")?;
+                Ok(ModuleRecord {
+                    product: r.try_get("product")?,
+                    version: semver::Version::parse(&version)
+                        .map_err(|e| RegistryError::Corrupt(format!("version {version:?}: {e}")))?,
+                    digest: r.try_get("digest")?,
+                    publisher: r.try_get("publisher")?,
+                    standard: r.try_get("standard")?,
+                    published_at: r.try_get("published_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, RegistryError>>()?;
+        records.sort_by(|a, b| a.version.cmp(&b.version));
+        Ok(records)
+    }
+
+    /// The module that grades `product` on `date`.
+    pub async fn resolve(&self, product: &str, date: api::Date) -> Result<Resolved, RegistryError> {
+        let catalog = self.catalog().await?;
+        let revision = catalog
+            .in_force(date)
+            .ok_or_else(|| RegistryError::NoRevision(date.to_string()))?;
+        let entry = revision
+            .product(product)
+            .ok_or_else(|| RegistryError::UnknownProduct {
+                product: product.into(),
+                revision: revision.number,
+            })?;
+        if entry.status == ProductStatus::Withdrawn {
+            return Err(RegistryError::Withdrawn {
+                product: product.into(),
+                revision: revision.number,
+            });
+        }
+        let requirement = entry.requirement();
+        let versions = self.versions(product).await?;
+        let chosen = versions
+            .iter()
+            .rev()
+            .find(|m| requirement.matches(&m.version))
+            .cloned()
+            .ok_or_else(|| RegistryError::NoModule {
+                product: product.into(),
+                requirement: entry.module.clone(),
+                revision: revision.number,
+                published: versions.iter().map(|m| m.version.to_string()).collect(),
+            })?;
+        let bytes = self
+            .blob(&chosen.digest)
+            .await?
+            .ok_or_else(|| RegistryError::Corrupt(format!("no bytes for {}", chosen.digest)))?;
+        Ok(Resolved {
+            revision: revision.number,
+            requirement: entry.module.clone(),
+            module: chosen,
+            bytes,
+        })
+    }
+}

@@ -1,0 +1,615 @@
+//! The registry against both databases: publishing signed artifacts, the versioning
+//! rules, resolution by date, impact, the audit chain. Every scenario runs on a SQLite
+//! file and on the PostgreSQL server at 127.0.0.1:5432 (never skipped).
+
+use qgrade::{
+    artifact::{Artifact, ArtifactError, SecretKey, generate_key},
+    catalog::Catalog,
+    grading::{self, Submission},
+    registry::{PublishError, Registry, RegistryError, audit},
+    runtime::GradingModule,
+};
+
+use crate::harness::{date, fixture_path, module_path, root, sandbox};
+
+/// Run `scenario` once per backend.
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::run(super::Db::Sqlite, super::$name);
+            }
+            #[test]
+            fn postgres() {
+                super::run(super::Db::Postgres, super::$name);
+            }
+        }
+    )*};
+}
+
+on_both_databases!(
+    publishes_resolves_and_audits,
+    refuses_tampered_and_foreign_artifacts,
+    refuses_what_contradicts_the_catalog,
+    enforces_versioning_and_resolves_by_revision,
+    one_of_two_concurrent_publishes_wins,
+    a_recorded_revision_never_changes,
+    an_altered_audit_entry_is_named,
+);
+
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A test's own keys, catalog and database.
+pub struct World {
+    _dir: tempfile::TempDir,
+    pub url: String,
+    pub schema: Option<String>,
+    pub registry: Registry,
+    pub kettle_key: SecretKey,
+    pub ctes_key: SecretKey,
+    pub catalog_dir: std::path::PathBuf,
+}
+
+pub fn run<F, Fut>(db: Db, scenario: F)
+where
+    F: FnOnce(World) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let world = world(db).await;
+        let schema = world.schema.clone();
+        scenario(world).await;
+        if let Some(schema) = schema {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&postgres_base()).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    });
+}
+
+async fn world(db: Db) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, schema) = match db {
+        Db::Sqlite => (
+            format!("sqlite://{}", dir.path().join("registry.db").display()),
+            None,
+        ),
+        Db::Postgres => {
+            let schema = postgres_schema().await;
+            (
+                format!("{}?options=-csearch_path%3D{schema}", postgres_base()),
+                Some(schema),
+            )
+        }
+    };
+    let (kettle_key, ctes_key) = (generate_key().unwrap(), generate_key().unwrap());
+    let catalog_dir = dir.path().join("catalog");
+    std::fs::create_dir_all(catalog_dir.join("revisions")).unwrap();
+    std::fs::write(
+        catalog_dir.join("revisions/0001.toml"),
+        revision(1, "2026-01-01", "^1.0", &kettle_key, &ctes_key),
+    )
+    .unwrap();
+    let registry = Registry::open(&url).await.unwrap();
+    registry
+        .record_catalog(&Catalog::load(&catalog_dir).unwrap(), "admin")
+        .await
+        .unwrap();
+    World {
+        _dir: dir,
+        url,
+        schema,
+        registry,
+        kettle_key,
+        ctes_key,
+        catalog_dir,
+    }
+}
+
+fn postgres_base() -> String {
+    std::env::var("QGRADE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A fresh schema on the PostgreSQL server, so tests never see each other's rows.
+async fn postgres_schema() -> String {
+    use sqlx::Connection;
+    let base = postgres_base();
+    let mut conn = sqlx::PgConnection::connect(&base)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for these tests: {e}"));
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let schema = format!(
+        "qgrade_test_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    schema
+}
+
+pub fn revision(
+    number: u32,
+    effective: &str,
+    kettle: &str,
+    kettle_key: &SecretKey,
+    ctes_key: &SecretKey,
+) -> String {
+    format!(
+        r#"number = {number}
+effective = "{effective}"
+
+[[publishers]]
+id = "kettle-body"
+name = "电水壶标准化组 Kettle standards group"
+key = "{}"
+
+[[publishers]]
+id = "ctes"
+name = "中国纺织经济研究会 CTES"
+key = "{}"
+
+[[products]]
+code = "kettle"
+name_zh = "电水壶"
+name_en = "Electric kettles"
+standard = {{ code = "T/KETTLE 1-2026", title = "电水壶 kettles", level = "group" }}
+module = "{kettle}"
+publisher = "kettle-body"
+status = "active"
+
+[[products]]
+code = "down-jacket"
+name_zh = "羽绒服装"
+name_en = "Down garments"
+standard = {{ code = "T/CTES 1080-2025", title = "羽绒服装", level = "group" }}
+module = "^1.0"
+publisher = "ctes"
+status = "active"
+"#,
+        kettle_key.public(),
+        ctes_key.public()
+    )
+}
+
+fn kettle(version: &str, key: &SecretKey) -> Vec<u8> {
+    let name = format!("kettle-{}", version.replace('.', "-"));
+    let component = std::fs::read(fixture_path(&name)).unwrap();
+    let vectors = std::fs::read(
+        root()
+            .join("tests/fixtures")
+            .join(&name)
+            .join("vectors.json"),
+    )
+    .unwrap();
+    Artifact::package(&component, &vectors, key).unwrap()
+}
+
+fn down_jacket(key: &SecretKey) -> Vec<u8> {
+    let component = std::fs::read(module_path("down-jacket")).unwrap();
+    let vectors = std::fs::read(module_path("down-jacket").with_extension("vectors.json")).unwrap();
+    Artifact::package(&component, &vectors, key).unwrap()
+}
+
+/// Published versions and audit entries: what a refused publish must leave untouched.
+async fn count(registry: &Registry) -> (usize, usize) {
+    let mut versions = 0;
+    for product in ["kettle", "down-jacket"] {
+        versions += registry.versions(product).await.unwrap().len();
+    }
+    (versions, registry.audit_entries().await.unwrap().len())
+}
+
+pub async fn publishes_resolves_and_audits(w: World) {
+    let bytes = down_jacket(&w.ctes_key);
+    let p = w
+        .registry
+        .publish(sandbox(), bytes.clone(), "ctes")
+        .await
+        .unwrap();
+    assert_eq!(
+        (p.product.as_str(), p.version.to_string().as_str()),
+        ("down-jacket", "1.0.0")
+    );
+    assert!(!p.unchanged);
+    assert_eq!(p.admitted_by, Some(1));
+    assert_eq!(
+        p.digest,
+        qgrade::runtime::ModuleDigest::of(&bytes).to_string()
+    );
+    // The same bytes again change nothing.
+    let again = w
+        .registry
+        .publish(sandbox(), bytes.clone(), "ctes")
+        .await
+        .unwrap();
+    assert!(again.unchanged);
+
+    let resolved = w
+        .registry
+        .resolve("down-jacket", date("2026-06-01"))
+        .await
+        .unwrap();
+    assert_eq!(resolved.module.version.to_string(), "1.0.0");
+    assert_eq!(
+        resolved.bytes, bytes,
+        "the stored bytes are the published ones"
+    );
+    // The stored artifact grades like the module it packs.
+    let module = GradingModule::load(sandbox(), &resolved.bytes).unwrap();
+    let sample = crate::harness::sample("down-jacket");
+    let graded = grading::grade(sandbox(), &module, &sample, date("2026-06-01")).unwrap();
+    assert_eq!(graded.grade.map(|g| g.as_str()), Some("AAAAA"));
+
+    assert!(matches!(
+        w.registry.resolve("down-jacket", date("2025-06-01")).await,
+        Err(RegistryError::NoRevision(_))
+    ));
+    assert!(matches!(
+        w.registry.resolve("kettle", date("2026-06-01")).await,
+        Err(RegistryError::NoModule { .. })
+    ));
+    assert!(matches!(
+        w.registry.resolve("teapot", date("2026-06-01")).await,
+        Err(RegistryError::UnknownProduct { .. })
+    ));
+
+    let entries = w.registry.audit_entries().await.unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["catalog.revision", "module.publish"]);
+    assert_eq!(entries[1].actor, "ctes");
+    assert!(entries[1].detail.contains(&p.digest));
+    assert_eq!(
+        w.registry.verify_audit().await.unwrap(),
+        audit::Verdict::Intact { entries: 2 }
+    );
+}
+
+pub async fn refuses_tampered_and_foreign_artifacts(w: World) {
+    let good = down_jacket(&w.ctes_key);
+    let before = count(&w.registry).await;
+    // One byte changed anywhere: in the component, the vectors, the signature.
+    let len = good.len();
+    for at in [100, len / 2, len - 200, len - 20] {
+        let mut bad = good.clone();
+        bad[at] ^= 0x01;
+        let err = w
+            .registry
+            .publish(sandbox(), bad, "ctes")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                PublishError::Artifact(_) | PublishError::Module(_) | PublishError::BadVectors(_)
+            ),
+            "byte {at}: {err}"
+        );
+    }
+    let mut in_vectors = good.clone();
+    let at = find(&good, b"\"fill_power\": 17.6").expect("the vectors are in the artifact") + 15;
+    in_vectors[at] = b'9';
+    assert!(matches!(
+        w.registry.publish(sandbox(), in_vectors, "ctes").await,
+        Err(PublishError::Artifact(ArtifactError::Tampered(_)))
+    ));
+    // Signed by another publisher's key.
+    let foreign = down_jacket(&w.kettle_key);
+    match w.registry.publish(sandbox(), foreign, "kettle-body").await {
+        Err(PublishError::Artifact(ArtifactError::WrongKey { publisher, .. })) => {
+            assert_eq!(publisher, "ctes")
+        }
+        other => panic!("expected WrongKey, got {other:?}"),
+    }
+    // Not signed at all.
+    let bare = std::fs::read(module_path("down-jacket")).unwrap();
+    assert!(matches!(
+        w.registry.publish(sandbox(), bare, "ctes").await,
+        Err(PublishError::Artifact(
+            ArtifactError::NoVectors | ArtifactError::Unsigned
+        ))
+    ));
+    assert_eq!(count(&w.registry).await, before, "nothing half-written");
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+pub async fn refuses_what_contradicts_the_catalog(w: World) {
+    // A product the catalog does not list.
+    let component = std::fs::read(module_path("power-bank")).unwrap();
+    let vectors = std::fs::read(module_path("power-bank").with_extension("vectors.json")).unwrap();
+    let unknown = Artifact::package(&component, &vectors, &w.ctes_key).unwrap();
+    assert!(matches!(
+        w.registry.publish(sandbox(), unknown, "ctes").await,
+        Err(PublishError::UnknownProduct(p)) if p == "power-bank"
+    ));
+    // Metadata that contradicts the catalog: revision 2 names another standard.
+    let text = revision(2, "2026-02-01", "^1.0", &w.kettle_key, &w.ctes_key)
+        .replace("T/CTES 1080-2025", "T/CTES 1080-2026");
+    std::fs::write(w.catalog_dir.join("revisions/0002.toml"), text).unwrap();
+    w.registry
+        .record_catalog(&Catalog::load(&w.catalog_dir).unwrap(), "admin")
+        .await
+        .unwrap();
+    match w
+        .registry
+        .publish(sandbox(), down_jacket(&w.ctes_key), "ctes")
+        .await
+    {
+        Err(PublishError::Contradicts(message)) => {
+            assert!(message.contains("T/CTES 1080-2026"), "{message}")
+        }
+        other => panic!("expected Contradicts, got {other:?}"),
+    }
+    // A vector the module itself fails.
+    let component = std::fs::read(fixture_path("kettle-1-0-0")).unwrap();
+    let vectors = std::fs::read_to_string(root().join("tests/fixtures/kettle-1-0-0/vectors.json"))
+        .unwrap()
+        .replace("\"grade\": \"AAAA\"", "\"grade\": \"AAA\"");
+    let failing = Artifact::package(&component, vectors.as_bytes(), &w.kettle_key).unwrap();
+    match w.registry.publish(sandbox(), failing, "kettle-body").await {
+        Err(PublishError::FailsOwnVectors(failures)) => {
+            assert_eq!(failures.len(), 1);
+            assert!(failures[0].contains("87.9"), "{failures:?}");
+        }
+        other => panic!("expected FailsOwnVectors, got {other:?}"),
+    }
+    assert_eq!(w.registry.versions("kettle").await.unwrap().len(), 0);
+}
+
+pub async fn enforces_versioning_and_resolves_by_revision(w: World) {
+    let publish = |version: &str| {
+        w.registry
+            .publish(sandbox(), kettle(version, &w.kettle_key), "kettle-body")
+    };
+    publish("1.0.0").await.unwrap();
+    // A minor release that grades every earlier vector alike is accepted.
+    publish("1.1.0").await.unwrap();
+    // One that changes a grade is refused, naming the vector and both outcomes.
+    match publish("1.2.0").await {
+        Err(PublishError::ChangesGrades { changes, major, .. }) => {
+            assert_eq!(major, 1);
+            let named: Vec<&str> = changes.iter().map(|c| c.vector.as_str()).collect();
+            assert!(named.contains(&"88 % is AAAAA"), "{named:?}");
+            let c = changes
+                .iter()
+                .find(|c| c.vector == "88 % is AAAAA")
+                .unwrap();
+            assert_eq!(
+                (c.before.as_str(), c.after.as_str()),
+                ("grade AAAAA", "grade AAAA")
+            );
+            assert!(changes.iter().any(|c| c.release == "1.0.0"));
+            assert!(changes.iter().any(|c| c.release == "1.1.0"));
+        }
+        other => panic!("expected ChangesGrades, got {other:?}"),
+    }
+    // The same version with other bytes is a conflict.
+    let component = std::fs::read(fixture_path("kettle-1-1-0")).unwrap();
+    let vectors =
+        std::fs::read_to_string(root().join("tests/fixtures/kettle-1-1-0/vectors.json")).unwrap();
+    let fewer = vectors.replace(
+        "\"name\": \"85 % is AAA\"",
+        "\"name\": \"85 % reaches AAA\"",
+    );
+    let other_bytes = Artifact::package(&component, fewer.as_bytes(), &w.kettle_key).unwrap();
+    assert!(matches!(
+        w.registry
+            .publish(sandbox(), other_bytes, "kettle-body")
+            .await,
+        Err(PublishError::Conflict { .. })
+    ));
+    // A new major version is accepted but not used until a revision admits it.
+    let p = publish("2.0.0").await.unwrap();
+    assert_eq!(p.admitted_by, None);
+    let on = date("2027-06-01");
+    assert_eq!(
+        w.registry
+            .resolve("kettle", on)
+            .await
+            .unwrap()
+            .module
+            .version
+            .to_string(),
+        "1.1.0"
+    );
+    std::fs::write(
+        w.catalog_dir.join("revisions/0002.toml"),
+        revision(2, "2027-01-01", "^2.0", &w.kettle_key, &w.ctes_key),
+    )
+    .unwrap();
+    w.registry
+        .record_catalog(&Catalog::load(&w.catalog_dir).unwrap(), "admin")
+        .await
+        .unwrap();
+    assert_eq!(
+        w.registry
+            .resolve("kettle", on)
+            .await
+            .unwrap()
+            .module
+            .version
+            .to_string(),
+        "2.0.0"
+    );
+    assert_eq!(
+        w.registry
+            .resolve("kettle", date("2026-12-31"))
+            .await
+            .unwrap()
+            .module
+            .version
+            .to_string(),
+        "1.1.0",
+        "before revision 2 takes effect, 1.x still grades"
+    );
+
+    // The impact of the change: which submissions 2.0.0 would grade otherwise.
+    let in_force = GradingModule::load(
+        sandbox(),
+        &w.registry
+            .resolve("kettle", date("2026-12-31"))
+            .await
+            .unwrap()
+            .bytes,
+    )
+    .unwrap();
+    let candidate = GradingModule::load(sandbox(), &kettle("2.0.0", &w.kettle_key)).unwrap();
+    let submissions: Vec<Submission> = [85.0, 88.5, 89.0, 91.0]
+        .iter()
+        .map(|eff| {
+            Submission::from_json(&format!(
+                r#"{{"product": "kettle", "measurements": {{"efficiency": {eff}}}, "conformity": [{{"standard": "GB 4706.19", "passed": true}}], "report": {{"body": "Lab", "number": "R", "date": "2026-12-01"}}}}"#
+            ))
+            .unwrap()
+        })
+        .collect();
+    let changes = grading::impact(
+        sandbox(),
+        &in_force,
+        &candidate,
+        &submissions,
+        date("2026-12-31"),
+    );
+    let changed: Vec<(usize, &str, &str)> = changes
+        .iter()
+        .map(|c| (c.index, c.before.as_str(), c.after.as_str()))
+        .collect();
+    assert_eq!(changed, [(1, "AAAAA", "AAAA"), (2, "AAAAA", "AAAA")]);
+}
+
+pub async fn one_of_two_concurrent_publishes_wins(w: World) {
+    // Two processes (two connection pools) publish kettle 1.0.0 with different bytes at
+    // the same moment.
+    let second = Registry::open(&w.url).await.unwrap();
+    let a = kettle("1.0.0", &w.kettle_key);
+    let vectors = std::fs::read_to_string(root().join("tests/fixtures/kettle-1-0-0/vectors.json"))
+        .unwrap()
+        .replace("89 % is AAAAA", "89 % reaches AAAAA");
+    let b = Artifact::package(
+        &std::fs::read(fixture_path("kettle-1-0-0")).unwrap(),
+        vectors.as_bytes(),
+        &w.kettle_key,
+    )
+    .unwrap();
+    let (ra, rb) = tokio::join!(
+        w.registry.publish(sandbox(), a, "kettle-body"),
+        second.publish(sandbox(), b, "kettle-body"),
+    );
+    let outcomes = [&ra, &rb];
+    let won = outcomes
+        .iter()
+        .filter(|r| matches!(r, Ok(p) if !p.unchanged))
+        .count();
+    let conflicted = outcomes
+        .iter()
+        .filter(|r| matches!(r, Err(PublishError::Conflict { .. })))
+        .count();
+    assert_eq!((won, conflicted), (1, 1), "{ra:?} / {rb:?}");
+    assert_eq!(w.registry.versions("kettle").await.unwrap().len(), 1);
+    assert_eq!(
+        w.registry.verify_audit().await.unwrap(),
+        audit::Verdict::Intact { entries: 2 }
+    );
+}
+
+pub async fn a_recorded_revision_never_changes(w: World) {
+    let changed = revision(1, "2026-01-01", "^1.1", &w.kettle_key, &w.ctes_key);
+    std::fs::write(w.catalog_dir.join("revisions/0001.toml"), changed).unwrap();
+    assert!(matches!(
+        w.registry
+            .record_catalog(&Catalog::load(&w.catalog_dir).unwrap(), "admin")
+            .await,
+        Err(RegistryError::RevisionChanged(1))
+    ));
+    // A revision that breaks the rules against the recorded ones is refused too.
+    let text = revision(1, "2026-01-01", "^1.0", &w.kettle_key, &w.ctes_key);
+    std::fs::write(w.catalog_dir.join("revisions/0001.toml"), &text).unwrap();
+    std::fs::write(
+        w.catalog_dir.join("revisions/0002.toml"),
+        text.replace("number = 1", "number = 2"),
+    )
+    .unwrap();
+    assert!(
+        Catalog::load(&w.catalog_dir).is_err(),
+        "same effective date twice"
+    );
+    assert_eq!(w.registry.catalog().await.unwrap().revisions().len(), 1);
+}
+
+pub async fn an_altered_audit_entry_is_named(w: World) {
+    w.registry
+        .publish(sandbox(), kettle("1.0.0", &w.kettle_key), "kettle-body")
+        .await
+        .unwrap();
+    w.registry
+        .publish(sandbox(), kettle("1.1.0", &w.kettle_key), "kettle-body")
+        .await
+        .unwrap();
+    assert_eq!(
+        w.registry.verify_audit().await.unwrap(),
+        audit::Verdict::Intact { entries: 3 }
+    );
+    // Someone with database access rewrites who published 1.0.0.
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(&w.url).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.registry.verify_audit().await.unwrap(),
+        audit::Verdict::Broken { seq: 2, .. }
+    ));
+}
+
+#[test]
+fn the_shipped_catalog_lists_the_five_pilots() {
+    let catalog = Catalog::load(&root().join("catalog")).unwrap();
+    let revision = catalog.latest().unwrap();
+    let mut codes: Vec<&str> = revision.products.iter().map(|p| p.code.as_str()).collect();
+    codes.sort();
+    assert_eq!(codes, qgrade::pilot_modules());
+    // Each pilot module encodes the standard the catalog names for it.
+    for product in &revision.products {
+        let module = crate::harness::module(&product.code);
+        assert_eq!(
+            module.metadata().standard.code,
+            product.standard.code,
+            "{}",
+            product.code
+        );
+        assert!(
+            product.requirement().matches(module.version()),
+            "{}",
+            product.code
+        );
+    }
+    // The development publisher's key really is the secret in catalog/dev.
+    let secret = std::fs::read_to_string(root().join("catalog/dev/dev-publisher.key")).unwrap();
+    let key = SecretKey::parse(&secret).unwrap();
+    let dev = revision.publisher("qgrade-dev").unwrap();
+    assert!(dev.development);
+    assert_eq!(dev.key, key.public());
+}
