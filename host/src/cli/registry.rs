@@ -14,9 +14,9 @@ use crate::{
     runtime::{GradingModule, Sandbox, interface::api},
 };
 
-/// Where the registry lives, and the catalog files it records.
+/// Where the registry lives.
 #[derive(Debug, Args)]
-pub struct DbArgs {
+pub struct DbOnly {
     /// The database: `sqlite://FILE` (created if missing) or `postgres://…`.
     #[arg(
         long,
@@ -24,6 +24,13 @@ pub struct DbArgs {
         default_value = "sqlite://qgrade.db"
     )]
     pub database_url: String,
+}
+
+/// Where the registry lives, and the catalog files it records.
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(flatten)]
+    pub db: DbOnly,
     /// The catalog directory; its revisions are recorded before the command runs.
     #[arg(long, env = "QGRADE_CATALOG", default_value = "catalog")]
     pub catalog: PathBuf,
@@ -35,7 +42,7 @@ pub struct DbArgs {
 impl DbArgs {
     /// Open the registry and record the catalog files.
     pub async fn open(&self) -> anyhow::Result<Registry> {
-        let registry = Registry::open(&self.database_url).await?;
+        let registry = Registry::open(&self.db.database_url).await?;
         let catalog = Catalog::load(&self.catalog)?;
         registry.record_catalog(&catalog, &self.actor).await?;
         Ok(registry)
@@ -184,17 +191,6 @@ pub enum AuditCommand {
     Verify(DbOnly),
     /// Print the entries.
     List(DbOnly),
-}
-
-#[derive(Debug, Args)]
-pub struct DbOnly {
-    /// The database URL.
-    #[arg(
-        long,
-        env = "QGRADE_DATABASE_URL",
-        default_value = "sqlite://qgrade.db"
-    )]
-    database_url: String,
 }
 
 pub async fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
