@@ -4,6 +4,7 @@ mod inspect;
 mod keys;
 mod registry;
 mod run;
+mod serve;
 mod test;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
@@ -84,6 +85,8 @@ impl LimitArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the grading platform (HTTP API).
+    Serve(serve::ServeArgs),
     /// Grade one submission with a module file.
     Run(run::RunArgs),
     /// Run a module's conformance vectors.
@@ -117,6 +120,7 @@ impl Cli {
                 .build()
         };
         match self.command {
+            Command::Serve(args) => serve::serve(sandbox, args),
             Command::Run(args) => run::run(&sandbox, args),
             Command::Test(args) => test::run(&sandbox, args),
             Command::Inspect(args) => inspect::run(&sandbox, args),

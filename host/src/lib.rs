@@ -23,6 +23,8 @@ pub mod artifact;
 pub mod catalog;
 pub mod cli;
 pub mod grading;
+pub mod http;
+pub mod platform;
 pub mod registry;
 pub mod runtime;
 

@@ -10,4 +10,5 @@ mod cli;
 mod hostile;
 mod load;
 mod pilots;
+mod platform;
 mod registry;

@@ -83,10 +83,15 @@ impl Registry {
         self.backend
     }
 
+    /// The connection pool, for the platform's own tables.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// A transaction holding the registry's write lock: writers (publishes, revisions,
-    /// audit appends) run one at a time across every process sharing the database, so
-    /// checks made inside it still hold at commit.
-    pub(super) async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    /// certificates, audit appends) run one at a time across every process sharing the
+    /// database, so checks made inside it still hold at commit.
+    pub async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => {

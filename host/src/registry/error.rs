@@ -75,6 +75,14 @@ pub enum PublishError {
     /// The product is withdrawn.
     #[error("product {0} is withdrawn from the catalog")]
     Withdrawn(String),
+    /// The product belongs to another publisher.
+    #[error("product {product} is published by {publisher}, not by this account")]
+    NotYourProduct {
+        /// The product.
+        product: String,
+        /// Its publisher in the catalog.
+        publisher: String,
+    },
     /// The metadata contradicts the catalog.
     #[error("the module contradicts the catalog: {0}")]
     Contradicts(String),

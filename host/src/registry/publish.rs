@@ -66,6 +66,18 @@ impl Registry {
         bytes: Vec<u8>,
         actor: &str,
     ) -> Result<Published, PublishError> {
+        self.publish_as(sandbox, bytes, actor, None).await
+    }
+
+    /// The same, for a publisher account that may only publish the products the catalog
+    /// assigns to `scope`.
+    pub async fn publish_as(
+        &self,
+        sandbox: &Sandbox,
+        bytes: Vec<u8>,
+        actor: &str,
+        scope: Option<&str>,
+    ) -> Result<Published, PublishError> {
         let artifact = Artifact::parse(bytes)?;
         let module = GradingModule::load(sandbox, artifact.bytes())?;
         let metadata = module.metadata();
@@ -82,6 +94,14 @@ impl Registry {
         let product = latest.product(&product_code).expect("found above");
         if product.status == ProductStatus::Withdrawn {
             return Err(PublishError::Withdrawn(product_code));
+        }
+        if let Some(scope) = scope
+            && scope != product.publisher
+        {
+            return Err(PublishError::NotYourProduct {
+                product: product_code,
+                publisher: product.publisher.clone(),
+            });
         }
         let publisher = latest
             .publisher(&product.publisher)

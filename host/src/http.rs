@@ -1,0 +1,56 @@
+//! The platform's HTTP API under `/api/v1` (axum). Each resource module owns its routes;
+//! `error.rs` is the only place errors become statuses.
+
+mod accounts;
+mod auth;
+mod catalog;
+mod certificates;
+mod error;
+mod json;
+mod modules;
+
+use std::sync::Arc;
+
+use axum::{Router, extract::DefaultBodyLimit};
+
+pub use error::ApiError;
+
+use crate::platform::Platform;
+
+/// Largest request body: a module artifact. A grading request is held to the sandbox's
+/// submission cap separately.
+const MAX_BODY: usize = 8 << 20;
+
+/// The router, without a socket (tests drive it with `oneshot`).
+pub fn app(platform: Arc<Platform>) -> Router {
+    Router::new()
+        .nest(
+            "/api/v1",
+            Router::new()
+                .merge(catalog::routes())
+                .merge(modules::routes())
+                .merge(certificates::routes())
+                .merge(accounts::routes()),
+        )
+        .fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                "not_found",
+                "no such endpoint",
+            )
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(trace))
+        .with_state(platform)
+}
+
+/// One tracing span per request.
+async fn trace(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use tracing::Instrument;
+    let span =
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path());
+    next.run(request).instrument(span).await
+}

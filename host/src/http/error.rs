@@ -1,0 +1,182 @@
+//! The one place errors become HTTP statuses. Every error body is
+//! `{ "error": { "code", "message", "field"? } }`; internal details are logged, never sent.
+
+use axum::{
+    Json,
+    extract::rejection::{BytesRejection, JsonRejection},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde_json::json;
+
+use crate::{
+    grading::Subject,
+    platform::PlatformError,
+    registry::{PublishError, RegistryError},
+    runtime::Fault,
+};
+
+/// An error response.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The status.
+    pub status: StatusCode,
+    /// A stable snake_case code.
+    pub code: &'static str,
+    /// A sentence for people.
+    pub message: String,
+    /// The request field at fault, dotted.
+    pub field: Option<String>,
+}
+
+impl ApiError {
+    /// An error with no field.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut error = json!({ "code": self.code, "message": self.message });
+        if let Some(field) = self.field {
+            error["field"] = json!(field);
+        }
+        (self.status, Json(json!({ "error": error }))).into_response()
+    }
+}
+
+impl From<PlatformError> for ApiError {
+    fn from(e: PlatformError) -> Self {
+        use StatusCode as S;
+        match e {
+            PlatformError::Unauthorized(m) => ApiError::new(S::UNAUTHORIZED, "unauthorized", m),
+            PlatformError::Forbidden(m) => ApiError::new(S::FORBIDDEN, "forbidden", m),
+            PlatformError::BadField { field, message } => {
+                ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_field", message).with_field(field)
+            }
+            PlatformError::Invalid(invalid) => {
+                let field = match &invalid.subject {
+                    Subject::Submission => None,
+                    Subject::Field(f) => Some(f.clone()),
+                    Subject::Indicator(i) => Some(format!("measurements.{i}")),
+                    Subject::Attribute(a) => Some(format!("attributes.{a}")),
+                };
+                let status = match invalid.kind {
+                    crate::grading::InvalidKind::TooLarge => S::PAYLOAD_TOO_LARGE,
+                    crate::grading::InvalidKind::InvalidJson => S::BAD_REQUEST,
+                    _ => S::UNPROCESSABLE_ENTITY,
+                };
+                ApiError {
+                    status,
+                    code: invalid.kind.as_str(),
+                    message: invalid.message,
+                    field,
+                }
+            }
+            PlatformError::NotFound(m) => ApiError::new(S::NOT_FOUND, "not_found", m),
+            PlatformError::Conflict(m) => ApiError::new(S::CONFLICT, "conflict", m),
+            PlatformError::Publish(e) => publish(e),
+            PlatformError::Registry(e) => registry(e),
+            PlatformError::Sandbox(e) => {
+                let status = if e.fault == Fault::Busy {
+                    S::SERVICE_UNAVAILABLE
+                } else {
+                    S::BAD_GATEWAY
+                };
+                ApiError::new(status, "module_failure", e.to_string())
+            }
+            PlatformError::Internal(m) => internal(m),
+        }
+    }
+}
+
+fn publish(e: PublishError) -> ApiError {
+    use StatusCode as S;
+    let message = e.to_string();
+    match e {
+        PublishError::Artifact(_) => {
+            ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_artifact", message)
+        }
+        PublishError::Module(_) => {
+            ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_module", message)
+        }
+        PublishError::UnknownProduct(_) | PublishError::Withdrawn(_) => {
+            ApiError::new(S::UNPROCESSABLE_ENTITY, "unknown_product", message).with_field("product")
+        }
+        PublishError::NotYourProduct { .. } => ApiError::new(S::FORBIDDEN, "forbidden", message),
+        PublishError::Contradicts(_) => {
+            ApiError::new(S::UNPROCESSABLE_ENTITY, "contradicts_catalog", message)
+        }
+        PublishError::BadVectors(_) | PublishError::FailsOwnVectors(_) => {
+            ApiError::new(S::UNPROCESSABLE_ENTITY, "vectors_fail", message)
+        }
+        PublishError::Conflict { .. } => ApiError::new(S::CONFLICT, "version_exists", message),
+        PublishError::ChangesGrades { .. } => {
+            ApiError::new(S::UNPROCESSABLE_ENTITY, "changes_grades", message)
+        }
+        PublishError::Registry(e) => registry(e),
+    }
+}
+
+fn registry(e: RegistryError) -> ApiError {
+    use StatusCode as S;
+    let message = e.to_string();
+    match e {
+        RegistryError::Catalog(_) | RegistryError::RevisionChanged(_) => {
+            ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_catalog", message)
+        }
+        RegistryError::NoRevision(_)
+        | RegistryError::UnknownProduct { .. }
+        | RegistryError::Withdrawn { .. } => {
+            ApiError::new(S::UNPROCESSABLE_ENTITY, "unknown_product", message).with_field("product")
+        }
+        RegistryError::NoModule { .. } => ApiError::new(S::CONFLICT, "no_module", message),
+        other => internal(other.to_string()),
+    }
+}
+
+fn internal(details: String) -> ApiError {
+    tracing::error!(%details, "internal error");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "internal error; it has been logged",
+    )
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let status = r.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "invalid_json"
+        };
+        ApiError::new(
+            if code == "too_large" {
+                status
+            } else {
+                StatusCode::BAD_REQUEST
+            },
+            code,
+            r.body_text(),
+        )
+    }
+}
+
+impl From<BytesRejection> for ApiError {
+    fn from(r: BytesRejection) -> Self {
+        ApiError::new(r.status(), "invalid_body", r.body_text())
+    }
+}

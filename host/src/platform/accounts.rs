@@ -1,0 +1,245 @@
+//! Accounts, roles and bearer tokens. A token is shown once, when it is made; only its
+//! SHA-256 is stored.
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::{Platform, PlatformError};
+use crate::registry::audit;
+
+/// What an account may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The regulator's platform operators: catalog revisions, accounts.
+    Admin,
+    /// A standards body: publishes modules for the products the catalog assigns to it.
+    Publisher,
+    /// A certification or testing body: submits gradings.
+    Lab,
+    /// Market supervision: revokes certificates.
+    Inspector,
+}
+
+impl Role {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Publisher => "publisher",
+            Role::Lab => "lab",
+            Role::Inspector => "inspector",
+        }
+    }
+
+    /// The role with this name.
+    pub fn parse(name: &str) -> Option<Role> {
+        [Role::Admin, Role::Publisher, Role::Lab, Role::Inspector]
+            .into_iter()
+            .find(|r| r.as_str() == name)
+    }
+}
+
+/// An authenticated account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Its id.
+    pub id: String,
+    /// Its name (the lab's or body's name).
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// For a publisher: its catalog publisher id.
+    pub publisher: Option<String>,
+}
+
+/// An account to create.
+#[derive(Clone, Debug)]
+pub struct NewAccount {
+    /// Id: lowercase letters, digits, dashes.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// For a publisher: the catalog publisher id it acts for.
+    pub publisher: Option<String>,
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn new_token() -> Result<String, PlatformError> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| PlatformError::Internal(format!("no randomness: {e}")))?;
+    Ok(format!("qg_{}", hex::encode(bytes)))
+}
+
+impl Platform {
+    /// Make sure an admin exists. With no admin yet, creates `admin` with `token` (or a
+    /// fresh one) and returns the token, to be shown once.
+    pub async fn bootstrap_admin(
+        &self,
+        token: Option<String>,
+    ) -> Result<Option<String>, PlatformError> {
+        let exists =
+            sqlx::query("SELECT id FROM accounts WHERE role = 'admin' AND revoked_at IS NULL")
+                .fetch_optional(self.registry.pool())
+                .await?;
+        if exists.is_some() {
+            return Ok(None);
+        }
+        let token = match token {
+            Some(t) if t.len() >= 16 => t,
+            Some(_) => {
+                return Err(PlatformError::field(
+                    "admin_token",
+                    "an admin token has at least 16 characters",
+                ));
+            }
+            None => new_token()?,
+        };
+        let admin = NewAccount {
+            id: "admin".into(),
+            name: "平台管理员 platform administrator".into(),
+            role: Role::Admin,
+            publisher: None,
+        };
+        self.insert_account(&admin, &token, "bootstrap").await?;
+        Ok(Some(token))
+    }
+
+    /// Create an account (admin only); returns it with its token, shown once.
+    pub async fn create_account(
+        &self,
+        by: &Account,
+        new: NewAccount,
+    ) -> Result<(Account, String), PlatformError> {
+        require(by, &[Role::Admin], "create accounts")?;
+        if new.id.is_empty()
+            || !new
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(PlatformError::field(
+                "id",
+                "an account id is lowercase letters, digits and dashes",
+            ));
+        }
+        if new.name.trim().is_empty() {
+            return Err(PlatformError::field("name", "an account needs a name"));
+        }
+        match (new.role, &new.publisher) {
+            (Role::Publisher, None) => {
+                return Err(PlatformError::field(
+                    "publisher",
+                    "a publisher account names its catalog publisher",
+                ));
+            }
+            (Role::Publisher, Some(p)) => {
+                let catalog = self.registry.catalog().await?;
+                if !catalog.revisions().iter().any(|r| r.publisher(p).is_some()) {
+                    return Err(PlatformError::field(
+                        "publisher",
+                        format!("publisher {p} is not in the catalog"),
+                    ));
+                }
+            }
+            (_, Some(_)) => {
+                return Err(PlatformError::field(
+                    "publisher",
+                    "only a publisher account names a publisher",
+                ));
+            }
+            _ => {}
+        }
+        let token = new_token()?;
+        self.insert_account(&new, &token, &by.id).await?;
+        let account = Account {
+            id: new.id,
+            name: new.name,
+            role: new.role,
+            publisher: new.publisher,
+        };
+        Ok((account, token))
+    }
+
+    async fn insert_account(
+        &self,
+        new: &NewAccount,
+        token: &str,
+        actor: &str,
+    ) -> Result<(), PlatformError> {
+        let mut tx = self.registry.write().await?;
+        let taken = sqlx::query("SELECT id FROM accounts WHERE id = $1")
+            .bind(&new.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(PlatformError::Conflict(format!(
+                "account {} exists",
+                new.id
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO accounts (id, name, role, publisher, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&new.id)
+        .bind(&new.name)
+        .bind(new.role.as_str())
+        .bind(new.publisher.clone())
+        .bind(hash(token))
+        .bind(audit::now())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            actor,
+            "account.create",
+            &format!("account {}", new.id),
+            &serde_json::json!({ "role": new.role.as_str(), "publisher": new.publisher })
+                .to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The account a bearer token belongs to.
+    pub async fn authenticate(&self, token: &str) -> Result<Account, PlatformError> {
+        let row = sqlx::query(
+            "SELECT id, name, role, publisher, revoked_at FROM accounts WHERE token_hash = $1",
+        )
+        .bind(hash(token))
+        .fetch_optional(self.registry.pool())
+        .await?
+        .ok_or_else(|| PlatformError::Unauthorized("the bearer token is not valid".into()))?;
+        if row.try_get::<Option<String>, _>("revoked_at")?.is_some() {
+            return Err(PlatformError::Unauthorized(
+                "the bearer token was revoked".into(),
+            ));
+        }
+        let role: String = row.try_get("role")?;
+        Ok(Account {
+            id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            role: Role::parse(&role)
+                .ok_or_else(|| PlatformError::Internal(format!("stored role {role:?}")))?,
+            publisher: row.try_get("publisher")?,
+        })
+    }
+}
+
+/// Refuse unless `account` has one of `roles`.
+pub(super) fn require(account: &Account, roles: &[Role], what: &str) -> Result<(), PlatformError> {
+    if roles.contains(&account.role) {
+        Ok(())
+    } else {
+        Err(PlatformError::Forbidden(format!(
+            "a {} account may not {what}",
+            account.role.as_str()
+        )))
+    }
+}

@@ -1,0 +1,532 @@
+//! Gradings that become certificates, revocation, and the public views of them.
+
+use serde_json::{Map, Value, json};
+use sqlx::Row;
+
+use super::{Account, Platform, PlatformError, Role, accounts::require, credit_code};
+use crate::{
+    grading::{self, GradeError, Graded, Submission, parse_date, today},
+    registry::{RegistryError, audit},
+    runtime::interface::api,
+};
+
+/// How long a certificate is valid, in years from its grading date.
+const VALID_YEARS: u16 = 3;
+
+/// Why a certificate was revoked (the scheme's named violations, or other).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RevocationReason {
+    /// Falsified data (弄虚作假).
+    FalsifiedData,
+    /// A label that claims more than the grade (低级高标).
+    OverstatedLabel,
+    /// Any other reason, stated in the note.
+    Other,
+}
+
+impl RevocationReason {
+    /// The stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationReason::FalsifiedData => "falsified_data",
+            RevocationReason::OverstatedLabel => "overstated_label",
+            RevocationReason::Other => "other",
+        }
+    }
+
+    /// The reason with this name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            RevocationReason::FalsifiedData,
+            RevocationReason::OverstatedLabel,
+            RevocationReason::Other,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == name)
+    }
+
+    /// The reason in Chinese.
+    pub fn zh(self) -> &'static str {
+        match self {
+            RevocationReason::FalsifiedData => "弄虚作假",
+            RevocationReason::OverstatedLabel => "低级高标",
+            RevocationReason::Other => "其他",
+        }
+    }
+}
+
+/// A revocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    /// Why.
+    pub reason: RevocationReason,
+    /// The inspector's note.
+    pub note: String,
+    /// When (UTC).
+    pub at: String,
+    /// The inspector's account.
+    pub by: String,
+}
+
+/// A certificate as stored: everything needed to show it and to replay its grading.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Certificate {
+    /// Its number, unique across every server process.
+    pub number: String,
+    /// The product code.
+    pub product: String,
+    /// The grade.
+    pub grade: String,
+    /// The enterprise's name.
+    pub enterprise: String,
+    /// Its unified social credit code.
+    pub credit_code: String,
+    /// The product model.
+    pub model: String,
+    /// The lab account that submitted it.
+    pub lab: String,
+    /// The testing body named in the report.
+    pub testing_body: String,
+    /// The report's number.
+    pub report_number: String,
+    /// The report's date.
+    pub report_date: String,
+    /// The module version.
+    pub module_version: String,
+    /// The module's SHA-256.
+    pub module_digest: String,
+    /// The standard's code.
+    pub standard: String,
+    /// The catalog revision it was graded under.
+    pub catalog_revision: u32,
+    /// Fuel the grading consumed.
+    pub fuel: u64,
+    /// The grading date.
+    pub graded_on: String,
+    /// The last day it is valid.
+    pub expires_on: String,
+    /// The revocation, if revoked.
+    pub revocation: Option<Revocation>,
+    /// The submission as JSON.
+    pub submission: Value,
+    /// The grading result as JSON (indicators, fuel).
+    pub outcome: Value,
+}
+
+impl Certificate {
+    /// `valid`, `revoked` or `expired` (as of today).
+    pub fn status(&self) -> &'static str {
+        if self.revocation.is_some() {
+            "revoked"
+        } else if self.expires_on < today().to_string() {
+            "expired"
+        } else {
+            "valid"
+        }
+    }
+
+    /// The certificate as the API shows it.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "number": self.number,
+            "status": self.status(),
+            "grade": self.grade,
+            "product": self.product,
+            "enterprise": { "name": self.enterprise, "credit_code": self.credit_code },
+            "model": self.model,
+            "lab": self.lab,
+            "testing_body": self.testing_body,
+            "report": { "number": self.report_number, "date": self.report_date },
+            "module": { "product": self.product, "version": self.module_version, "sha256": self.module_digest },
+            "standard": self.standard,
+            "catalog_revision": self.catalog_revision,
+            "fuel": self.fuel,
+            "graded_on": self.graded_on,
+            "expires_on": self.expires_on,
+            "revocation": self.revocation.as_ref().map(|r| json!({
+                "reason": r.reason.as_str(),
+                "reason_zh": r.reason.zh(),
+                "note": r.note,
+                "at": r.at,
+                "by": r.by,
+            })),
+            "indicators": self.outcome["indicators"],
+        })
+    }
+}
+
+/// What a grading request produced.
+#[derive(Debug)]
+pub enum GradingOutcome {
+    /// Graded: the certificate, committed.
+    Certified(Box<Certificate>),
+    /// Qualified-looking but not graded: the result, with its reason. No certificate.
+    NotGraded(Box<Graded>),
+}
+
+/// The fields of a grading request beside the submission.
+const REQUEST_FIELDS: &[&str] = &["enterprise", "model", "date"];
+
+impl Platform {
+    /// Grade a request (lab only): `{ "enterprise": { "name", "credit_code" }, "model",
+    /// "date"?, …the submission's fields… }`, with the module the catalog resolves for
+    /// the date (default today). A grade becomes a certificate, committed before this
+    /// returns.
+    pub async fn grade(
+        &self,
+        by: &Account,
+        request: &Value,
+    ) -> Result<GradingOutcome, PlatformError> {
+        require(by, &[Role::Lab], "submit gradings")?;
+        let Value::Object(fields) = request else {
+            return Err(PlatformError::field(
+                "",
+                "a grading request is a JSON object",
+            ));
+        };
+        let enterprise = fields
+            .get("enterprise")
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                PlatformError::field("enterprise", "enterprise { name, credit_code } is required")
+            })?;
+        let enterprise_name = text(enterprise, "name", "enterprise.name")?;
+        let credit = text(enterprise, "credit_code", "enterprise.credit_code")?;
+        if let Some(problem) = credit_code::check(&credit) {
+            return Err(PlatformError::field(
+                "enterprise.credit_code",
+                format!("{credit:?}: {problem}"),
+            ));
+        }
+        let model = text(fields, "model", "model")?;
+        let on = match fields.get("date") {
+            None | Some(Value::Null) => today(),
+            Some(Value::String(d)) => {
+                let date = parse_date(d).ok_or_else(|| {
+                    PlatformError::field("date", format!("{d:?} is not a date YYYY-MM-DD"))
+                })?;
+                if date.to_string() > today().to_string() {
+                    return Err(PlatformError::field(
+                        "date",
+                        format!("{d} is in the future"),
+                    ));
+                }
+                date
+            }
+            Some(_) => return Err(PlatformError::field("date", "date is a string YYYY-MM-DD")),
+        };
+        let submission_json: Map<String, Value> = fields
+            .iter()
+            .filter(|(k, _)| !REQUEST_FIELDS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let submission = Submission::from_value(&Value::Object(submission_json))?;
+
+        let resolved = match self.registry.resolve(&submission.product, on).await {
+            Ok(r) => r,
+            Err(RegistryError::UnknownProduct { product, revision }) => {
+                return Err(PlatformError::field(
+                    "product",
+                    format!("product {product} is not in catalog revision {revision}"),
+                ));
+            }
+            Err(e @ (RegistryError::Withdrawn { .. } | RegistryError::NoRevision(_))) => {
+                return Err(PlatformError::field("product", e.to_string()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let module = self.module(&resolved.module.digest, &resolved.bytes)?;
+        let sandbox = self.sandbox.clone();
+        let graded = {
+            let (module, submission) = (module.clone(), submission.clone());
+            tokio::task::spawn_blocking(move || grading::grade(&sandbox, &module, &submission, on))
+                .await
+                .map_err(|e| PlatformError::Internal(format!("grading task: {e}")))?
+        };
+        let graded = match graded {
+            Ok(g) => g,
+            Err(GradeError::Invalid(invalid)) => return Err(invalid.into()),
+            Err(GradeError::Sandbox(e)) => return Err(e.into()),
+        };
+        let Some(grade) = graded.grade else {
+            return Ok(GradingOutcome::NotGraded(Box::new(graded)));
+        };
+        let report = submission
+            .report
+            .as_ref()
+            .ok_or_else(|| PlatformError::Internal("graded without a report".into()))?;
+        let expires = api::Date {
+            year: on.year + VALID_YEARS,
+            month: on.month,
+            day: if on.month == 2 && on.day == 29 {
+                28
+            } else {
+                on.day
+            },
+        };
+
+        let mut tx = self.registry.write().await?;
+        let seq: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM certificates")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("next")?;
+        let mut certificate = Certificate {
+            number: format!("QG{}{:08}", on.year, seq),
+            product: submission.product.clone(),
+            grade: grade.to_string(),
+            enterprise: enterprise_name,
+            credit_code: credit,
+            model,
+            lab: by.id.clone(),
+            testing_body: report.body.clone(),
+            report_number: report.number.clone(),
+            report_date: report.date.to_string(),
+            module_version: resolved.module.version.to_string(),
+            module_digest: resolved.module.digest.clone(),
+            standard: resolved.module.standard.clone(),
+            catalog_revision: resolved.revision,
+            fuel: graded.fuel,
+            graded_on: on.to_string(),
+            expires_on: expires.to_string(),
+            revocation: None,
+            submission: submission.to_json(),
+            outcome: graded.to_json(),
+        };
+        // The grading date is in the number only for people; `seq` is what is unique.
+        certificate.number = format!("QG{}{:08}", on.year, seq);
+        sqlx::query(
+            "INSERT INTO certificates (seq, number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, status, submission, outcome, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'valid', $19, $20, $21)",
+        )
+        .bind(seq)
+        .bind(&certificate.number)
+        .bind(&certificate.product)
+        .bind(&certificate.grade)
+        .bind(&certificate.enterprise)
+        .bind(&certificate.credit_code)
+        .bind(&certificate.model)
+        .bind(&certificate.lab)
+        .bind(&certificate.testing_body)
+        .bind(&certificate.report_number)
+        .bind(&certificate.report_date)
+        .bind(&certificate.module_version)
+        .bind(&certificate.module_digest)
+        .bind(&certificate.standard)
+        .bind(i64::from(certificate.catalog_revision))
+        .bind(certificate.fuel as i64)
+        .bind(&certificate.graded_on)
+        .bind(&certificate.expires_on)
+        .bind(certificate.submission.to_string())
+        .bind(certificate.outcome.to_string())
+        .bind(audit::now())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            &by.id,
+            "grading.certify",
+            &format!("certificate {}", certificate.number),
+            &json!({
+                "product": certificate.product,
+                "grade": certificate.grade,
+                "credit_code": certificate.credit_code,
+                "module": certificate.module_digest,
+                "fuel": certificate.fuel,
+            })
+            .to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(GradingOutcome::Certified(Box::new(certificate)))
+    }
+
+    /// One certificate.
+    pub async fn certificate(&self, number: &str) -> Result<Certificate, PlatformError> {
+        let row = sqlx::query(SELECT_CERTIFICATE_BY_NUMBER)
+            .bind(number)
+            .fetch_optional(self.registry.pool())
+            .await?
+            .ok_or_else(|| PlatformError::NotFound(format!("no certificate {number}")))?;
+        from_row(&row)
+    }
+
+    /// Certificates matching every given filter, newest first (at most `limit`).
+    pub async fn certificates(
+        &self,
+        product: Option<&str>,
+        credit_code: Option<&str>,
+        status: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<Certificate>, PlatformError> {
+        if let Some(s) = status
+            && !["valid", "revoked", "expired"].contains(&s)
+        {
+            return Err(PlatformError::field(
+                "status",
+                "status is valid, revoked or expired",
+            ));
+        }
+        let rows = sqlx::query(SELECT_CERTIFICATES)
+            .bind(product.map(str::to_string))
+            .bind(credit_code.map(str::to_string))
+            .bind(limit.clamp(1, 1000))
+            .fetch_all(self.registry.pool())
+            .await?;
+        let all = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(all
+            .into_iter()
+            .filter(|c| status.is_none_or(|s| c.status() == s))
+            .collect())
+    }
+
+    /// Revoke a certificate (inspector only). It stays readable, with its revocation.
+    pub async fn revoke(
+        &self,
+        by: &Account,
+        number: &str,
+        reason: RevocationReason,
+        note: &str,
+    ) -> Result<Certificate, PlatformError> {
+        require(by, &[Role::Inspector], "revoke certificates")?;
+        if reason == RevocationReason::Other && note.trim().is_empty() {
+            return Err(PlatformError::field(
+                "note",
+                "a revocation for another reason needs a note saying which",
+            ));
+        }
+        let mut tx = self.registry.write().await?;
+        let row = sqlx::query("SELECT status FROM certificates WHERE number = $1")
+            .bind(number)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| PlatformError::NotFound(format!("no certificate {number}")))?;
+        if row.try_get::<String, _>("status")? == "revoked" {
+            return Err(PlatformError::Conflict(format!(
+                "certificate {number} is already revoked"
+            )));
+        }
+        sqlx::query(
+            "UPDATE certificates SET status = 'revoked', revoked_reason = $1, revoked_note = $2, revoked_at = $3, revoked_by = $4 WHERE number = $5",
+        )
+        .bind(reason.as_str())
+        .bind(note)
+        .bind(audit::now())
+        .bind(&by.id)
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            &by.id,
+            "certificate.revoke",
+            &format!("certificate {number}"),
+            &json!({ "reason": reason.as_str(), "note": note }).to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        self.certificate(number).await
+    }
+
+    /// The exposure list: revoked certificates and the enterprises behind them.
+    pub async fn exposure(&self) -> Result<Vec<Certificate>, PlatformError> {
+        let rows = sqlx::query(SELECT_REVOKED)
+            .fetch_all(self.registry.pool())
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Valid certificates per product and grade.
+    pub async fn statistics(&self) -> Result<Vec<(String, String, i64)>, PlatformError> {
+        let rows = sqlx::query(
+            "SELECT product, grade, COUNT(*) AS n FROM certificates WHERE status = 'valid' GROUP BY product, grade ORDER BY product, grade",
+        )
+        .fetch_all(self.registry.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("product")?, r.try_get("grade")?, r.try_get("n")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(PlatformError::from)
+    }
+}
+
+/// The columns `from_row` reads, as a literal so that queries stay static strings.
+macro_rules! columns {
+    () => {
+        "number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, revoked_reason, revoked_note, revoked_at, revoked_by, submission, outcome"
+    };
+}
+
+const SELECT_CERTIFICATE_BY_NUMBER: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM certificates WHERE number = $1"
+);
+const SELECT_CERTIFICATES: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM certificates WHERE ($1 IS NULL OR product = $1) AND ($2 IS NULL OR credit_code = $2) ORDER BY seq DESC LIMIT $3"
+);
+const SELECT_REVOKED: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM certificates WHERE status = 'revoked' ORDER BY revoked_at DESC"
+);
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Certificate, PlatformError> {
+    let json = |col: &str| -> Result<Value, PlatformError> {
+        let text: String = r.try_get(col)?;
+        serde_json::from_str(&text)
+            .map_err(|e| PlatformError::Internal(format!("stored {col}: {e}")))
+    };
+    let reason: Option<String> = r.try_get("revoked_reason")?;
+    let revocation = match reason {
+        None => None,
+        Some(reason) => Some(Revocation {
+            reason: RevocationReason::parse(&reason).ok_or_else(|| {
+                PlatformError::Internal(format!("stored revocation reason {reason:?}"))
+            })?,
+            note: r
+                .try_get::<Option<String>, _>("revoked_note")?
+                .unwrap_or_default(),
+            at: r
+                .try_get::<Option<String>, _>("revoked_at")?
+                .unwrap_or_default(),
+            by: r
+                .try_get::<Option<String>, _>("revoked_by")?
+                .unwrap_or_default(),
+        }),
+    };
+    Ok(Certificate {
+        number: r.try_get("number")?,
+        product: r.try_get("product")?,
+        grade: r.try_get("grade")?,
+        enterprise: r.try_get("enterprise_name")?,
+        credit_code: r.try_get("credit_code")?,
+        model: r.try_get("model")?,
+        lab: r.try_get("lab")?,
+        testing_body: r.try_get("testing_body")?,
+        report_number: r.try_get("report_number")?,
+        report_date: r.try_get("report_date")?,
+        module_version: r.try_get("module_version")?,
+        module_digest: r.try_get("module_digest")?,
+        standard: r.try_get("standard")?,
+        catalog_revision: r.try_get::<i64, _>("catalog_revision")? as u32,
+        fuel: r.try_get::<i64, _>("fuel")? as u64,
+        graded_on: r.try_get("graded_on")?,
+        expires_on: r.try_get("expires_on")?,
+        revocation,
+        submission: json("submission")?,
+        outcome: json("outcome")?,
+    })
+}
+
+fn text(map: &Map<String, Value>, key: &str, path: &str) -> Result<String, PlatformError> {
+    match map.get(key) {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+        Some(Value::String(_)) => Err(PlatformError::field(
+            path,
+            format!("{path} must not be empty"),
+        )),
+        None | Some(Value::Null) => Err(PlatformError::field(path, format!("{path} is required"))),
+        Some(_) => Err(PlatformError::field(path, format!("{path} is a string"))),
+    }
+}

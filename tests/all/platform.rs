@@ -1,0 +1,454 @@
+//! The platform through its real router and a real database: the full story on SQLite and
+//! on PostgreSQL, and every role × endpoint pair.
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode},
+};
+use http_body_util::BodyExt;
+use qgrade::{
+    artifact::Artifact,
+    platform::Platform,
+    runtime::{Limits, Sandbox},
+};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::{
+    harness::{module_path, sample_path},
+    registry::World,
+};
+
+const ADMIN: &str = "test-admin-token-0123456789";
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                crate::registry::run(crate::registry::Db::Sqlite, |w| super::$name(w));
+            }
+            #[test]
+            fn postgres() {
+                crate::registry::run(crate::registry::Db::Postgres, |w| super::$name(w));
+            }
+        }
+    )*};
+}
+
+on_both_databases!(the_whole_story, every_role_and_endpoint);
+
+async fn app(w: &World) -> Router {
+    let sandbox = Arc::new(Sandbox::new(Limits::default()).unwrap());
+    let platform = Arc::new(Platform::new(w.registry.clone(), sandbox));
+    platform.bootstrap_admin(Some(ADMIN.into())).await.unwrap();
+    qgrade::http::app(platform)
+}
+
+async fn call(
+    app: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    call_raw(
+        app,
+        method,
+        path,
+        token,
+        body.map(|b| b.to_string().into_bytes()),
+        "application/json",
+    )
+    .await
+}
+
+async fn call_raw(
+    app: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Vec<u8>>,
+    content_type: &str,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    if body.is_some() {
+        request = request.header("content-type", content_type);
+    }
+    let response = app
+        .clone()
+        .oneshot(
+            request
+                .body(body.map_or_else(Body::empty, Body::from))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, value)
+}
+
+async fn account(app: &Router, id: &str, role: &str, publisher: Option<&str>) -> String {
+    let (status, body) = call(
+        app,
+        "POST",
+        "/api/v1/accounts",
+        Some(ADMIN),
+        Some(
+            json!({ "id": id, "name": format!("{id} name"), "role": role, "publisher": publisher }),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["token"].as_str().unwrap().to_string()
+}
+
+fn grading_request(patch: impl FnOnce(&mut Value)) -> Value {
+    let mut request: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_path("down-jacket")).unwrap())
+            .unwrap();
+    request["enterprise"] =
+        json!({ "name": "波司登羽绒服装有限公司", "credit_code": "91350100M000100Y43" });
+    request["model"] = json!("B20A-001");
+    request["date"] = json!("2026-06-01");
+    patch(&mut request);
+    request
+}
+
+pub async fn the_whole_story(w: World) {
+    let app = app(&w).await;
+    let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
+    let lab = account(&app, "lab-one", "lab", None).await;
+    let inspector = account(&app, "inspector-one", "inspector", None).await;
+
+    // A standards body publishes its module.
+    let component = std::fs::read(module_path("down-jacket")).unwrap();
+    let vectors = std::fs::read(module_path("down-jacket").with_extension("vectors.json")).unwrap();
+    let artifact = Artifact::package(&component, &vectors, &w.ctes_key).unwrap();
+    let (status, body) = call_raw(
+        &app,
+        "POST",
+        "/api/v1/modules",
+        Some(&ctes),
+        Some(artifact.clone()),
+        "application/wasm",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["version"], "1.0.0");
+    let (status, body) = call(&app, "GET", "/api/v1/modules/down-jacket", None, None).await;
+    assert_eq!(
+        (status, body["versions"][0]["version"].as_str()),
+        (StatusCode::OK, Some("1.0.0"))
+    );
+
+    // A lab grades a product: 201 with the certificate, committed.
+    let (status, certificate) = call(
+        &app,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(grading_request(|_| {})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{certificate}");
+    assert_eq!(certificate["grade"], "AAAAA");
+    assert_eq!(certificate["status"], "valid");
+    assert_eq!(certificate["module"]["version"], "1.0.0");
+    assert_eq!(
+        certificate["module"]["sha256"],
+        body["versions"][0]["sha256"]
+    );
+    assert_eq!(certificate["standard"], "T/CTES 1080-2025");
+    assert_eq!(certificate["catalog_revision"], 1);
+    assert_eq!(
+        certificate["enterprise"]["credit_code"],
+        "91350100M000100Y43"
+    );
+    assert_eq!(certificate["report"]["number"], "WT2026-03-0117");
+    assert!(certificate["fuel"].as_u64().unwrap() > 0);
+    assert_eq!(certificate["expires_on"], "2029-06-01");
+    let number = certificate["number"].as_str().unwrap().to_string();
+
+    // Anyone queries it.
+    let (status, fetched) = call(
+        &app,
+        "GET",
+        &format!("/api/v1/certificates/{number}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(fetched, certificate);
+    let (_, listed) = call(
+        &app,
+        "GET",
+        "/api/v1/certificates?credit_code=91350100M000100Y43",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(listed["certificates"].as_array().unwrap().len(), 1);
+    let (_, stats) = call(&app, "GET", "/api/v1/statistics", None, None).await;
+    assert_eq!(stats["valid_certificates"]["down-jacket"]["AAAAA"], 1);
+
+    // Not graded is a result, not a certificate.
+    let (status, result) = call(
+        &app,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(grading_request(|r| {
+            r["measurements"]["odour"] = json!(false)
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{result}");
+    assert!(result["grade"].is_null());
+    assert_eq!(result["reason"]["indicator"], "odour");
+
+    // An inspector revokes it; it stays readable, and is exposed.
+    let (status, revoked) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/certificates/{number}/revocation"),
+        Some(&inspector),
+        Some(json!({ "reason": "overstated_label", "note": "label shows AAAAA on a different model" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{revoked}");
+    assert_eq!(revoked["status"], "revoked");
+    assert_eq!(revoked["revocation"]["reason_zh"], "低级高标");
+    let (status, again) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/certificates/{number}/revocation"),
+        Some(&inspector),
+        Some(json!({ "reason": "other", "note": "twice" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    let (_, exposure) = call(&app, "GET", "/api/v1/exposure", None, None).await;
+    assert_eq!(exposure["exposure"][0]["number"], number.as_str());
+    assert_eq!(
+        exposure["exposure"][0]["enterprise"]["name"],
+        "波司登羽绒服装有限公司"
+    );
+    let (_, stats) = call(&app, "GET", "/api/v1/statistics", None, None).await;
+    assert!(
+        stats["valid_certificates"]["down-jacket"].is_null(),
+        "{stats}"
+    );
+
+    // Bad input: each a 4xx naming the field, never a 500.
+    let cases: Vec<(Value, StatusCode, &str, Option<&str>)> = vec![
+        (
+            grading_request(|r| r["enterprise"]["credit_code"] = json!("91350100M000100Y44")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("enterprise.credit_code"),
+        ),
+        (
+            grading_request(|r| r["date"] = json!("2099-01-01")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("date"),
+        ),
+        (
+            grading_request(|r| r["product"] = json!("teapot")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("product"),
+        ),
+        (
+            grading_request(|r| r["measurements"]["fill_power"] = json!("17.6")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            Some("measurements.fill_power"),
+        ),
+        (
+            grading_request(|r| r["measurements"]["down_cluster_pct"] = json!(101)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+            Some("measurements.down_cluster_pct"),
+        ),
+        (
+            grading_request(|r| r["model"] = json!(7)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("model"),
+        ),
+        (
+            grading_request(|r| {
+                r.as_object_mut().unwrap().remove("enterprise");
+            }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("enterprise"),
+        ),
+    ];
+    for (request, status, code, field) in cases {
+        let (got, body) = call(&app, "POST", "/api/v1/gradings", Some(&lab), Some(request)).await;
+        assert_eq!(
+            (got, body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{body}"
+        );
+        assert_eq!(body["error"]["field"].as_str(), field, "{body}");
+    }
+    let (status, body) = call_raw(
+        &app,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(b"{\"product\": ".to_vec()),
+        "application/json",
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_json"))
+    );
+    let huge = grading_request(|r| r["model"] = json!("x".repeat(300 << 10)));
+    let (status, body) = call(&app, "POST", "/api/v1/gradings", Some(&lab), Some(huge)).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large"))
+    );
+    let (status, body) = call(&app, "GET", "/api/v1/certificates/QG000", None, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+
+    // A publisher publishing another body's product.
+    let kettle_body = account(&app, "kettle-body", "publisher", Some("kettle-body")).await;
+    let (status, body) = call_raw(
+        &app,
+        "POST",
+        "/api/v1/modules",
+        Some(&kettle_body),
+        Some(artifact),
+        "application/wasm",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+
+    // Every act is on the audit chain, intact.
+    let actions: Vec<String> = w
+        .registry
+        .audit_entries()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    for act in [
+        "module.publish",
+        "grading.certify",
+        "certificate.revoke",
+        "account.create",
+    ] {
+        assert!(actions.iter().any(|a| a == act), "{act} in {actions:?}");
+    }
+    assert!(matches!(
+        w.registry.verify_audit().await.unwrap(),
+        qgrade::registry::audit::Verdict::Intact { .. }
+    ));
+}
+
+pub async fn every_role_and_endpoint(w: World) {
+    let app = app(&w).await;
+    let tokens = [
+        ("admin", ADMIN.to_string()),
+        (
+            "publisher",
+            account(&app, "pub", "publisher", Some("ctes")).await,
+        ),
+        ("lab", account(&app, "lab", "lab", None).await),
+        ("inspector", account(&app, "insp", "inspector", None).await),
+    ];
+    // (method, path, body, the one role allowed)
+    let writes: Vec<(&str, &str, Option<Value>, &str)> = vec![
+        (
+            "POST",
+            "/api/v1/accounts",
+            Some(json!({ "id": "x", "name": "x", "role": "lab" })),
+            "admin",
+        ),
+        (
+            "POST",
+            "/api/v1/catalog/revisions",
+            Some(json!({})),
+            "admin",
+        ),
+        ("POST", "/api/v1/modules", None, "publisher"),
+        (
+            "POST",
+            "/api/v1/gradings",
+            Some(grading_request(|_| {})),
+            "lab",
+        ),
+        (
+            "POST",
+            "/api/v1/certificates/QG000/revocation",
+            Some(json!({ "reason": "other", "note": "n" })),
+            "inspector",
+        ),
+    ];
+    for (method, path, body, allowed) in &writes {
+        let (status, _) = call(&app, method, path, None, body.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a token"
+        );
+        let (status, _) = call(&app, method, path, Some("qg_not_a_token"), body.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} with a bad token"
+        );
+        for (role, token) in &tokens {
+            let (status, reply) = call(&app, method, path, Some(token), body.clone()).await;
+            if role == allowed {
+                assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{role} may {method} {path}: {status} {reply}"
+                );
+                assert!(
+                    status.as_u16() < 500,
+                    "{role} {method} {path}: {status} {reply}"
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{role} may not {method} {path}: {reply}"
+                );
+                assert!(reply["error"]["message"].as_str().is_some());
+            }
+        }
+    }
+    // The public reads need no token.
+    for path in [
+        "/api/v1/catalog",
+        "/api/v1/catalog/revisions",
+        "/api/v1/certificates",
+        "/api/v1/exposure",
+        "/api/v1/statistics",
+        "/api/v1/modules/down-jacket",
+    ] {
+        let (status, body) = call(&app, "GET", path, None, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+}
