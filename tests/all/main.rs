@@ -12,3 +12,4 @@ mod load;
 mod pilots;
 mod platform;
 mod registry;
+mod serve;

@@ -118,13 +118,13 @@ async fn world(db: Db) -> World {
     }
 }
 
-fn postgres_base() -> String {
+pub fn postgres_base() -> String {
     std::env::var("QGRADE_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A fresh schema on the PostgreSQL server, so tests never see each other's rows.
-async fn postgres_schema() -> String {
+pub async fn postgres_schema() -> String {
     use sqlx::Connection;
     let base = postgres_base();
     let mut conn = sqlx::PgConnection::connect(&base)

@@ -106,8 +106,12 @@ impl Platform {
             role: Role::Admin,
             publisher: None,
         };
-        self.insert_account(&admin, &token, "bootstrap").await?;
-        Ok(Some(token))
+        match self.insert_account(&admin, &token, "bootstrap").await {
+            Ok(()) => Ok(Some(token)),
+            // Another server process sharing the database made the admin first.
+            Err(PlatformError::Conflict(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Create an account (admin only); returns it with its token, shown once.

@@ -1,0 +1,266 @@
+//! `qgrade serve` as real processes: two servers on one PostgreSQL issue certificates
+//! concurrently without a duplicate number, and a server killed mid-load loses no
+//! acknowledged certificate.
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    process::{Child, Command, Stdio},
+};
+
+use serde_json::{Value, json};
+
+use crate::{
+    harness::{root, sample_path},
+    registry::{postgres_base, postgres_schema},
+};
+
+const ADMIN: &str = "serve-test-admin-token-0123";
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(database_url: &str) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qgrade"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
+        .arg("--catalog")
+        .arg(root().join("catalog"))
+        .arg("--dev-key")
+        .arg(root().join("catalog/dev/dev-publisher.key"))
+        .env("QGRADE_ADMIN_TOKEN", ADMIN)
+        .env(
+            "QGRADE_CACHE_DIR",
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qgrade-cache"),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start qgrade serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the server prints where it listens")
+            .unwrap();
+        if let Some(rest) = line.strip_prefix("qgrade platform listening on http://") {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, addr }
+}
+
+/// A minimal HTTP/1.1 client: one request per connection.
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response[9..12].parse().unwrap();
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn grading() -> Value {
+    let mut request: Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_path("smart-toilet")).unwrap())
+            .unwrap();
+    request["enterprise"] =
+        json!({ "name": "某智能卫浴有限公司", "credit_code": "91110000802100433B" });
+    request["model"] = json!("ST-9");
+    request["date"] = json!("2026-06-01");
+    request
+}
+
+fn lab_token(addr: &str) -> String {
+    let (status, body) = request(
+        addr,
+        "POST",
+        "/api/v1/accounts",
+        Some(ADMIN),
+        Some(&json!({ "id": "lab", "name": "lab", "role": "lab" })),
+    );
+    assert_eq!(status, 201, "{body}");
+    body["token"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn two_servers_on_one_postgres_never_repeat_a_certificate_number() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let schema = rt.block_on(postgres_schema());
+    let url = format!("{}?options=-csearch_path%3D{schema}", postgres_base());
+    // Both start at once: both record the catalog, publish the pilots and bootstrap the
+    // admin against the same database.
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| start(&url));
+        let b = s.spawn(|| start(&url));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    let lab = lab_token(&a.addr);
+    let numbers: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let addr = if i % 2 == 0 {
+                    a.addr.clone()
+                } else {
+                    b.addr.clone()
+                };
+                let lab = lab.clone();
+                s.spawn(move || {
+                    (0..25)
+                        .map(|_| {
+                            let (status, body) = request(
+                                &addr,
+                                "POST",
+                                "/api/v1/gradings",
+                                Some(&lab),
+                                Some(&grading()),
+                            );
+                            assert_eq!(status, 201, "{body}");
+                            body["number"].as_str().unwrap().to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let mut unique = numbers.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 100, "duplicate certificate numbers");
+    // Each server reads what the other issued.
+    for number in numbers.iter().step_by(7) {
+        let (status, body) = request(
+            &b.addr,
+            "GET",
+            &format!("/api/v1/certificates/{number}"),
+            None,
+            None,
+        );
+        assert_eq!(
+            (status, body["grade"].as_str()),
+            (200, Some("AAA")),
+            "{number}"
+        );
+    }
+    drop((a, b));
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&postgres_base()).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+}
+
+#[test]
+fn a_server_killed_mid_load_keeps_every_acknowledged_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("platform.db").display());
+    let mut server = start(&url);
+    let lab = lab_token(&server.addr);
+    let addr = server.addr.clone();
+    let acknowledged = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                // Until the server dies: every 201 is an acknowledgement it must keep.
+                loop {
+                    let Ok(mut stream) = TcpStream::connect(&addr) else { break };
+                    let body = grading().to_string();
+                    let sent = write!(
+                        stream,
+                        "POST /api/v1/gradings HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {lab}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let mut response = String::new();
+                    if sent.is_err() || stream.read_to_string(&mut response).is_err() || !response.starts_with("HTTP/1.1 201") {
+                        break;
+                    }
+                    let body: Value = serde_json::from_str(response.split_once("\r\n\r\n").unwrap().1).unwrap();
+                    acknowledged.lock().unwrap().push(body["number"].as_str().unwrap().to_string());
+                }
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        server.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+        server.child.wait().unwrap();
+    });
+    let acknowledged = acknowledged.into_inner().unwrap();
+    assert!(
+        acknowledged.len() > 5,
+        "the load ran ({} acknowledged)",
+        acknowledged.len()
+    );
+    let restarted = start(&url);
+    for number in &acknowledged {
+        let (status, body) = request(
+            &restarted.addr,
+            "GET",
+            &format!("/api/v1/certificates/{number}"),
+            None,
+            None,
+        );
+        assert_eq!(
+            status, 200,
+            "acknowledged certificate {number} lost: {body}"
+        );
+    }
+    let (_, listed) = request(
+        &restarted.addr,
+        "GET",
+        "/api/v1/certificates?limit=1000",
+        None,
+        None,
+    );
+    for c in listed["certificates"].as_array().unwrap() {
+        assert_eq!(c["status"], "valid", "no half-written certificate: {c}");
+        assert!(c["indicators"].is_object());
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_qgrade"))
+        .args(["audit", "verify", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
