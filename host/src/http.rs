@@ -8,6 +8,7 @@ mod certificates;
 mod error;
 mod json;
 mod modules;
+pub mod openapi;
 
 use std::sync::Arc;
 
@@ -21,17 +22,32 @@ use crate::platform::Platform;
 /// submission cap separately.
 const MAX_BODY: usize = 8 << 20;
 
+/// Every endpoint, documented.
+pub fn endpoints() -> Vec<openapi::Endpoint> {
+    let mut all = Vec::new();
+    all.extend(catalog::endpoints());
+    all.extend(modules::endpoints());
+    all.extend(certificates::endpoints());
+    all.extend(accounts::endpoints());
+    all
+}
+
 /// The router, without a socket (tests drive it with `oneshot`).
 pub fn app(platform: Arc<Platform>) -> Router {
+    let endpoints = endpoints();
+    let document = Arc::new(openapi::document(&endpoints));
+    let mut api = Router::new().route(
+        "/openapi.json",
+        axum::routing::get(move || {
+            let document = document.clone();
+            async move { axum::Json((*document).clone()) }
+        }),
+    );
+    for endpoint in endpoints {
+        api = api.route(endpoint.path, endpoint.route);
+    }
     Router::new()
-        .nest(
-            "/api/v1",
-            Router::new()
-                .merge(catalog::routes())
-                .merge(modules::routes())
-                .merge(certificates::routes())
-                .merge(accounts::routes()),
-        )
+        .nest("/api/v1", api)
         .fallback(|| async {
             ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,

@@ -405,6 +405,23 @@ pub async fn every_role_and_endpoint(w: World) {
             "inspector",
         ),
     ];
+    // A new endpoint that needs a role cannot be left out of this matrix.
+    for e in qgrade::http::endpoints()
+        .iter()
+        .filter(|e| e.role.is_some())
+    {
+        let role = e.role.unwrap().as_str();
+        assert!(
+            writes
+                .iter()
+                .any(|(m, p, _, r)| m.eq_ignore_ascii_case(e.method)
+                    && p.trim_start_matches("/api/v1").replace("QG000", "{number}") == e.path
+                    && *r == role),
+            "{} {} ({role}) is in the role matrix",
+            e.method,
+            e.path
+        );
+    }
     for (method, path, body, allowed) in &writes {
         let (status, _) = call(&app, method, path, None, body.clone()).await;
         assert_eq!(
@@ -450,5 +467,69 @@ pub async fn every_role_and_endpoint(w: World) {
     ] {
         let (status, body) = call(&app, "GET", path, None, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    }
+}
+
+on_both_databases!(the_openapi_document_matches_the_router);
+
+/// Every endpoint in the table is documented and served; the document is valid enough
+/// to name its security, bodies and errors.
+pub async fn the_openapi_document_matches_the_router(w: World) {
+    let app = app(&w).await;
+    let (status, doc) = call(&app, "GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let endpoints = qgrade::http::endpoints();
+    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(documented, endpoints.len());
+    for e in &endpoints {
+        let op = &doc["paths"][format!("/api/v1{}", e.path)][e.method];
+        assert!(op.is_object(), "{} {} is documented", e.method, e.path);
+        let concrete = e
+            .path
+            .replace("{product}", "down-jacket")
+            .replace("{version}", "9.9.9")
+            .replace("{number}", "QG0");
+        let body = e.body.as_ref().map(|_| json!({}));
+        let (status, reply) = call(
+            &app,
+            &e.method.to_uppercase(),
+            &format!("/api/v1{concrete}"),
+            None,
+            body,
+        )
+        .await;
+        assert_ne!(
+            reply["error"]["message"], "no such endpoint",
+            "{} {} is served",
+            e.method, e.path
+        );
+        assert_ne!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{} {}",
+            e.method,
+            e.path
+        );
+        if e.role.is_some() {
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{} {} needs a token",
+                e.method,
+                e.path
+            );
+            assert_eq!(op["security"][0]["bearer"], json!([]));
+            assert!(op["responses"]["403"].is_object());
+        } else {
+            assert_ne!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{} {} is public",
+                e.method,
+                e.path
+            );
+        }
     }
 }

@@ -2,15 +2,31 @@
 
 use std::sync::Arc;
 
-use axum::{Router, extract::State, http::StatusCode, routing::post};
+use axum::{extract::State, http::StatusCode, routing::post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiError, auth::AsAdmin, json::Json};
+use super::{
+    ApiError,
+    auth::AsAdmin,
+    json::Json,
+    openapi::{BodyDoc, Endpoint},
+};
 use crate::platform::{NewAccount, Platform, PlatformError, Role};
 
-pub fn routes() -> Router<Arc<Platform>> {
-    Router::new().route("/accounts", post(create))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![Endpoint {
+        method: "post",
+        path: "/accounts",
+        summary: "Create an account; its bearer token is in the response, once",
+        role: Some(Role::Admin),
+        body: Some(BodyDoc {
+            content_type: "application/json",
+            description: "{id, name, role, publisher?}",
+        }),
+        responses: &[(201, "the account and its token"), (409, "the id is taken")],
+        route: post(create),
+    }]
 }
 
 #[derive(Deserialize)]

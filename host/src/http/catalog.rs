@@ -2,20 +2,58 @@
 
 use std::sync::Arc;
 
-use axum::{Router, extract::State, http::StatusCode, routing::get};
+use axum::{
+    extract::State,
+    http::StatusCode,
+    routing::{get, post},
+};
 use serde_json::{Value, json};
 
-use super::{ApiError, auth::AsAdmin, json::Json};
+use super::{
+    ApiError,
+    auth::AsAdmin,
+    json::Json,
+    openapi::{BodyDoc, Endpoint},
+};
 use crate::{
     catalog::Revision,
     grading::today,
-    platform::{Platform, PlatformError},
+    platform::{Platform, PlatformError, Role},
 };
 
-pub fn routes() -> Router<Arc<Platform>> {
-    Router::new()
-        .route("/catalog", get(in_force))
-        .route("/catalog/revisions", get(history).post(publish_revision))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint {
+            method: "get",
+            path: "/catalog",
+            summary: "The catalog revision in force today",
+            role: None,
+            body: None,
+            responses: &[(200, "the revision")],
+            route: get(in_force),
+        },
+        Endpoint {
+            method: "get",
+            path: "/catalog/revisions",
+            summary: "Every catalog revision, oldest first",
+            role: None,
+            body: None,
+            responses: &[(200, "the revisions")],
+            route: get(history),
+        },
+        Endpoint {
+            method: "post",
+            path: "/catalog/revisions",
+            summary: "Record a new catalog revision (checked against the rules and the recorded ones)",
+            role: Some(Role::Admin),
+            body: Some(BodyDoc {
+                content_type: "application/json",
+                description: "the revision: number, effective, title, publishers, products",
+            }),
+            responses: &[(201, "recorded")],
+            route: post(publish_revision),
+        },
+    ]
 }
 
 async fn in_force(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiError> {

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::{
-    Router,
     extract::{Path, Query, State},
     http::StatusCode,
     routing::{get, post},
@@ -16,17 +15,76 @@ use super::{
     ApiError,
     auth::{AsInspector, AsLab},
     json::Json,
+    openapi::{BodyDoc, Endpoint},
 };
-use crate::platform::{GradingOutcome, Platform, PlatformError, RevocationReason};
+use crate::platform::{GradingOutcome, Platform, PlatformError, RevocationReason, Role};
 
-pub fn routes() -> Router<Arc<Platform>> {
-    Router::new()
-        .route("/gradings", post(grade))
-        .route("/certificates", get(list))
-        .route("/certificates/{number}", get(one))
-        .route("/certificates/{number}/revocation", post(revoke))
-        .route("/exposure", get(exposure))
-        .route("/statistics", get(statistics))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint {
+            method: "post",
+            path: "/gradings",
+            summary: "Grade a submission with the module the catalog resolves for its date",
+            role: Some(Role::Lab),
+            body: Some(BodyDoc {
+                content_type: "application/json",
+                description: "the submission (product, attributes, measurements, conformity, report) with enterprise {name, credit_code}, model and an optional date",
+            }),
+            responses: &[
+                (201, "graded: the certificate, committed"),
+                (200, "not graded: the result with its reason"),
+            ],
+            route: post(grade),
+        },
+        Endpoint {
+            method: "get",
+            path: "/certificates",
+            summary: "Certificates by product, credit_code or status (query parameters), newest first",
+            role: None,
+            body: None,
+            responses: &[(200, "the certificates")],
+            route: get(list),
+        },
+        Endpoint {
+            method: "get",
+            path: "/certificates/{number}",
+            summary: "One certificate, with its status",
+            role: None,
+            body: None,
+            responses: &[(200, "the certificate")],
+            route: get(one),
+        },
+        Endpoint {
+            method: "post",
+            path: "/certificates/{number}/revocation",
+            summary: "Revoke a certificate: falsified_data (弄虚作假), overstated_label (低级高标) or other",
+            role: Some(Role::Inspector),
+            body: Some(BodyDoc {
+                content_type: "application/json",
+                description: "{reason, note}",
+            }),
+            responses: &[(200, "the revoked certificate"), (409, "already revoked")],
+            route: post(revoke),
+        },
+        Endpoint {
+            method: "get",
+            path: "/exposure",
+            summary: "The exposure list: revoked certificates and the enterprises behind them",
+            role: None,
+            body: None,
+            responses: &[(200, "the list")],
+            route: get(exposure),
+        },
+        Endpoint {
+            method: "get",
+            path: "/statistics",
+            summary: "Valid certificates per product and grade",
+            role: None,
+            body: None,
+            responses: &[(200, "the counts")],
+            route: get(statistics),
+        },
+    ]
 }
 
 async fn grade(

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use axum::{
-    Router,
     body::Bytes,
     extract::{Path, State},
     http::{StatusCode, header},
@@ -12,14 +11,51 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{ApiError, auth::AsPublisher, json::Json};
-use crate::platform::{Platform, PlatformError};
+use super::{
+    ApiError,
+    auth::AsPublisher,
+    json::Json,
+    openapi::{BodyDoc, Endpoint},
+};
+use crate::platform::{Platform, PlatformError, Role};
 
-pub fn routes() -> Router<Arc<Platform>> {
-    Router::new()
-        .route("/modules", post(publish))
-        .route("/modules/{product}", get(versions))
-        .route("/modules/{product}/{version}", get(artifact))
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint {
+            method: "post",
+            path: "/modules",
+            summary: "Publish a signed module artifact, for a product the catalog assigns to this publisher",
+            role: Some(Role::Publisher),
+            body: Some(BodyDoc {
+                content_type: "application/wasm",
+                description: "the artifact (qgrade package)",
+            }),
+            responses: &[
+                (201, "published"),
+                (200, "these bytes were already published"),
+                (409, "the version exists with other bytes"),
+            ],
+            route: post(publish),
+        },
+        Endpoint {
+            method: "get",
+            path: "/modules/{product}",
+            summary: "The published versions of a product's module",
+            role: None,
+            body: None,
+            responses: &[(200, "the versions")],
+            route: get(versions),
+        },
+        Endpoint {
+            method: "get",
+            path: "/modules/{product}/{version}",
+            summary: "A published artifact",
+            role: None,
+            body: None,
+            responses: &[(200, "the artifact (application/wasm)")],
+            route: get(artifact),
+        },
+    ]
 }
 
 async fn publish(
