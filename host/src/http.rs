@@ -56,7 +56,10 @@ pub fn app(platform: Arc<Platform>) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(axum::middleware::from_fn(trace))
+        .layer(axum::middleware::from_fn_with_state(
+            platform.clone(),
+            trace,
+        ))
         .with_state(platform)
 }
 

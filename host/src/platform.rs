@@ -6,38 +6,43 @@ mod accounts;
 mod certificates;
 pub mod credit_code;
 mod error;
+mod issuer;
+mod metrics;
 mod pilots;
+mod resolver;
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-};
+use std::sync::Arc;
 
 pub use accounts::{Account, NewAccount, Role};
 pub use certificates::{Certificate, GradingOutcome, Revocation, RevocationReason};
 pub use error::PlatformError;
+pub use metrics::Metrics;
 pub use pilots::publish_pilots;
+pub use resolver::ResolvedModule;
 
-use crate::{
-    registry::Registry,
-    runtime::{GradingModule, Sandbox},
-};
+use crate::{registry::Registry, runtime::Sandbox};
 
 /// The platform: the registry, the sandbox, and the modules loaded so far.
 pub struct Platform {
     registry: Registry,
     sandbox: Arc<Sandbox>,
-    /// Loaded modules by digest: a module is compiled (or read from the cache) once.
-    modules: Mutex<HashMap<String, Arc<GradingModule>>>,
+    resolver: resolver::Resolver,
+    issuer: issuer::Issuer,
+    sessions: accounts::Sessions,
+    metrics: Metrics,
 }
 
 impl Platform {
-    /// A platform over `registry`, grading in `sandbox`.
+    /// A platform over `registry`, grading in `sandbox`. Starts the certificate writer,
+    /// so it must be called inside a tokio runtime.
     pub fn new(registry: Registry, sandbox: Arc<Sandbox>) -> Platform {
         Platform {
+            issuer: issuer::Issuer::start(registry.clone()),
             registry,
             sandbox,
-            modules: Mutex::new(HashMap::new()),
+            resolver: resolver::Resolver::default(),
+            sessions: accounts::Sessions::default(),
+            metrics: Metrics::default(),
         }
     }
 
@@ -51,19 +56,39 @@ impl Platform {
         &self.sandbox
     }
 
-    /// The loaded module for `digest`, loading `bytes` the first time.
-    fn module(&self, digest: &str, bytes: &[u8]) -> Result<Arc<GradingModule>, PlatformError> {
-        if let Some(m) = self.modules.lock().expect("not poisoned").get(digest) {
-            return Ok(m.clone());
-        }
-        let module = Arc::new(
-            GradingModule::load(&self.sandbox, bytes)
-                .map_err(|e| PlatformError::Internal(format!("stored module {digest}: {e}")))?,
-        );
-        self.modules
-            .lock()
-            .expect("not poisoned")
-            .insert(digest.into(), module.clone());
-        Ok(module)
+    /// Where grading requests spend their time.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Publish an artifact as a publisher account (scoped to its catalog publisher).
+    pub async fn publish(
+        &self,
+        by: &Account,
+        bytes: Vec<u8>,
+    ) -> Result<crate::registry::Published, PlatformError> {
+        accounts::require(by, &[Role::Publisher], "publish modules")?;
+        let published = self
+            .registry
+            .publish_as(&self.sandbox, bytes, &by.id, by.publisher.as_deref())
+            .await?;
+        self.resolver.invalidate();
+        Ok(published)
+    }
+
+    /// Record a new catalog revision (admin only).
+    pub async fn record_revision(
+        &self,
+        by: &Account,
+        revision: crate::catalog::Revision,
+    ) -> Result<(), PlatformError> {
+        accounts::require(by, &[Role::Admin], "publish catalog revisions")?;
+        let catalog = self.registry.catalog().await?;
+        let next = catalog
+            .with(revision)
+            .map_err(crate::registry::RegistryError::from)?;
+        self.registry.record_catalog(&next, &by.id).await?;
+        self.resolver.invalidate();
+        Ok(())
     }
 }

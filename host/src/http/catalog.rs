@@ -74,14 +74,7 @@ async fn publish_revision(
     AsAdmin(account): AsAdmin,
     Json(revision): Json<Revision>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
-    let next = catalog
-        .with(revision.clone())
-        .map_err(|e| PlatformError::from(crate::registry::RegistryError::from(e)))?;
-    p.registry()
-        .record_catalog(&next, &account.id)
-        .await
-        .map_err(PlatformError::from)?;
+    p.record_revision(&account, revision.clone()).await?;
     Ok((
         StatusCode::CREATED,
         Json(serde_json::to_value(revision).expect("serialises")),

@@ -63,16 +63,7 @@ async fn publish(
     AsPublisher(account): AsPublisher,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let published = p
-        .registry()
-        .publish_as(
-            p.sandbox(),
-            body.to_vec(),
-            &account.id,
-            account.publisher.as_deref(),
-        )
-        .await
-        .map_err(PlatformError::from)?;
+    let published = p.publish(&account, body.to_vec()).await?;
     let status = if published.unchanged {
         StatusCode::OK
     } else {

@@ -65,6 +65,16 @@ pub struct NewAccount {
     pub publisher: Option<String>,
 }
 
+/// Recently authenticated tokens, so that a request does not read the accounts table:
+/// a revoked token keeps working for at most [`SESSION_TTL`].
+#[derive(Default)]
+pub(super) struct Sessions(
+    std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Account)>>,
+);
+
+/// How long an authenticated token is trusted without reading the database again.
+pub const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
@@ -213,10 +223,21 @@ impl Platform {
 
     /// The account a bearer token belongs to.
     pub async fn authenticate(&self, token: &str) -> Result<Account, PlatformError> {
+        let token_hash = hash(token);
+        if let Some((at, account)) = self
+            .sessions
+            .0
+            .lock()
+            .expect("not poisoned")
+            .get(&token_hash)
+            && at.elapsed() < SESSION_TTL
+        {
+            return Ok(account.clone());
+        }
         let row = sqlx::query(
             "SELECT id, name, role, publisher, revoked_at FROM accounts WHERE token_hash = $1",
         )
-        .bind(hash(token))
+        .bind(&token_hash)
         .fetch_optional(self.registry.pool())
         .await?
         .ok_or_else(|| PlatformError::Unauthorized("the bearer token is not valid".into()))?;
@@ -226,13 +247,19 @@ impl Platform {
             ));
         }
         let role: String = row.try_get("role")?;
-        Ok(Account {
+        let account = Account {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
             role: Role::parse(&role)
                 .ok_or_else(|| PlatformError::Internal(format!("stored role {role:?}")))?,
             publisher: row.try_get("publisher")?,
-        })
+        };
+        self.sessions
+            .0
+            .lock()
+            .expect("not poisoned")
+            .insert(token_hash, (std::time::Instant::now(), account.clone()));
+        Ok(account)
     }
 }
 

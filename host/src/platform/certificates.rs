@@ -6,7 +6,7 @@ use sqlx::Row;
 use super::{Account, Platform, PlatformError, Role, accounts::require, credit_code};
 use crate::{
     grading::{self, GradeError, Graded, Submission, parse_date, today},
-    registry::{RegistryError, audit},
+    registry::audit,
     runtime::interface::api,
 };
 
@@ -222,29 +222,20 @@ impl Platform {
             .collect();
         let submission = Submission::from_value(&Value::Object(submission_json))?;
 
-        let resolved = match self.registry.resolve(&submission.product, on).await {
-            Ok(r) => r,
-            Err(RegistryError::UnknownProduct { product, revision }) => {
-                return Err(PlatformError::field(
-                    "product",
-                    format!("product {product} is not in catalog revision {revision}"),
-                ));
-            }
-            Err(e @ (RegistryError::Withdrawn { .. } | RegistryError::NoRevision(_))) => {
-                return Err(PlatformError::field("product", e.to_string()));
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let module = self.module(&resolved.module.digest, &resolved.bytes)?;
+        let resolved = self.resolve(&submission.product, on).await?;
+        let module = resolved.module.clone();
         let sandbox = self.sandbox.clone();
         let graded = {
-            let (module, submission) = (module.clone(), submission.clone());
+            let submission = submission.clone();
             tokio::task::spawn_blocking(move || grading::grade(&sandbox, &module, &submission, on))
                 .await
                 .map_err(|e| PlatformError::Internal(format!("grading task: {e}")))?
         };
         let graded = match graded {
-            Ok(g) => g,
+            Ok(g) => {
+                self.metrics.record_grading(g.elapsed);
+                g
+            }
             Err(GradeError::Invalid(invalid)) => return Err(invalid.into()),
             Err(GradeError::Sandbox(e)) => return Err(e.into()),
         };
@@ -265,13 +256,8 @@ impl Platform {
             },
         };
 
-        let mut tx = self.registry.write().await?;
-        let seq: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM certificates")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("next")?;
-        let mut certificate = Certificate {
-            number: format!("QG{}{:08}", on.year, seq),
+        let draft = Certificate {
+            number: String::new(),
             product: submission.product.clone(),
             grade: grade.to_string(),
             enterprise: enterprise_name,
@@ -281,9 +267,9 @@ impl Platform {
             testing_body: report.body.clone(),
             report_number: report.number.clone(),
             report_date: report.date.to_string(),
-            module_version: resolved.module.version.to_string(),
-            module_digest: resolved.module.digest.clone(),
-            standard: resolved.module.standard.clone(),
+            module_version: resolved.version.clone(),
+            module_digest: resolved.digest.clone(),
+            standard: resolved.standard.clone(),
             catalog_revision: resolved.revision,
             fuel: graded.fuel,
             graded_on: on.to_string(),
@@ -292,50 +278,7 @@ impl Platform {
             submission: submission.to_json(),
             outcome: graded.to_json(),
         };
-        // The grading date is in the number only for people; `seq` is what is unique.
-        certificate.number = format!("QG{}{:08}", on.year, seq);
-        sqlx::query(
-            "INSERT INTO certificates (seq, number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, status, submission, outcome, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'valid', $19, $20, $21)",
-        )
-        .bind(seq)
-        .bind(&certificate.number)
-        .bind(&certificate.product)
-        .bind(&certificate.grade)
-        .bind(&certificate.enterprise)
-        .bind(&certificate.credit_code)
-        .bind(&certificate.model)
-        .bind(&certificate.lab)
-        .bind(&certificate.testing_body)
-        .bind(&certificate.report_number)
-        .bind(&certificate.report_date)
-        .bind(&certificate.module_version)
-        .bind(&certificate.module_digest)
-        .bind(&certificate.standard)
-        .bind(i64::from(certificate.catalog_revision))
-        .bind(certificate.fuel as i64)
-        .bind(&certificate.graded_on)
-        .bind(&certificate.expires_on)
-        .bind(certificate.submission.to_string())
-        .bind(certificate.outcome.to_string())
-        .bind(audit::now())
-        .execute(&mut *tx)
-        .await?;
-        audit::append(
-            &mut tx,
-            &by.id,
-            "grading.certify",
-            &format!("certificate {}", certificate.number),
-            &json!({
-                "product": certificate.product,
-                "grade": certificate.grade,
-                "credit_code": certificate.credit_code,
-                "module": certificate.module_digest,
-                "fuel": certificate.fuel,
-            })
-            .to_string(),
-        )
-        .await?;
-        tx.commit().await?;
+        let certificate = self.issuer.issue(draft).await?;
         Ok(GradingOutcome::Certified(Box::new(certificate)))
     }
 

@@ -1,0 +1,124 @@
+//! The module that grades a product on a date, resolved through the registry and kept
+//! for a moment: resolving reads the catalog and the module's bytes, which a grading
+//! should not pay for every time.
+//!
+//! An entry lives [`TTL`]: a catalog revision or publish made by this process clears the
+//! cache at once; one made by another process sharing the database is seen within the
+//! TTL. That is safe by the versioning rules: a release the cache has not seen yet grades
+//! every earlier vector alike, and a catalog revision takes effect on a date.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use super::{Platform, PlatformError};
+use crate::{
+    registry::RegistryError,
+    runtime::{GradingModule, interface::api},
+};
+
+/// How long a resolution is reused.
+pub const TTL: Duration = Duration::from_secs(2);
+
+/// A resolved, loaded module.
+#[derive(Debug)]
+pub struct ResolvedModule {
+    /// The catalog revision in force.
+    pub revision: u32,
+    /// The module's version.
+    pub version: String,
+    /// Its SHA-256.
+    pub digest: String,
+    /// The standard it encodes.
+    pub standard: String,
+    /// The loaded module.
+    pub module: Arc<GradingModule>,
+}
+
+/// A resolution and when it was made, by (product, date).
+type Resolutions = HashMap<(String, String), (Instant, Arc<ResolvedModule>)>;
+
+/// Resolutions by (product, date), and loaded modules by digest.
+#[derive(Default)]
+pub(super) struct Resolver {
+    resolved: Mutex<Resolutions>,
+    modules: Mutex<HashMap<String, Arc<GradingModule>>>,
+}
+
+impl Resolver {
+    /// Forget every resolution (after a catalog revision or a publish).
+    pub fn invalidate(&self) {
+        self.resolved.lock().expect("not poisoned").clear();
+    }
+}
+
+impl Platform {
+    /// The module that grades `product` on `on`, with catalog errors as field errors.
+    pub(super) async fn resolve(
+        &self,
+        product: &str,
+        on: api::Date,
+    ) -> Result<Arc<ResolvedModule>, PlatformError> {
+        let key = (product.to_string(), on.to_string());
+        if let Some((at, hit)) = self
+            .resolver
+            .resolved
+            .lock()
+            .expect("not poisoned")
+            .get(&key)
+            && at.elapsed() < TTL
+        {
+            return Ok(hit.clone());
+        }
+        let resolved = match self.registry.resolve(product, on).await {
+            Ok(r) => r,
+            Err(RegistryError::UnknownProduct { product, revision }) => {
+                return Err(PlatformError::field(
+                    "product",
+                    format!("product {product} is not in catalog revision {revision}"),
+                ));
+            }
+            Err(e @ (RegistryError::Withdrawn { .. } | RegistryError::NoRevision(_))) => {
+                return Err(PlatformError::field("product", e.to_string()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let digest = resolved.module.digest.clone();
+        let cached = self
+            .resolver
+            .modules
+            .lock()
+            .expect("not poisoned")
+            .get(&digest)
+            .cloned();
+        let module = match cached {
+            Some(m) => m,
+            None => {
+                let m = Arc::new(GradingModule::load(&self.sandbox, &resolved.bytes).map_err(
+                    |e| PlatformError::Internal(format!("stored module {digest}: {e}")),
+                )?);
+                self.resolver
+                    .modules
+                    .lock()
+                    .expect("not poisoned")
+                    .insert(digest.clone(), m.clone());
+                m
+            }
+        };
+        let entry = Arc::new(ResolvedModule {
+            revision: resolved.revision,
+            version: resolved.module.version.to_string(),
+            digest,
+            standard: resolved.module.standard,
+            module,
+        });
+        self.resolver
+            .resolved
+            .lock()
+            .expect("not poisoned")
+            .insert(key, (Instant::now(), entry.clone()));
+        Ok(entry)
+    }
+}
