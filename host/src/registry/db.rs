@@ -54,9 +54,15 @@ impl Registry {
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL: readers never wait for the writer. The busy timeout makes
-                        // a second process wait its turn instead of failing.
+                        // WAL: readers never wait for the writer. synchronous = FULL: a
+                        // commit is on disk before it returns, so an acknowledged
+                        // certificate survives even a power cut (group commit in the
+                        // platform keeps that affordable). The busy timeout makes a
+                        // second process wait its turn instead of failing.
                         sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
                             .execute(&mut *conn)
                             .await?;
                         sqlx::query("PRAGMA busy_timeout = 10000")
