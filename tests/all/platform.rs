@@ -330,6 +330,51 @@ pub async fn the_whole_story(w: World) {
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
 
+    // A revoked token and an expired one are refused.
+    let (status, _) = call(
+        &app,
+        "POST",
+        "/api/v1/accounts/lab-one/revocation",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(grading_request(|_| {})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+        "{body}"
+    );
+    let late = account(&app, "lab-late", "lab", None).await;
+    sqlx::query("UPDATE accounts SET expires_at = '2000-01-01T00:00:00Z' WHERE id = 'lab-late'")
+        .execute(w.registry.pool())
+        .await
+        .unwrap();
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/api/v1/gradings",
+        Some(&late),
+        Some(grading_request(|_| {})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{body}"
+    );
+
     // A publisher publishing another body's product.
     let kettle_body = account(&app, "kettle-body", "publisher", Some("kettle-body")).await;
     let (status, body) = call_raw(
@@ -377,6 +422,7 @@ pub async fn every_role_and_endpoint(w: World) {
         ("lab", account(&app, "lab", "lab", None).await),
         ("inspector", account(&app, "insp", "inspector", None).await),
     ];
+    account(&app, "victim", "lab", None).await;
     // (method, path, body, the one role allowed)
     let writes: Vec<(&str, &str, Option<Value>, &str)> = vec![
         (
@@ -392,6 +438,7 @@ pub async fn every_role_and_endpoint(w: World) {
             "admin",
         ),
         ("POST", "/api/v1/modules", None, "publisher"),
+        ("POST", "/api/v1/accounts/victim/revocation", None, "admin"),
         (
             "POST",
             "/api/v1/gradings",
@@ -415,7 +462,10 @@ pub async fn every_role_and_endpoint(w: World) {
             writes
                 .iter()
                 .any(|(m, p, _, r)| m.eq_ignore_ascii_case(e.method)
-                    && p.trim_start_matches("/api/v1").replace("QG000", "{number}") == e.path
+                    && p.trim_start_matches("/api/v1")
+                        .replace("QG000", "{number}")
+                        .replace("victim", "{id}")
+                        == e.path
                     && *r == role),
             "{} {} ({role}) is in the role matrix",
             e.method,

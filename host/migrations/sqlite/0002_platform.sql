@@ -7,6 +7,7 @@ CREATE TABLE accounts (
     publisher  TEXT,                 -- a publisher account's catalog publisher id
     token_hash TEXT NOT NULL UNIQUE, -- SHA-256 of the bearer token; the token itself is never stored
     created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,        -- the token's last moment (UTC, RFC 3339)
     revoked_at TEXT
 );
 

@@ -15,18 +15,38 @@ use super::{
 use crate::platform::{NewAccount, Platform, PlatformError, Role};
 
 pub fn endpoints() -> Vec<Endpoint> {
-    vec![Endpoint {
-        method: "post",
-        path: "/accounts",
-        summary: "Create an account; its bearer token is in the response, once",
-        role: Some(Role::Admin),
-        body: Some(BodyDoc {
-            content_type: "application/json",
-            description: "{id, name, role, publisher?}",
-        }),
-        responses: &[(201, "the account and its token"), (409, "the id is taken")],
-        route: post(create),
-    }]
+    vec![
+        Endpoint {
+            method: "post",
+            path: "/accounts/{id}/revocation",
+            summary: "Revoke an account's token",
+            role: Some(Role::Admin),
+            body: None,
+            responses: &[(204, "revoked")],
+            route: post(revoke),
+        },
+        Endpoint {
+            method: "post",
+            path: "/accounts",
+            summary: "Create an account; its bearer token is in the response, once",
+            role: Some(Role::Admin),
+            body: Some(BodyDoc {
+                content_type: "application/json",
+                description: "{id, name, role, publisher?}",
+            }),
+            responses: &[(201, "the account and its token"), (409, "the id is taken")],
+            route: post(create),
+        },
+    ]
+}
+
+async fn revoke(
+    State(p): State<Arc<Platform>>,
+    AsAdmin(account): AsAdmin,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    p.revoke_account(&account, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

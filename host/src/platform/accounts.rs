@@ -72,6 +72,9 @@ pub(super) struct Sessions(
     std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, Account)>>,
 );
 
+/// How long a token is valid after it is made.
+pub const TOKEN_LIFETIME: std::time::Duration = std::time::Duration::from_secs(365 * 86_400);
+
 /// How long an authenticated token is trusted without reading the database again.
 pub const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -198,7 +201,7 @@ impl Platform {
             )));
         }
         sqlx::query(
-            "INSERT INTO accounts (id, name, role, publisher, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO accounts (id, name, role, publisher, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&new.id)
         .bind(&new.name)
@@ -206,6 +209,7 @@ impl Platform {
         .bind(new.publisher.clone())
         .bind(hash(token))
         .bind(audit::now())
+        .bind(audit::timestamp_in(TOKEN_LIFETIME))
         .execute(&mut *tx)
         .await?;
         audit::append(
@@ -235,7 +239,7 @@ impl Platform {
             return Ok(account.clone());
         }
         let row = sqlx::query(
-            "SELECT id, name, role, publisher, revoked_at FROM accounts WHERE token_hash = $1",
+            "SELECT id, name, role, publisher, expires_at, revoked_at FROM accounts WHERE token_hash = $1",
         )
         .bind(&token_hash)
         .fetch_optional(self.registry.pool())
@@ -244,6 +248,11 @@ impl Platform {
         if row.try_get::<Option<String>, _>("revoked_at")?.is_some() {
             return Err(PlatformError::Unauthorized(
                 "the bearer token was revoked".into(),
+            ));
+        }
+        if row.try_get::<String, _>("expires_at")? < audit::now() {
+            return Err(PlatformError::Unauthorized(
+                "the bearer token has expired; ask an administrator for a new account token".into(),
             ));
         }
         let role: String = row.try_get("role")?;
@@ -260,6 +269,39 @@ impl Platform {
             .expect("not poisoned")
             .insert(token_hash, (std::time::Instant::now(), account.clone()));
         Ok(account)
+    }
+}
+
+impl Platform {
+    /// Revoke an account's token (admin only): refused from now on (by another server
+    /// process sharing the database, within [`SESSION_TTL`]).
+    pub async fn revoke_account(&self, by: &Account, id: &str) -> Result<(), PlatformError> {
+        require(by, &[Role::Admin], "revoke accounts")?;
+        let mut tx = self.registry.write().await?;
+        let done =
+            sqlx::query("UPDATE accounts SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(audit::now())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(PlatformError::NotFound(format!("no active account {id}")));
+        }
+        audit::append(
+            &mut tx,
+            &by.id,
+            "account.revoke",
+            &format!("account {id}"),
+            "{}",
+        )
+        .await?;
+        tx.commit().await?;
+        self.sessions
+            .0
+            .lock()
+            .expect("not poisoned")
+            .retain(|_, (_, account)| account.id != id);
+        Ok(())
     }
 }
 

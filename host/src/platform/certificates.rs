@@ -240,7 +240,19 @@ impl Platform {
             Err(GradeError::Sandbox(e)) => return Err(e.into()),
         };
         let Some(grade) = graded.grade else {
-            return Ok(GradingOutcome::NotGraded(Box::new(graded)));
+            // The platform certifies from a current third-party report only: a missing or
+            // stale one is a request to fix, not a result to record.
+            return match graded.reason.as_ref().map(|r| r.kind) {
+                Some("stale_report") => Err(PlatformError::field(
+                    "report.date",
+                    graded.reason.map(|r| r.message).unwrap_or_default(),
+                )),
+                Some("no_report") => Err(PlatformError::field(
+                    "report",
+                    "a grading needs the third-party test report (body, number, date)",
+                )),
+                _ => Ok(GradingOutcome::NotGraded(Box::new(graded))),
+            };
         };
         let report = submission
             .report

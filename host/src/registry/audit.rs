@@ -71,10 +71,16 @@ pub enum Verdict {
 
 /// Now, UTC, RFC 3339 to the second.
 pub fn now() -> String {
+    timestamp_in(std::time::Duration::ZERO)
+}
+
+/// `after` from now, UTC, RFC 3339 to the second.
+pub fn timestamp_in(after: std::time::Duration) -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .unwrap_or(0)
+        + after.as_secs();
     let date = crate::grading::date_of_unix_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
     format!(
