@@ -6,7 +6,7 @@ mod auth;
 mod catalog;
 mod certificates;
 mod error;
-mod json;
+mod extract;
 mod modules;
 pub mod openapi;
 

@@ -198,6 +198,23 @@ pub async fn the_whole_story(w: World) {
     )
     .await;
     assert_eq!(listed["certificates"].as_array().unwrap().len(), 1);
+    let by_name = format!(
+        "/api/v1/certificates?product=down-jacket&enterprise={}&status=valid",
+        "%E6%B3%A2%E5%8F%B8%E7%99%BB%E7%BE%BD%E7%BB%92%E6%9C%8D%E8%A3%85%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8"
+    );
+    let (_, listed) = call(&app, "GET", &by_name, None, None).await;
+    assert_eq!(listed["certificates"][0]["number"], certificate["number"]);
+    let (status, body) = call(&app, "GET", "/api/v1/certificates?colour=red", None, None).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_query")),
+        "{body}"
+    );
+    let (status, body) = call(&app, "GET", "/api/v1/certificates?status=lost", None, None).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("status"))
+    );
     let (_, stats) = call(&app, "GET", "/api/v1/statistics", None, None).await;
     assert_eq!(stats["valid_certificates"]["down-jacket"]["AAAAA"], 1);
 

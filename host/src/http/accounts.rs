@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::{
     ApiError,
     auth::AsAdmin,
-    json::Json,
+    extract::{Json, Path},
     openapi::{BodyDoc, Endpoint},
 };
 use crate::platform::{NewAccount, Platform, PlatformError, Role};
@@ -43,7 +43,7 @@ pub fn endpoints() -> Vec<Endpoint> {
 async fn revoke(
     State(p): State<Arc<Platform>>,
     AsAdmin(account): AsAdmin,
-    axum::extract::Path(id): axum::extract::Path<String>,
+    Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     p.revoke_account(&account, &id).await?;
     Ok(StatusCode::NO_CONTENT)

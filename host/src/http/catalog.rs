@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::{
     ApiError,
     auth::AsAdmin,
-    json::Json,
+    extract::Json,
     openapi::{BodyDoc, Endpoint},
 };
 use crate::{

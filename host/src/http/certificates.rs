@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::{
-    extract::{Path, Query, State},
+    extract::State,
     http::StatusCode,
     routing::{get, post},
 };
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::{
     ApiError,
     auth::{AsInspector, AsLab},
-    json::Json,
+    extract::{Json, Path, Query},
     openapi::{BodyDoc, Endpoint},
 };
 use crate::platform::{GradingOutcome, Platform, PlatformError, RevocationReason, Role};
@@ -39,7 +39,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             method: "get",
             path: "/certificates",
-            summary: "Certificates by product, credit_code or status (query parameters), newest first",
+            summary: "Certificates by product, enterprise (credit code or name) or status (query parameters), newest first",
             role: None,
             body: None,
             responses: &[(200, "the certificates")],
@@ -118,6 +118,9 @@ async fn one(
 #[serde(deny_unknown_fields)]
 struct Filter {
     product: Option<String>,
+    /// The enterprise's credit code or exact name.
+    enterprise: Option<String>,
+    /// The same as `enterprise`, by its usual name.
     credit_code: Option<String>,
     status: Option<String>,
     limit: Option<i64>,
@@ -130,7 +133,10 @@ async fn list(
     let certificates = p
         .certificates(
             filter.product.as_deref(),
-            filter.credit_code.as_deref(),
+            filter
+                .enterprise
+                .as_deref()
+                .or(filter.credit_code.as_deref()),
             filter.status.as_deref(),
             filter.limit.unwrap_or(100),
         )

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::{
     body::Bytes,
-    extract::{Path, State},
+    extract::State,
     http::{StatusCode, header},
     response::IntoResponse,
     routing::{get, post},
@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use super::{
     ApiError,
     auth::AsPublisher,
-    json::Json,
+    extract::{Json, Path},
     openapi::{BodyDoc, Endpoint},
 };
 use crate::platform::{Platform, PlatformError, Role};

@@ -304,11 +304,12 @@ impl Platform {
         from_row(&row)
     }
 
-    /// Certificates matching every given filter, newest first (at most `limit`).
+    /// Certificates matching every given filter, newest first (at most `limit`). The
+    /// enterprise is matched by credit code or by exact name.
     pub async fn certificates(
         &self,
         product: Option<&str>,
-        credit_code: Option<&str>,
+        enterprise: Option<&str>,
         status: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Certificate>, PlatformError> {
@@ -322,7 +323,7 @@ impl Platform {
         }
         let rows = sqlx::query(SELECT_CERTIFICATES)
             .bind(product.map(str::to_string))
-            .bind(credit_code.map(str::to_string))
+            .bind(enterprise.map(str::to_string))
             .bind(limit.clamp(1, 1000))
             .fetch_all(self.registry.pool())
             .await?;
@@ -418,7 +419,7 @@ const SELECT_CERTIFICATE_BY_NUMBER: &str = concat!(
 const SELECT_CERTIFICATES: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM certificates WHERE ($1 IS NULL OR product = $1) AND ($2 IS NULL OR credit_code = $2) ORDER BY seq DESC LIMIT $3"
+    " FROM certificates WHERE ($1 IS NULL OR product = $1) AND ($2 IS NULL OR credit_code = $2 OR enterprise_name = $2) ORDER BY seq DESC LIMIT $3"
 );
 const SELECT_REVOKED: &str = concat!(
     "SELECT ",
