@@ -77,10 +77,7 @@ impl Registry {
             })
             .connect_with(options)
             .await?;
-        match backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
-        }
+        sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Registry { pool, backend })
     }
 

@@ -1,5 +1,8 @@
 -- The registry: catalog revisions, module bytes (once per digest), published module
 -- versions, and the tamper-evident audit chain. Applied migrations are never edited.
+--
+-- One schema for SQLite and PostgreSQL: every type here means the same in both (SQLite
+-- keeps a BYTEA column's blobs as blobs).
 
 CREATE TABLE catalog_revisions (
     number      BIGINT PRIMARY KEY,
