@@ -1,5 +1,6 @@
 //! The `qgrade` command line: the local host that labs, enterprises and auditors run.
 
+mod batch;
 mod inspect;
 mod keys;
 mod registry;
@@ -89,6 +90,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Grade one submission with a module file.
     Run(run::RunArgs),
+    /// Grade a JSON-lines file of submissions (locally, or against a platform).
+    GradeBatch(batch::BatchArgs),
     /// Run a module's conformance vectors.
     Test(test::TestArgs),
     /// Show a module's metadata, interface version, imports, size, digest and signature.
@@ -122,6 +125,7 @@ impl Cli {
         match self.command {
             Command::Serve(args) => serve::serve(sandbox, args),
             Command::Run(args) => run::run(&sandbox, args),
+            Command::GradeBatch(args) => batch::run(&sandbox, args),
             Command::Test(args) => test::run(&sandbox, args),
             Command::Inspect(args) => inspect::run(&sandbox, args),
             Command::Keygen(args) => keys::keygen(args),

@@ -354,3 +354,49 @@ fn release_workflow_through_the_cli() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A batch goes on past a bad line, reporting it by number, one result line per input.
+#[test]
+fn grade_batch_reports_bad_lines_and_goes_on() {
+    let mut lines = Vec::new();
+    for product in qgrade::pilot_modules() {
+        lines.push(
+            std::fs::read_to_string(sample_path(product))
+                .unwrap()
+                .replace('\n', " "),
+        );
+    }
+    lines.insert(2, "{\"product\": ".into());
+    lines.push(lines[0].replace("\"odour\": true", "\"odour\": false"));
+    let (_dir, file) = temp_file("batch.jsonl", lines.join("\n").as_bytes());
+    let out = qgrade(&["grade-batch", path(&file), "--on", "2026-06-01"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an error line makes the exit code 2"
+    );
+    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 7);
+    let grades: Vec<(u64, Option<&str>)> = results
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["grade"].as_str()))
+        .collect();
+    assert_eq!(
+        grades,
+        [
+            (1, Some("AAAAA")),
+            (2, Some("AAA")),
+            (3, None),
+            (4, Some("AAA")),
+            (5, Some("AAA")),
+            (6, Some("AAAA")),
+            (7, None)
+        ]
+    );
+    assert_eq!(results[2]["error"]["kind"], "invalid_json");
+    assert_eq!(results[6]["reason"]["indicator"], "odour");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5 graded, 1 not graded, 1 errors"));
+}

@@ -264,3 +264,47 @@ fn a_server_killed_mid_load_keeps_every_acknowledged_certificate() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// `qgrade grade-batch --server` sends each line to the platform with a lab token.
+#[test]
+fn grade_batch_against_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&format!("sqlite://{}", dir.path().join("p.db").display()));
+    let lab = lab_token(&server.addr);
+    let good = grading().to_string();
+    let bad_code = good.replace("91110000802100433B", "91110000802100433C");
+    let file = dir.path().join("requests.jsonl");
+    std::fs::write(&file, format!("{good}\n{bad_code}\n{good}\n")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_qgrade"))
+        .args([
+            "grade-batch",
+            file.to_str().unwrap(),
+            "--server",
+            &format!("http://{}", server.addr),
+            "--token",
+            &lab,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let results: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["grade"], "AAA");
+    assert!(
+        results[0]["certificate"]
+            .as_str()
+            .unwrap()
+            .starts_with("QG2026")
+    );
+    assert_eq!(results[1]["line"], 2);
+    assert_eq!(results[1]["error"]["field"], "enterprise.credit_code");
+    assert_ne!(results[0]["certificate"], results[2]["certificate"]);
+}

@@ -1,0 +1,206 @@
+//! `qgrade grade-batch FILE`: grade a JSON-lines file of submissions, locally with module
+//! files or against a platform with a lab token, one result line per input line. A bad
+//! line is reported with its number and the batch goes on.
+
+use std::{
+    collections::HashMap,
+    io::{IsTerminal, Write},
+    path::PathBuf,
+    process::ExitCode,
+    sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+};
+
+use anyhow::Context as _;
+use clap::Args;
+use serde_json::{Value, json};
+
+use super::{exit, run::parse_on};
+use crate::{
+    grading::{self, GradeError, Submission},
+    runtime::{GradingModule, Sandbox, interface::api},
+};
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// The submissions, one JSON object per line.
+    file: PathBuf,
+    /// Where the modules are, as `<product>.wasm` (local grading).
+    #[arg(long, default_value = crate::MODULES_DIR, conflicts_with = "server")]
+    modules: PathBuf,
+    /// Grade against this platform instead (`http://host:port`); each line is a grading
+    /// request (a submission with `enterprise` and `model`).
+    #[arg(long, requires = "token")]
+    server: Option<String>,
+    /// The lab's bearer token for `--server`.
+    #[arg(long, env = "QGRADE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The grading date for local grading (default today).
+    #[arg(long, value_parser = parse_on)]
+    on: Option<api::Date>,
+    /// Write the results here instead of standard output.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+}
+
+pub fn run(sandbox: &Sandbox, args: BatchArgs) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.file)
+        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let lines: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l))
+        .filter(|(_, l)| !l.trim().is_empty())
+        .collect();
+    let on = args.on.unwrap_or_else(grading::today);
+    let modules = Mutex::new(HashMap::<
+        String,
+        Result<std::sync::Arc<GradingModule>, String>,
+    >::new());
+    let grade_line = |line: &str| -> Value {
+        match &args.server {
+            Some(server) => remote(server, args.token.as_deref().unwrap_or_default(), line),
+            None => local(sandbox, &args.modules, &modules, line, on),
+        }
+    };
+
+    let results: Vec<Mutex<Option<Value>>> = lines.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let progress = std::io::stderr().is_terminal();
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((number, line)) = lines.get(i) else {
+                        break;
+                    };
+                    let mut result = grade_line(line);
+                    result["line"] = json!(number);
+                    *results[i].lock().expect("not poisoned") = Some(result);
+                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if progress && (finished % 16 == 0 || finished == lines.len()) {
+                        eprint!(
+                            "\rgraded {finished}/{} ({}%)",
+                            lines.len(),
+                            finished * 100 / lines.len().max(1)
+                        );
+                    }
+                }
+            });
+        }
+    });
+    if progress {
+        eprintln!();
+    }
+
+    let mut out: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(std::fs::File::create(path)?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let (mut graded, mut not_graded, mut errors) = (0, 0, 0);
+    for result in results {
+        let result = result
+            .into_inner()
+            .expect("not poisoned")
+            .expect("every line was graded");
+        if result.get("error").is_some() {
+            errors += 1;
+        } else if result["grade"].is_null() {
+            not_graded += 1;
+        } else {
+            graded += 1;
+        }
+        writeln!(out, "{result}")?;
+    }
+    eprintln!("{graded} graded, {not_graded} not graded, {errors} errors");
+    Ok(ExitCode::from(if errors == 0 {
+        exit::OK
+    } else {
+        exit::INVALID
+    }))
+}
+
+fn local(
+    sandbox: &Sandbox,
+    dir: &std::path::Path,
+    modules: &Mutex<HashMap<String, Result<std::sync::Arc<GradingModule>, String>>>,
+    line: &str,
+    on: api::Date,
+) -> Value {
+    let submission = match Submission::from_json(line) {
+        Ok(s) => s,
+        Err(e) => return e.to_json(),
+    };
+    let module = {
+        let mut modules = modules.lock().expect("not poisoned");
+        modules
+            .entry(submission.product.clone())
+            .or_insert_with(|| {
+                let path = dir.join(format!("{}.wasm", submission.product));
+                std::fs::read(&path)
+                    .map_err(|e| {
+                        format!(
+                            "no module for product {:?} ({}: {e})",
+                            submission.product,
+                            path.display()
+                        )
+                    })
+                    .and_then(|bytes| {
+                        GradingModule::load(sandbox, &bytes)
+                            .map_err(|e| format!("{}: {e}", path.display()))
+                    })
+                    .map(std::sync::Arc::new)
+            })
+            .clone()
+    };
+    let module = match module {
+        Ok(m) => m,
+        Err(message) => {
+            return json!({ "error": { "kind": "module", "field": "product", "message": message } });
+        }
+    };
+    match grading::grade(sandbox, &module, &submission, on) {
+        Ok(graded) => graded.to_json(),
+        Err(GradeError::Invalid(e)) => e.to_json(),
+        Err(GradeError::Sandbox(e)) => {
+            json!({ "error": { "kind": "module", "message": e.to_string() } })
+        }
+    }
+}
+
+fn remote(server: &str, token: &str, line: &str) -> Value {
+    let request: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            return json!({ "error": { "kind": "invalid_json", "message": format!("not valid JSON: {e}") } });
+        }
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}/api/v1/gradings", server.trim_end_matches('/'));
+    match agent
+        .post(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(&request)
+    {
+        Ok(mut response) => {
+            let status = response.status().as_u16();
+            let body: Value = response.body_mut().read_json().unwrap_or(Value::Null);
+            if status == 201 {
+                json!({ "grade": body["grade"], "certificate": body["number"], "fuel": body["fuel"] })
+            } else if status == 200 {
+                json!({ "grade": Value::Null, "reason": body["reason"], "fuel": body["fuel"] })
+            } else {
+                json!({ "error": body.get("error").cloned().unwrap_or(json!({ "message": format!("HTTP {status}") })), "status": status })
+            }
+        }
+        Err(e) => json!({ "error": { "kind": "unreachable", "message": format!("{url}: {e}") } }),
+    }
+}
