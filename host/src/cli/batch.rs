@@ -83,7 +83,7 @@ pub fn run(sandbox: &Sandbox, args: BatchArgs) -> anyhow::Result<ExitCode> {
                     result["line"] = json!(number);
                     *results[i].lock().expect("not poisoned") = Some(result);
                     let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if progress && (finished % 16 == 0 || finished == lines.len()) {
+                    if progress && (finished.is_multiple_of(16) || finished == lines.len()) {
                         eprint!(
                             "\rgraded {finished}/{} ({}%)",
                             lines.len(),
