@@ -9,6 +9,7 @@ mod error;
 mod extract;
 mod modules;
 pub mod openapi;
+mod pages;
 
 use std::sync::Arc;
 
@@ -48,6 +49,7 @@ pub fn app(platform: Arc<Platform>) -> Router {
     }
     Router::new()
         .nest("/api/v1", api)
+        .merge(pages::routes())
         .fallback(|| async {
             ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,

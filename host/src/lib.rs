@@ -13,6 +13,8 @@
 //! - [`artifact`] — the signed module artifact (component + vectors + ed25519 signature);
 //! - [`registry`] — the database: catalog revisions, published modules, versioning,
 //!   resolution by date, the audit chain (SQLite or PostgreSQL through sqlx);
+//! - [`platform`] and [`http`] — the grading platform's service layer and its HTTP API;
+//! - [`web`] — the unified label and the public pages;
 //! - [`cli`] — the `qgrade` command: `run`, `test`, `inspect`, `keygen`, `package`,
 //!   `publish`, `resolve`, `impact`, `audit`, `catalog`.
 //!
@@ -27,6 +29,7 @@ pub mod http;
 pub mod platform;
 pub mod registry;
 pub mod runtime;
+pub mod web;
 
 /// Where the build leaves the pilot modules (`target/modules`), fixed at compile time.
 pub const MODULES_DIR: &str = env!("QGRADE_MODULES_DIR");

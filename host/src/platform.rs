@@ -30,6 +30,7 @@ pub struct Platform {
     issuer: issuer::Issuer,
     sessions: accounts::Sessions,
     metrics: Metrics,
+    public_url: String,
 }
 
 impl Platform {
@@ -43,7 +44,19 @@ impl Platform {
             resolver: resolver::Resolver::default(),
             sessions: accounts::Sessions::default(),
             metrics: Metrics::default(),
+            public_url: "http://127.0.0.1:8080".into(),
         }
+    }
+
+    /// The platform's public base URL, which labels' QR codes point under.
+    pub fn with_public_url(mut self, url: impl Into<String>) -> Platform {
+        self.public_url = url.into();
+        self
+    }
+
+    /// The public base URL.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
     }
 
     /// The registry.

@@ -13,3 +13,4 @@ mod pilots;
 mod platform;
 mod registry;
 mod serve;
+mod web;

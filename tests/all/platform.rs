@@ -22,7 +22,7 @@ use crate::{
     registry::World,
 };
 
-const ADMIN: &str = "test-admin-token-0123456789";
+pub const ADMIN: &str = "test-admin-token-0123456789";
 
 macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {$(
@@ -41,14 +41,14 @@ macro_rules! on_both_databases {
 
 on_both_databases!(the_whole_story, every_role_and_endpoint);
 
-async fn app(w: &World) -> Router {
+pub async fn app(w: &World) -> Router {
     let sandbox = Arc::new(Sandbox::new(Limits::default()).unwrap());
     let platform = Arc::new(Platform::new(w.registry.clone(), sandbox));
     platform.bootstrap_admin(Some(ADMIN.into())).await.unwrap();
     qgrade::http::app(platform)
 }
 
-async fn call(
+pub async fn call(
     app: &Router,
     method: &str,
     path: &str,
@@ -66,7 +66,7 @@ async fn call(
     .await
 }
 
-async fn call_raw(
+pub async fn call_raw(
     app: &Router,
     method: &str,
     path: &str,
@@ -96,7 +96,7 @@ async fn call_raw(
     (status, value)
 }
 
-async fn account(app: &Router, id: &str, role: &str, publisher: Option<&str>) -> String {
+pub async fn account(app: &Router, id: &str, role: &str, publisher: Option<&str>) -> String {
     let (status, body) = call(
         app,
         "POST",
@@ -111,7 +111,7 @@ async fn account(app: &Router, id: &str, role: &str, publisher: Option<&str>) ->
     body["token"].as_str().unwrap().to_string()
 }
 
-fn grading_request(patch: impl FnOnce(&mut Value)) -> Value {
+pub fn grading_request(patch: impl FnOnce(&mut Value)) -> Value {
     let mut request: Value =
         serde_json::from_str(&std::fs::read_to_string(sample_path("down-jacket")).unwrap())
             .unwrap();

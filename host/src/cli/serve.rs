@@ -31,6 +31,9 @@ pub struct ServeArgs {
     /// Publish no pilot modules (a production platform).
     #[arg(long)]
     no_pilots: bool,
+    /// The public base URL labels' QR codes point under (default: http://LISTEN).
+    #[arg(long, env = "QGRADE_PUBLIC_URL")]
+    public_url: Option<String>,
     /// The first admin's bearer token (default: a fresh one, printed once).
     #[arg(long, env = "QGRADE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
@@ -42,7 +45,12 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async move {
         let registry = args.db.open().await?;
-        let platform = Arc::new(Platform::new(registry, Arc::new(sandbox)));
+        let public_url = args
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", args.listen));
+        let platform =
+            Arc::new(Platform::new(registry, Arc::new(sandbox)).with_public_url(public_url));
         if !args.no_pilots {
             for p in publish_pilots(&platform, &args.pilots, &args.dev_key).await? {
                 let state = if p.unchanged {

@@ -55,6 +55,18 @@ pub fn endpoints() -> Vec<Endpoint> {
             route: get(one),
         },
         Endpoint {
+            method: "get",
+            path: "/certificates/{number}/label",
+            summary: "The unified label (统一标识) with a QR code of the certificate's page; ?format=svg",
+            role: None,
+            body: None,
+            responses: &[
+                (200, "the label (image/svg+xml)"),
+                (410, "the certificate is revoked: no label is served for it"),
+            ],
+            route: get(label),
+        },
+        Endpoint {
             method: "post",
             path: "/certificates/{number}/revocation",
             summary: "Revoke a certificate: falsified_data (弄虚作假), overstated_label (低级高标) or other",
@@ -199,4 +211,55 @@ async fn statistics(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiEr
             .insert(grade, json!(n));
     }
     Ok(Json(json!({ "valid_certificates": by_product })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// A revoked certificate's label is not served at all (410): a label that exists is a
+/// valid one, and a printed copy's QR code still opens the page that says it was revoked.
+async fn label(
+    State(p): State<Arc<Platform>>,
+    Path(number): Path<String>,
+    Query(query): Query<LabelQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    match query.format.as_deref().unwrap_or("svg") {
+        "svg" => {}
+        "png" => {
+            return Err(PlatformError::field(
+                "format",
+                "PNG labels are not available yet; use format=svg",
+            )
+            .into());
+        }
+        other => {
+            return Err(
+                PlatformError::field("format", format!("format {other:?}: use svg")).into(),
+            );
+        }
+    }
+    let certificate = p.certificate(&number).await?;
+    if certificate.status() == "revoked" {
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "revoked",
+            format!("certificate {number} is revoked; its page says why"),
+        ));
+    }
+    let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
+    let (zh, en) = crate::web::pages::product_names(catalog.revisions(), &certificate.product);
+    let svg = crate::web::label::svg(&certificate, &zh, &en, p.public_url());
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "image/svg+xml; charset=utf-8",
+        )],
+        svg,
+    )
+        .into_response())
 }

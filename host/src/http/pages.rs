@@ -1,0 +1,61 @@
+//! The public pages (HTML), outside `/api/v1`. An unknown certificate is a 404 page.
+
+use std::sync::Arc;
+
+use axum::{
+    Router,
+    extract::State,
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use serde::Deserialize;
+
+use super::{
+    ApiError,
+    extract::{Path, Query},
+};
+use crate::{
+    platform::{Platform, PlatformError},
+    web::pages,
+};
+
+pub fn routes() -> Router<Arc<Platform>> {
+    Router::new()
+        .route("/", get(catalog))
+        .route("/c/{number}", get(certificate))
+        .route("/exposure", get(exposure))
+        .route("/search", get(search))
+}
+
+fn html(result: Result<String, PlatformError>) -> Response {
+    match result {
+        Ok(page) => Html(page).into_response(),
+        Err(PlatformError::NotFound(what)) => {
+            (StatusCode::NOT_FOUND, Html(pages::not_found(&what))).into_response()
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+async fn catalog(State(p): State<Arc<Platform>>) -> Response {
+    html(pages::catalog(&p).await)
+}
+
+async fn certificate(State(p): State<Arc<Platform>>, Path(number): Path<String>) -> Response {
+    html(pages::certificate(&p, &number).await)
+}
+
+async fn exposure(State(p): State<Arc<Platform>>) -> Response {
+    html(pages::exposure(&p).await)
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn search(State(p): State<Arc<Platform>>, Query(query): Query<SearchQuery>) -> Response {
+    html(pages::search(&p, &query.q).await)
+}

@@ -1,0 +1,8 @@
+//! What people see: the unified label (统一标识) and the public pages, rendered on the
+//! server as plain HTML and SVG (no front-end framework), in Chinese with English beside.
+
+mod html;
+pub mod label;
+pub mod pages;
+
+pub use html::escape;

@@ -1,0 +1,51 @@
+//! HTML text: escaping, and the page frame every page shares.
+
+/// `text` safe inside HTML text and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page around `body`. `title` is escaped here; `body` must already be.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · 产品质量分级 qgrade</title>
+<style>
+body {{ font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 0 auto; max-width: 52rem; padding: 1rem; color: #1b1b1b; }}
+header a {{ margin-right: 1rem; }}
+table {{ border-collapse: collapse; width: 100%; }}
+th, td {{ text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }}
+.grade {{ font-size: 2.2rem; font-weight: 700; letter-spacing: .1em; color: #0b5; }}
+.revoked {{ background: #b00020; color: #fff; padding: .8rem 1rem; font-size: 1.3rem; font-weight: 700; }}
+.bar {{ display: inline-block; height: .8rem; background: #0b5; vertical-align: middle; }}
+.muted {{ color: #666; font-size: .9rem; }}
+form {{ margin: 1rem 0; }} input {{ font-size: 1rem; padding: .3rem; width: 60%; }}
+</style>
+</head>
+<body>
+<header><a href="/">目录 Catalog</a><a href="/exposure">曝光 Exposure</a>
+<form action="/search" method="get"><input name="q" placeholder="证书编号、企业或信用代码 certificate, enterprise or credit code"> <button>查询 Search</button></form></header>
+<main>
+{body}
+</main>
+</body>
+</html>
+"#,
+        title = escape(title)
+    )
+}

@@ -1,0 +1,63 @@
+//! The unified label (统一标识) as SVG: the grade as its five-step mark, the product's
+//! names, the standard, the certificate number, the enterprise and model, and a QR code
+//! of the certificate's public page.
+
+use qrcode::{EcLevel, QrCode, render::svg};
+
+use super::escape;
+use crate::platform::Certificate;
+
+/// The public page a certificate's QR code opens.
+pub fn page_url(public_url: &str, number: &str) -> String {
+    format!("{}/c/{number}", public_url.trim_end_matches('/'))
+}
+
+/// The label for `certificate`, whose product is called `name_zh` / `name_en`.
+pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: &str) -> String {
+    let url = page_url(public_url, &certificate.number);
+    let qr = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
+        .expect("a page URL fits a QR code")
+        .render::<svg::Color>()
+        .min_dimensions(160, 160)
+        .quiet_zone(true)
+        .build();
+    // The QR's own <svg> element, nested and positioned.
+    let qr = qr
+        .split_once("<svg")
+        .map(|(_, rest)| format!("<svg x=\"300\" y=\"70\"{rest}"))
+        .unwrap_or_default();
+    let steps = certificate.grade.len();
+    let marks: String = (0..5)
+        .map(|i| {
+            let fill = if i < steps { "#0b5" } else { "#ddd" };
+            format!(
+                r##"<rect x="{}" y="96" width="44" height="44" rx="6" fill="{fill}"/><text x="{}" y="127" font-size="24" font-weight="700" fill="#fff" text-anchor="middle">A</text>"##,
+                24 + i * 52,
+                46 + i * 52
+            )
+        })
+        .collect();
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="480" height="300" viewBox="0 0 480 300" font-family="Noto Sans CJK SC, sans-serif">
+<rect width="480" height="300" rx="12" fill="#fff" stroke="#0b5" stroke-width="4"/>
+<text x="24" y="44" font-size="22" font-weight="700" fill="#1b1b1b">产品质量分级 Quality Grade</text>
+<text x="24" y="80" font-size="16" fill="#1b1b1b">{zh} {en}</text>
+{marks}
+<text x="24" y="172" font-size="30" font-weight="700" fill="#0b5" letter-spacing="4">{grade}</text>
+<text x="24" y="204" font-size="14" fill="#333">标准 Standard: {standard}</text>
+<text x="24" y="226" font-size="14" fill="#333">{enterprise} · {model}</text>
+<text x="24" y="262" font-size="14" fill="#333">证书 Certificate No. {number}</text>
+<text x="24" y="284" font-size="11" fill="#666">扫码验证 Scan to verify: {url}</text>
+{qr}
+</svg>
+"##,
+        zh = escape(name_zh),
+        en = escape(name_en),
+        grade = escape(&certificate.grade),
+        standard = escape(&certificate.standard),
+        enterprise = escape(&certificate.enterprise),
+        model = escape(&certificate.model),
+        number = escape(&certificate.number),
+        url = escape(&url),
+    )
+}

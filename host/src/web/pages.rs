@@ -1,0 +1,226 @@
+//! The public pages: the catalog with its grade chart, a certificate's verification page
+//! (what the label's QR code opens), the exposure list, and search.
+
+use std::collections::BTreeMap;
+
+use super::{escape, html::page};
+use crate::{
+    catalog::Revision,
+    platform::{Certificate, Platform, PlatformError},
+};
+
+const GRADES: [&str; 5] = ["AAAAA", "AAAA", "AAA", "AA", "A"];
+
+/// `/`: each catalogued product, its standard, the module version in force, and its valid
+/// certificates per grade as a bar chart.
+pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
+    let today = crate::grading::today();
+    let catalog = platform.registry().catalog().await?;
+    let Some(revision) = catalog.in_force(today) else {
+        return Ok(page(
+            "目录 Catalog",
+            "<p>尚无生效的目录。No catalog revision is in force.</p>",
+        ));
+    };
+    let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for (product, grade, n) in platform.statistics().await? {
+        counts.insert((product, grade), n);
+    }
+    let max = counts.values().copied().max().unwrap_or(1).max(1);
+    let mut rows = String::new();
+    for product in &revision.products {
+        let module = match platform.registry().resolve(&product.code, today).await {
+            Ok(r) => format!(
+                "{} <span class=\"muted\">sha256 {}</span>",
+                escape(&r.module.version.to_string()),
+                escape(&r.module.digest[..12])
+            ),
+            Err(_) => "—".into(),
+        };
+        let bars: String = GRADES
+            .iter()
+            .map(|g| {
+                let n = counts.get(&(product.code.clone(), g.to_string())).copied().unwrap_or(0);
+                format!(
+                    "<div class=\"chart-row\" data-grade=\"{g}\" data-count=\"{n}\"><span style=\"display:inline-block;width:4.5rem\">{g}</span><span class=\"bar\" style=\"width:{}px\"></span> {n}</div>",
+                    n * 160 / max
+                )
+            })
+            .collect();
+        rows.push_str(&format!(
+            "<tr><td><strong>{zh}</strong><br>{en}<br><span class=\"muted\">{code}</span></td><td>{standard}<br><span class=\"muted\">{level}</span></td><td>{module}</td><td>{bars}</td></tr>",
+            zh = escape(&product.name_zh),
+            en = escape(&product.name_en),
+            code = escape(&product.code),
+            standard = escape(&product.standard.code),
+            level = product.standard.level,
+        ));
+    }
+    Ok(page(
+        "目录 Catalog",
+        &format!(
+            "<h1>产品质量分级目录 Product grading catalog</h1><p class=\"muted\">目录第 {n} 版，{d} 起生效 · Catalog revision {n}, in force since {d}</p><table><tr><th>产品 Product</th><th>标准 Standard</th><th>模块 Module</th><th>有效证书 Valid certificates</th></tr>{rows}</table>",
+            n = revision.number,
+            d = revision.effective,
+        ),
+    ))
+}
+
+/// `/c/{number}`: the verification page.
+pub async fn certificate(platform: &Platform, number: &str) -> Result<String, PlatformError> {
+    let c = platform.certificate(number).await?;
+    let catalog = platform.registry().catalog().await?;
+    let (zh, en) = product_names(catalog.revisions(), &c.product);
+    let status = match c.status() {
+        "revoked" => {
+            let r = c
+                .revocation
+                .as_ref()
+                .expect("a revoked certificate has its revocation");
+            format!(
+                "<div class=\"revoked\" id=\"status\" data-status=\"revoked\">已撤销 REVOKED — {zh_reason} {reason} · {at}<br><span style=\"font-weight:400\">{note}</span></div>",
+                zh_reason = r.reason.zh(),
+                reason = r.reason.as_str(),
+                at = escape(&r.at),
+                note = escape(&r.note),
+            )
+        }
+        "expired" => {
+            "<p id=\"status\" data-status=\"expired\"><strong>已过期 EXPIRED</strong></p>".into()
+        }
+        _ => "<p id=\"status\" data-status=\"valid\"><strong>有效 VALID</strong></p>".into(),
+    };
+    let mut indicators = String::new();
+    if let Some(map) = c.outcome["indicators"].as_object() {
+        for (id, o) in map {
+            let value = match &o["value"] {
+                serde_json::Value::Bool(true) => "pass".to_string(),
+                serde_json::Value::Bool(false) => "fail".to_string(),
+                v => v.to_string(),
+            };
+            indicators.push_str(&format!(
+                "<tr><td>{id}</td><td>{value}</td><td>{result}</td><td class=\"muted\">{threshold}</td></tr>",
+                id = escape(id),
+                value = escape(&value),
+                result = escape(o["result"].as_str().unwrap_or("")),
+                threshold = escape(o["threshold"].as_str().unwrap_or("")),
+            ));
+        }
+    }
+    Ok(page(
+        &format!("证书 {}", c.number),
+        &format!(
+            "<h1>证书验证 Certificate {number}</h1>{status}<p class=\"grade\" id=\"grade\">{grade}</p>\
+             <table><tr><th>产品 Product</th><td>{zh} {en}</td></tr>\
+             <tr><th>企业 Enterprise</th><td>{enterprise}<br><span class=\"muted\">{credit}</span></td></tr>\
+             <tr><th>型号 Model</th><td>{model}</td></tr>\
+             <tr><th>标准 Standard</th><td>{standard}</td></tr>\
+             <tr><th>检测机构 Testing body</th><td>{body}<br><span class=\"muted\">{report} · {report_date}</span></td></tr>\
+             <tr><th>分级模块 Module</th><td>{product} {version}<br><span class=\"muted\">sha256 {digest}</span></td></tr>\
+             <tr><th>目录 Catalog</th><td>第 {revision} 版 revision {revision}</td></tr>\
+             <tr><th>日期 Dates</th><td>{graded} — {expires}</td></tr></table>\
+             <h2>指标 Indicators</h2><table><tr><th>指标</th><th>测量值 Value</th><th>结果 Result</th><th>阈值 Threshold</th></tr>{indicators}</table>\
+             <p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>",
+            number = escape(&c.number),
+            grade = escape(&c.grade),
+            zh = escape(&zh),
+            en = escape(&en),
+            enterprise = escape(&c.enterprise),
+            credit = escape(&c.credit_code),
+            model = escape(&c.model),
+            standard = escape(&c.standard),
+            body = escape(&c.testing_body),
+            report = escape(&c.report_number),
+            report_date = escape(&c.report_date),
+            product = escape(&c.product),
+            version = escape(&c.module_version),
+            digest = escape(&c.module_digest),
+            revision = c.catalog_revision,
+            graded = escape(&c.graded_on),
+            expires = escape(&c.expires_on),
+        ),
+    ))
+}
+
+/// `/exposure`: revoked certificates and the enterprises behind them.
+pub async fn exposure(platform: &Platform) -> Result<String, PlatformError> {
+    let revoked = platform.exposure().await?;
+    let rows: String = revoked
+        .iter()
+        .map(|c| {
+            let r = c.revocation.as_ref().expect("exposed certificates are revoked");
+            format!(
+                "<tr><td><a href=\"/c/{n}\">{n}</a></td><td>{e}<br><span class=\"muted\">{cc}</span></td><td>{p} · {m}</td><td>{zh} {reason}<br><span class=\"muted\">{note}</span></td></tr>",
+                n = escape(&c.number),
+                e = escape(&c.enterprise),
+                cc = escape(&c.credit_code),
+                p = escape(&c.product),
+                m = escape(&c.model),
+                zh = r.reason.zh(),
+                reason = r.reason.as_str(),
+                note = escape(&r.note),
+            )
+        })
+        .collect();
+    Ok(page(
+        "曝光 Exposure",
+        &format!(
+            "<h1>曝光名单 Exposure list</h1><p class=\"muted\">{} 张证书已撤销 revoked certificates</p><table><tr><th>证书 Certificate</th><th>企业 Enterprise</th><th>产品 Product</th><th>原因 Reason</th></tr>{rows}</table>",
+            revoked.len()
+        ),
+    ))
+}
+
+/// `/search?q=`: by certificate number, enterprise name or credit code.
+pub async fn search(platform: &Platform, q: &str) -> Result<String, PlatformError> {
+    let q = q.trim();
+    let mut found: Vec<Certificate> = Vec::new();
+    if !q.is_empty() {
+        if let Ok(c) = platform.certificate(q).await {
+            found.push(c);
+        }
+        found.extend(platform.certificates(None, Some(q), None, 100).await?);
+    }
+    let rows: String = found
+        .iter()
+        .map(|c| {
+            format!(
+                "<tr><td><a href=\"/c/{n}\">{n}</a></td><td>{g}</td><td>{e}</td><td>{p} · {m}</td><td>{s}</td></tr>",
+                n = escape(&c.number),
+                g = escape(&c.grade),
+                e = escape(&c.enterprise),
+                p = escape(&c.product),
+                m = escape(&c.model),
+                s = c.status(),
+            )
+        })
+        .collect();
+    Ok(page(
+        "查询 Search",
+        &format!(
+            "<h1>查询 Search</h1><p id=\"query\">“{q}” — {n} 个结果 results</p><table><tr><th>证书</th><th>等级 Grade</th><th>企业 Enterprise</th><th>产品 Product</th><th>状态 Status</th></tr>{rows}</table>",
+            q = escape(q),
+            n = found.len(),
+        ),
+    ))
+}
+
+/// A page for what was not found.
+pub fn not_found(what: &str) -> String {
+    page(
+        "未找到 Not found",
+        &format!("<h1>未找到 Not found</h1><p>{}</p>", escape(what)),
+    )
+}
+
+/// The product's names in the latest revision that lists it.
+pub fn product_names(revisions: &[Revision], code: &str) -> (String, String) {
+    revisions
+        .iter()
+        .rev()
+        .find_map(|r| r.product(code))
+        .map_or_else(
+            || (code.to_string(), code.to_string()),
+            |p| (p.name_zh.clone(), p.name_en.clone()),
+        )
+}

@@ -1,0 +1,221 @@
+//! The label and the public pages, through the real router: what a consumer scans and sees.
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode},
+};
+use http_body_util::BodyExt;
+use qgrade::artifact::Artifact;
+use serde_json::json;
+use tower::ServiceExt;
+
+use crate::{
+    harness::module_path,
+    platform::{account, app, call, call_raw, grading_request},
+    registry::{Db, World, run},
+};
+
+/// GET a page: status, content type, body text.
+async fn get(app: &Router, path: &str) -> (StatusCode, String, String) {
+    let response = app
+        .clone()
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8(body.to_vec()).unwrap(),
+    )
+}
+
+/// A platform with the down-jacket module published and one certificate issued.
+async fn with_certificate(w: &World) -> (Router, String, String) {
+    let app = app(w).await;
+    let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
+    let lab = account(&app, "lab-one", "lab", None).await;
+    let inspector = account(&app, "inspector-one", "inspector", None).await;
+    let component = std::fs::read(module_path("down-jacket")).unwrap();
+    let vectors = std::fs::read(module_path("down-jacket").with_extension("vectors.json")).unwrap();
+    let artifact = Artifact::package(&component, &vectors, &w.ctes_key).unwrap();
+    let (status, _) = call_raw(
+        &app,
+        "POST",
+        "/api/v1/modules",
+        Some(&ctes),
+        Some(artifact),
+        "application/wasm",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, certificate) = call(
+        &app,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(grading_request(|_| {})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    (
+        app,
+        certificate["number"].as_str().unwrap().to_string(),
+        inspector,
+    )
+}
+
+/// Rasterise the QR code nested in a label (the `<path>` of unit squares the QR renderer
+/// writes) and decode it.
+fn decode_qr(label: &str) -> String {
+    let qr = &label[label
+        .find("<svg x=\"300\"")
+        .expect("the label nests its QR code")..];
+    let attr = |name: &str| -> u32 {
+        let at = qr.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        qr[at..].split('"').next().unwrap().parse().unwrap()
+    };
+    let (width, height) = (attr("width"), attr("height"));
+    let d = qr.split(" d=\"").nth(1).unwrap().split('"').next().unwrap();
+    let mut image = image::GrayImage::from_pixel(width, height, image::Luma([255]));
+    for rect in d.split('M').filter(|r| !r.is_empty()) {
+        // "{left} {top}h{w}v{h}H{left}V{top}"
+        let (lt, rest) = rect.split_once('h').unwrap();
+        let (left, top) = lt.split_once(' ').unwrap();
+        let (w, rest) = rest.split_once('v').unwrap();
+        let h = rest.split('H').next().unwrap();
+        let (left, top, w, h): (u32, u32, u32, u32) = (
+            left.parse().unwrap(),
+            top.parse().unwrap(),
+            w.parse().unwrap(),
+            h.parse().unwrap(),
+        );
+        for y in top..top + h {
+            for x in left..left + w {
+                image.put_pixel(x, y, image::Luma([0]));
+            }
+        }
+    }
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the label");
+    grids[0].decode().expect("the QR code decodes").1
+}
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                super::run(super::Db::Sqlite, |w| super::$name(w));
+            }
+            #[test]
+            fn postgres() {
+                super::run(super::Db::Postgres, |w| super::$name(w));
+            }
+        }
+    )*};
+}
+
+on_both_databases!(
+    the_label_scans_to_the_certificate_page,
+    the_pages_show_what_a_person_needs
+);
+
+pub async fn the_label_scans_to_the_certificate_page(w: World) {
+    let (app, number, inspector) = with_certificate(&w).await;
+    let (status, content_type, label) = get(
+        &app,
+        &format!("/api/v1/certificates/{number}/label?format=svg"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("image/svg+xml"), "{content_type}");
+    for shown in [
+        "AAAAA",
+        "羽绒服装",
+        "Down garments",
+        "T/CTES 1080-2025",
+        number.as_str(),
+        "波司登羽绒服装有限公司",
+        "B20A-001",
+    ] {
+        assert!(label.contains(shown), "the label shows {shown}");
+    }
+    assert_eq!(
+        decode_qr(&label),
+        format!("http://127.0.0.1:8080/c/{number}")
+    );
+
+    let (status, _, body) = get(
+        &app,
+        &format!("/api/v1/certificates/{number}/label?format=gif"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // A revoked certificate's label is gone.
+    let (status, _) = call(
+        &app,
+        "POST",
+        &format!("/api/v1/certificates/{number}/revocation"),
+        Some(&inspector),
+        Some(json!({ "reason": "falsified_data", "note": "test report altered" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, body) = get(&app, &format!("/api/v1/certificates/{number}/label")).await;
+    assert_eq!(status, StatusCode::GONE, "{body}");
+    assert!(body.contains("\"code\":\"revoked\""), "{body}");
+}
+
+pub async fn the_pages_show_what_a_person_needs(w: World) {
+    let (app, number, inspector) = with_certificate(&w).await;
+    let (status, content_type, page) = get(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type.starts_with("text/html"));
+    assert!(page.contains("羽绒服装") && page.contains("T/CTES 1080-2025"));
+    assert!(
+        page.contains(r#"data-grade="AAAAA" data-count="1""#),
+        "the chart counts the certificate"
+    );
+
+    let (status, _, page) = get(&app, &format!("/c/{number}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(r#"data-status="valid""#));
+    assert!(page.contains(r#"<p class="grade" id="grade">AAAAA</p>"#));
+    assert!(page.contains("fill_power") && page.contains("≥ 17.5 cm"));
+
+    call(
+        &app,
+        "POST",
+        &format!("/api/v1/certificates/{number}/revocation"),
+        Some(&inspector),
+        Some(json!({ "reason": "overstated_label", "note": "<script>alert(1)</script>" })),
+    )
+    .await;
+    let (_, _, page) = get(&app, &format!("/c/{number}")).await;
+    assert!(page.contains(r#"data-status="revoked""#) && page.contains("低级高标"));
+    assert!(
+        !page.contains("<script>alert(1)</script>"),
+        "notes are escaped"
+    );
+    assert!(page.contains("&lt;script&gt;"));
+    let (_, _, page) = get(&app, "/exposure").await;
+    assert!(page.contains(&number) && page.contains("波司登羽绒服装有限公司"));
+
+    let (status, _, page) = get(&app, "/search?q=91350100M000100Y43").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains(&format!("/c/{number}")));
+    let (_, _, page) = get(&app, "/search?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E").await;
+    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;") && !page.contains("<img src=x"));
+    let (status, content_type, page) = get(&app, "/c/QG000").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(content_type.starts_with("text/html") && page.contains("未找到"));
+}
