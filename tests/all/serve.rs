@@ -15,11 +15,11 @@ use crate::{
     registry::{postgres_base, postgres_schema},
 };
 
-const ADMIN: &str = "serve-test-admin-token-0123";
+pub const ADMIN: &str = "serve-test-admin-token-0123";
 
-struct Server {
-    child: Child,
-    addr: String,
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
 }
 
 impl Drop for Server {
@@ -29,7 +29,7 @@ impl Drop for Server {
     }
 }
 
-fn start(database_url: &str) -> Server {
+pub fn start(database_url: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_qgrade"))
         .args([
             "serve",
@@ -68,7 +68,7 @@ fn start(database_url: &str) -> Server {
 }
 
 /// A minimal HTTP/1.1 client: one request per connection.
-fn request(
+pub fn request(
     addr: &str,
     method: &str,
     path: &str,
@@ -93,7 +93,7 @@ fn request(
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
-fn grading() -> Value {
+pub fn grading() -> Value {
     let mut request: Value =
         serde_json::from_str(&std::fs::read_to_string(sample_path("smart-toilet")).unwrap())
             .unwrap();
@@ -104,7 +104,7 @@ fn grading() -> Value {
     request
 }
 
-fn lab_token(addr: &str) -> String {
+pub fn lab_token(addr: &str) -> String {
     let (status, body) = request(
         addr,
         "POST",

@@ -31,7 +31,8 @@ pub struct ServeArgs {
     /// Publish no pilot modules (a production platform).
     #[arg(long)]
     no_pilots: bool,
-    /// The public base URL labels' QR codes point under (default: http://LISTEN).
+    /// The public base URL labels' QR codes point under (default: http:// and the address
+    /// it listens on).
     #[arg(long, env = "QGRADE_PUBLIC_URL")]
     public_url: Option<String>,
     /// The first admin's bearer token (default: a fresh one, printed once).
@@ -45,10 +46,12 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     runtime.block_on(async move {
         let registry = args.db.open().await?;
-        let public_url = args
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", args.listen));
+        // Bound first, so that the default public URL has the real port (with port 0 too).
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let public_url = match &args.public_url {
+            Some(url) => url.clone(),
+            None => format!("http://{}", listener.local_addr()?),
+        };
         let platform =
             Arc::new(Platform::new(registry, Arc::new(sandbox)).with_public_url(public_url));
         if !args.no_pilots {
@@ -69,7 +72,6 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(token) = platform.bootstrap_admin(args.admin_token).await? {
             println!("admin token (shown once; keep it): {token}");
         }
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
         println!(
             "qgrade platform listening on http://{}/api/v1 (database {})",
             listener.local_addr()?,

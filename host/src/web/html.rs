@@ -24,12 +24,13 @@ pub fn page(title: &str, body: &str) -> String {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <title>{title} · 产品质量分级 qgrade</title>
 <style>
 body {{ font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 0 auto; max-width: 52rem; padding: 1rem; color: #1b1b1b; }}
 header a {{ margin-right: 1rem; }}
 table {{ border-collapse: collapse; width: 100%; }}
-th, td {{ text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }}
+th, td {{ text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; overflow-wrap: anywhere; }}
 .grade {{ font-size: 2.2rem; font-weight: 700; letter-spacing: .1em; color: #0b5; }}
 .revoked {{ background: #b00020; color: #fff; padding: .8rem 1rem; font-size: 1.3rem; font-weight: 700; }}
 .bar {{ display: inline-block; height: .8rem; background: #0b5; vertical-align: middle; }}

@@ -1,0 +1,168 @@
+//! The public pages in a real browser: headless Chromium loads each page from a running
+//! `qgrade serve`, and the test checks what a person sees and that the page logs nothing to
+//! the console. One screenshot per page (phone-sized) is kept in
+//! `target/browser-screenshots/` — an artifact, not committed. `.ci/run` installs Debian's
+//! `chromium` when it is missing; `QGRADE_CHROMIUM` names another binary.
+
+use std::{path::PathBuf, process::Command};
+
+use serde_json::json;
+
+use crate::serve::{ADMIN, grading, lab_token, request, start};
+
+fn chromium() -> String {
+    let binary = std::env::var("QGRADE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&binary).exists(),
+        "{binary} is missing: the browser tests need Debian's chromium (.ci/run installs it)"
+    );
+    binary
+}
+
+/// Load `url`; returns the rendered DOM and what the browser logged to the console.
+fn load(url: &str, screenshot: &str) -> (String, Vec<String>) {
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let run = |extra: &[String]| {
+        Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=412,915",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(url)
+            .output()
+            .expect("run chromium")
+    };
+    let dom = run(&["--dump-dom".into()]);
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let path = shots.join(format!("{screenshot}.png"));
+    let shot = run(&[format!("--screenshot={}", path.display())]);
+    assert!(shot.status.success());
+    assert!(
+        std::fs::metadata(&path)
+            .map(|m| m.len() > 1000)
+            .unwrap_or(false),
+        "screenshot {screenshot}"
+    );
+    let console = String::from_utf8_lossy(&dom.stderr)
+        .lines()
+        .chain(String::from_utf8_lossy(&shot.stderr).lines())
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    (String::from_utf8_lossy(&dom.stdout).into_owned(), console)
+}
+
+#[test]
+fn each_page_shows_what_a_person_needs_in_a_real_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&format!("sqlite://{}", dir.path().join("p.db").display()));
+    let base = format!("http://{}", server.addr);
+    let lab = lab_token(&server.addr);
+    let (_, inspector) = request(
+        &server.addr,
+        "POST",
+        "/api/v1/accounts",
+        Some(ADMIN),
+        Some(&json!({ "id": "insp", "name": "市场监管 inspector", "role": "inspector" })),
+    );
+    let inspector = inspector["token"].as_str().unwrap().to_string();
+    let (_, valid) = request(
+        &server.addr,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(&grading()),
+    );
+    let (_, revoked) = request(
+        &server.addr,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(&grading()),
+    );
+    let (valid, revoked) = (
+        valid["number"].as_str().unwrap(),
+        revoked["number"].as_str().unwrap(),
+    );
+    let (status, _) = request(
+        &server.addr,
+        "POST",
+        &format!("/api/v1/certificates/{revoked}/revocation"),
+        Some(&inspector),
+        Some(&json!({ "reason": "falsified_data", "note": "altered test report" })),
+    );
+    assert_eq!(status, 200);
+
+    let pages: Vec<(&str, String, Vec<String>)> = vec![
+        (
+            "catalog",
+            format!("{base}/"),
+            vec![
+                "智能坐便器".into(),
+                "GB/T 34549-2024".into(),
+                r#"data-grade="AAA" data-count="1""#.into(),
+            ],
+        ),
+        (
+            "certificate",
+            format!("{base}/c/{valid}"),
+            vec![
+                r#"data-status="valid""#.into(),
+                ">AAA</p>".into(),
+                "flush_water_avg".into(),
+                "≤ 5 L".into(),
+            ],
+        ),
+        (
+            "revoked",
+            format!("{base}/c/{revoked}"),
+            vec![
+                r#"data-status="revoked""#.into(),
+                "弄虚作假".into(),
+                "altered test report".into(),
+            ],
+        ),
+        (
+            "exposure",
+            format!("{base}/exposure"),
+            vec![revoked.to_string(), "某智能卫浴有限公司".into()],
+        ),
+        (
+            "search",
+            format!("{base}/search?q=91110000802100433B"),
+            vec![format!("/c/{valid}"), format!("/c/{revoked}")],
+        ),
+        (
+            "label",
+            format!("{base}/api/v1/certificates/{valid}/label?format=svg"),
+            vec!["Quality Grade".into(), valid.to_string()],
+        ),
+    ];
+    for (name, url, expected) in pages {
+        let (dom, console) = load(&url, name);
+        for shown in expected {
+            assert!(
+                dom.contains(&shown),
+                "{name}: the page shows {shown:?}\n{dom}"
+            );
+        }
+        assert!(console.is_empty(), "{name}: console messages {console:?}");
+    }
+}
