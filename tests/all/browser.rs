@@ -152,7 +152,12 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
         (
             "label",
             format!("{base}/api/v1/certificates/{valid}/label?format=svg"),
-            vec!["Quality Grade".into(), valid.to_string()],
+            vec!["Quality Grade".into(), format!("{base}/c/{valid}")],
+        ),
+        (
+            "label-png",
+            format!("{base}/api/v1/certificates/{valid}/label?format=png"),
+            vec!["<img".into()],
         ),
     ];
     for (name, url, expected) in pages {

@@ -57,11 +57,11 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             method: "get",
             path: "/certificates/{number}/label",
-            summary: "The unified label (统一标识) with a QR code of the certificate's page; ?format=svg",
+            summary: "The unified label (统一标识) with a QR code of the certificate's page; ?format=svg|png",
             role: None,
             body: None,
             responses: &[
-                (200, "the label (image/svg+xml)"),
+                (200, "the label (image/svg+xml or image/png)"),
                 (410, "the certificate is revoked: no label is served for it"),
             ],
             route: get(label),
@@ -228,21 +228,17 @@ async fn label(
     Query(query): Query<LabelQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    match query.format.as_deref().unwrap_or("svg") {
-        "svg" => {}
-        "png" => {
+    let png = match query.format.as_deref().unwrap_or("svg") {
+        "svg" => false,
+        "png" => true,
+        other => {
             return Err(PlatformError::field(
                 "format",
-                "PNG labels are not available yet; use format=svg",
+                format!("format {other:?}: use svg or png"),
             )
             .into());
         }
-        other => {
-            return Err(
-                PlatformError::field("format", format!("format {other:?}: use svg")).into(),
-            );
-        }
-    }
+    };
     let certificate = p.certificate(&number).await?;
     if certificate.status() == "revoked" {
         return Err(ApiError::new(
@@ -254,12 +250,13 @@ async fn label(
     let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
     let (zh, en) = crate::web::pages::product_names(catalog.revisions(), &certificate.product);
     let svg = crate::web::label::svg(&certificate, &zh, &en, p.public_url());
-    Ok((
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "image/svg+xml; charset=utf-8",
-        )],
-        svg,
-    )
-        .into_response())
+    let content_type = axum::http::header::CONTENT_TYPE;
+    if !png {
+        return Ok(([(content_type, "image/svg+xml; charset=utf-8")], svg).into_response());
+    }
+    let png = tokio::task::spawn_blocking(move || crate::web::label::png(&svg, 2.0))
+        .await
+        .map_err(|e| PlatformError::Internal(format!("label task: {e}")))?
+        .map_err(PlatformError::Internal)?;
+    Ok(([(content_type, "image/png")], png).into_response())
 }

@@ -21,7 +21,15 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
         .min_dimensions(160, 160)
         .quiet_zone(true)
         .build();
-    // The QR's own <svg> element, nested and positioned.
+    // The QR's own <svg> element, nested and positioned; the label widens to fit it.
+    let qr_size: u32 = qr
+        .split(" width=\"")
+        .nth(1)
+        .and_then(|w| w.split('"').next())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(160);
+    let width = 480.max(300 + qr_size + 16);
+    let height = 300.max(70 + qr_size + 16);
     let qr = qr
         .split_once("<svg")
         .map(|(_, rest)| format!("<svg x=\"300\" y=\"70\"{rest}"))
@@ -38,8 +46,8 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
         })
         .collect();
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="480" height="300" viewBox="0 0 480 300" font-family="Noto Sans CJK SC, sans-serif">
-<rect width="480" height="300" rx="12" fill="#fff" stroke="#0b5" stroke-width="4"/>
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif">
+<rect x="2" y="2" width="{inner_w}" height="{inner_h}" rx="12" fill="#fff" stroke="#0b5" stroke-width="4"/>
 <text x="24" y="44" font-size="22" font-weight="700" fill="#1b1b1b">产品质量分级 Quality Grade</text>
 <text x="24" y="80" font-size="16" fill="#1b1b1b">{zh} {en}</text>
 {marks}
@@ -47,7 +55,7 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
 <text x="24" y="204" font-size="14" fill="#333">标准 Standard: {standard}</text>
 <text x="24" y="226" font-size="14" fill="#333">{enterprise} · {model}</text>
 <text x="24" y="262" font-size="14" fill="#333">证书 Certificate No. {number}</text>
-<text x="24" y="284" font-size="11" fill="#666">扫码验证 Scan to verify: {url}</text>
+<text x="24" y="{url_y}" font-size="11" fill="#666">扫码验证 Scan to verify: {url}</text>
 {qr}
 </svg>
 "##,
@@ -59,5 +67,38 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
         model = escape(&certificate.model),
         number = escape(&certificate.number),
         url = escape(&url),
+        inner_w = width - 4,
+        inner_h = height - 4,
+        url_y = height - 16,
     )
+}
+
+/// The label as PNG, rendered from its SVG at `scale` with the system's fonts (Chinese
+/// text needs a CJK font installed; the QR code and Latin text do not).
+pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
+    use resvg::{tiny_skia, usvg};
+    static FONTS: std::sync::LazyLock<std::sync::Arc<usvg::fontdb::Database>> =
+        std::sync::LazyLock::new(|| {
+            let mut fonts = usvg::fontdb::Database::new();
+            fonts.load_system_fonts();
+            std::sync::Arc::new(fonts)
+        });
+    let options = usvg::Options {
+        fontdb: FONTS.clone(),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| format!("label SVG: {e}"))?;
+    let size = tree
+        .size()
+        .to_int_size()
+        .scale_by(scale)
+        .ok_or("label size")?;
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).ok_or("label size")?;
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    pixmap.encode_png().map_err(|e| format!("label PNG: {e}"))
 }
