@@ -10,7 +10,6 @@ use axum::{
 };
 use http_body_util::BodyExt;
 use qgrade::{
-    artifact::Artifact,
     platform::Platform,
     runtime::{Limits, Sandbox},
 };
@@ -18,8 +17,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::{
-    harness::{module_path, sample_path},
-    registry::World,
+    harness::sample_path,
+    registry::{World, down_jacket},
 };
 
 pub const ADMIN: &str = "test-admin-token-0123456789";
@@ -130,9 +129,7 @@ pub async fn the_whole_story(w: World) {
     let inspector = account(&app, "inspector-one", "inspector", None).await;
 
     // A standards body publishes its module.
-    let component = std::fs::read(module_path("down-jacket")).unwrap();
-    let vectors = std::fs::read(module_path("down-jacket").with_extension("vectors.json")).unwrap();
-    let artifact = Artifact::package(&component, &vectors, &w.ctes_key).unwrap();
+    let artifact = down_jacket(&w.ctes_key);
     let (status, body) = call_raw(
         &app,
         "POST",

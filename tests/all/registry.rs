@@ -204,7 +204,8 @@ fn kettle(version: &str, key: &SecretKey) -> Vec<u8> {
     Artifact::package(&component, &vectors, key).unwrap()
 }
 
-fn down_jacket(key: &SecretKey) -> Vec<u8> {
+/// The down-jacket pilot packaged as an artifact signed with `key`.
+pub fn down_jacket(key: &SecretKey) -> Vec<u8> {
     let component = std::fs::read(module_path("down-jacket")).unwrap();
     let vectors = std::fs::read(module_path("down-jacket").with_extension("vectors.json")).unwrap();
     Artifact::package(&component, &vectors, key).unwrap()

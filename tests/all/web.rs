@@ -6,14 +6,12 @@ use axum::{
     http::{Request, StatusCode},
 };
 use http_body_util::BodyExt;
-use qgrade::artifact::Artifact;
 use serde_json::json;
 use tower::ServiceExt;
 
 use crate::{
-    harness::module_path,
     platform::{account, app, call, call_raw, grading_request},
-    registry::{Db, World, run},
+    registry::{Db, World, down_jacket, run},
 };
 
 /// GET a page: status, content type, body text.
@@ -43,9 +41,7 @@ async fn with_certificate(w: &World) -> (Router, String, String) {
     let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
     let lab = account(&app, "lab-one", "lab", None).await;
     let inspector = account(&app, "inspector-one", "inspector", None).await;
-    let component = std::fs::read(module_path("down-jacket")).unwrap();
-    let vectors = std::fs::read(module_path("down-jacket").with_extension("vectors.json")).unwrap();
-    let artifact = Artifact::package(&component, &vectors, &w.ctes_key).unwrap();
+    let artifact = down_jacket(&w.ctes_key);
     let (status, _) = call_raw(
         &app,
         "POST",
