@@ -64,8 +64,13 @@ impl Registry {
         Ok(records)
     }
 
-    /// The module that grades `product` on `date`.
-    pub async fn resolve(&self, product: &str, date: api::Date) -> Result<Resolved, RegistryError> {
+    /// Which version grades `product` on `date`, without reading its bytes: the catalog revision in
+    /// force, its range for the product, and the chosen version's record.
+    pub async fn resolve_record(
+        &self,
+        product: &str,
+        date: api::Date,
+    ) -> Result<(u32, String, ModuleRecord), RegistryError> {
         let catalog = self.catalog().await?;
         let revision = catalog
             .in_force(date)
@@ -95,13 +100,19 @@ impl Registry {
                 revision: revision.number,
                 published: versions.iter().map(|m| m.version.to_string()).collect(),
             })?;
+        Ok((revision.number, entry.module.clone(), chosen))
+    }
+
+    /// The module that grades `product` on `date`.
+    pub async fn resolve(&self, product: &str, date: api::Date) -> Result<Resolved, RegistryError> {
+        let (revision, requirement, chosen) = self.resolve_record(product, date).await?;
         let bytes = self
             .blob(&chosen.digest)
             .await?
             .ok_or_else(|| RegistryError::Corrupt(format!("no bytes for {}", chosen.digest)))?;
         Ok(Resolved {
-            revision: revision.number,
-            requirement: entry.module.clone(),
+            revision,
+            requirement,
             module: chosen,
             bytes,
         })

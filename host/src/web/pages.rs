@@ -29,11 +29,16 @@ pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
     let max = counts.values().copied().max().unwrap_or(1).max(1);
     let mut rows = String::new();
     for product in &revision.products {
-        let module = match platform.registry().resolve(&product.code, today).await {
-            Ok(r) => format!(
+        // The page needs the version, not the module: no bytes are read.
+        let module = match platform
+            .registry()
+            .resolve_record(&product.code, today)
+            .await
+        {
+            Ok((_, _, record)) => format!(
                 "{} <span class=\"muted\">sha256 {}</span>",
-                escape(&r.module.version.to_string()),
-                escape(&r.module.digest[..12])
+                escape(&record.version.to_string()),
+                escape(&record.digest[..12])
             ),
             Err(_) => "—".into(),
         };
