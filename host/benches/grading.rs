@@ -52,7 +52,10 @@ fn main() {
     );
     let on = parse_date("2026-06-01").unwrap();
 
-    let sandbox = Sandbox::new(Limits::default()).unwrap();
+    // No cache: every load below compiles, in the compiler process as the host always does.
+    let sandbox = Sandbox::new(Limits::default())
+        .unwrap()
+        .with_compiler(env!("CARGO_BIN_EXE_qgrade"));
     let floor = measure_floor(&sandbox, &trivial());
     let bare = measure_floor(&sandbox, &wat::parse_str(BARE).unwrap());
     println!(
@@ -93,12 +96,13 @@ fn main() {
             black_box(qgrade_sdk::grade(table, black_box(&native_input)).unwrap());
         });
         let compile = median_of(5, || {
-            black_box(Component::new(sandbox.engine(), &bytes).unwrap());
+            black_box(GradingModule::load(&sandbox, &bytes).unwrap());
         });
         let cache_dir = tempfile::tempdir().unwrap();
         let cached = Sandbox::new(Limits::default())
             .unwrap()
-            .with_cache(cache_dir.path())
+            .with_compiler(env!("CARGO_BIN_EXE_qgrade"))
+            .with_cache(cache_dir.path(), &cache_dir.path().join("key"), 64 << 20)
             .unwrap();
         GradingModule::load(&cached, &bytes).unwrap();
         let cache_load = median_of(20, || {
@@ -207,7 +211,9 @@ fn main() {
         ),
     ];
     for (name, tuning) in variants {
-        let sandbox = Sandbox::tuned(Limits::default(), tuning).unwrap();
+        let sandbox = Sandbox::tuned(Limits::default(), tuning)
+            .unwrap()
+            .with_compiler(env!("CARGO_BIN_EXE_qgrade"));
         let module = GradingModule::load(&sandbox, &bytes).unwrap();
         let input = submission.to_interface(&module, on).unwrap();
         let g = median(|| {

@@ -7,13 +7,14 @@ mod registry;
 mod run;
 mod serve;
 mod test;
+mod verify;
 
 use std::{path::PathBuf, process::ExitCode, time::Duration};
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::runtime::{CompileCache, GradingModule, Limits, Sandbox};
+use crate::runtime::{CompileCache, GradingModule, Limits, Sandbox, StaticLimits};
 
 /// qgrade: product quality grading modules in a WebAssembly sandbox.
 #[derive(Debug, Parser)]
@@ -52,9 +53,32 @@ struct LimitArgs {
     /// Cap on what a grading returns, in KiB.
     #[arg(long, env = "QGRADE_REPORT_KIB", global = true, default_value_t = Limits::default().report_bytes >> 10)]
     report_kib: usize,
+    /// Cap on a module component's size, in MiB (checked before compiling).
+    #[arg(long, env = "QGRADE_MODULE_MIB", global = true, default_value_t = Limits::default().structure.component_bytes >> 20)]
+    module_mib: usize,
+    /// Wall-clock budget for compiling one module, in milliseconds; the compiler process
+    /// is killed past it.
+    #[arg(long, env = "QGRADE_COMPILE_TIMEOUT_MS", global = true, default_value_t = Limits::default().compile_time.as_millis() as u64)]
+    compile_timeout_ms: u64,
+    /// Memory budget for compiling one module, in MiB.
+    #[arg(long, env = "QGRADE_COMPILE_MEMORY_MIB", global = true, default_value_t = Limits::default().compile_memory_bytes >> 20)]
+    compile_memory_mib: usize,
     /// Where compiled modules are cached (default: $XDG_CACHE_HOME/qgrade or ~/.cache/qgrade).
     #[arg(long, env = "QGRADE_CACHE_DIR", global = true)]
     cache_dir: Option<PathBuf>,
+    /// The secret that authenticates cache entries, kept outside the cache directory
+    /// (default: $XDG_CONFIG_HOME/qgrade/cache.key or ~/.config/qgrade/cache.key; made on
+    /// first use).
+    #[arg(long, env = "QGRADE_CACHE_KEY", global = true)]
+    cache_key: Option<PathBuf>,
+    /// Most MiB the compile cache keeps on disk; the least recently used entries go first.
+    #[arg(
+        long,
+        env = "QGRADE_CACHE_MAX_MIB",
+        global = true,
+        default_value_t = 512
+    )]
+    cache_max_mib: u64,
     /// Compile every module afresh; keep nothing on disk.
     #[arg(long, global = true)]
     no_cache: bool,
@@ -71,13 +95,26 @@ impl LimitArgs {
             instances: self.instances,
             submission_bytes: self.submission_kib << 10,
             report_bytes: self.report_kib << 10,
+            structure: StaticLimits {
+                component_bytes: self.module_mib << 20,
+                ..StaticLimits::default()
+            },
+            compile_time: Duration::from_millis(self.compile_timeout_ms),
+            compile_memory_bytes: self.compile_memory_mib << 20,
             ..Limits::default()
         };
         let sandbox = Sandbox::new(limits)?;
-        let cache = self.cache_dir.clone().or_else(CompileCache::default_root);
-        match cache {
-            Some(dir) if !self.no_cache => sandbox
-                .with_cache(&dir)
+        if self.no_cache {
+            return Ok(sandbox);
+        }
+        let dir = self.cache_dir.clone().or_else(CompileCache::default_root);
+        let key = self
+            .cache_key
+            .clone()
+            .or_else(CompileCache::default_key_file);
+        match (dir, key) {
+            (Some(dir), Some(key)) => sandbox
+                .with_cache(&dir, &key, self.cache_max_mib << 20)
                 .with_context(|| format!("cannot use the compile cache at {}", dir.display())),
             _ => Ok(sandbox),
         }
@@ -106,16 +143,32 @@ enum Command {
     Resolve(registry::ResolveArgs),
     /// List the submissions whose grade a candidate module would change.
     Impact(registry::ImpactArgs),
-    /// The audit chain.
+    /// The transparency log: verify the database against it, list it.
     #[command(subcommand)]
     Audit(registry::AuditCommand),
+    /// Replay certificates from their bundles, trusting only the platform's log key.
+    Verify(verify::VerifyArgs),
     /// Check the catalog files.
     Catalog(registry::CatalogCheckArgs),
+    /// Compile the component on standard input (the host runs this as its compiler
+    /// process; see `runtime/compile.rs`).
+    #[command(name = "__compile", hide = true)]
+    Compile,
 }
 
 impl Cli {
+    /// Whether the command is the long-running platform, which must survive a client
+    /// that closes its connection (a broken pipe is an error to handle, not a signal
+    /// to die of).
+    pub fn is_server(&self) -> bool {
+        matches!(self.command, Command::Serve(_))
+    }
+
     /// Run the command; the exit code says how it went.
     pub fn execute(self) -> anyhow::Result<ExitCode> {
+        if let Command::Compile = self.command {
+            return Ok(crate::runtime::compile_child_main());
+        }
         let sandbox = self.limits.sandbox()?;
         let runtime = || {
             tokio::runtime::Builder::new_multi_thread()
@@ -134,7 +187,9 @@ impl Cli {
             Command::Resolve(args) => runtime()?.block_on(registry::resolve(args)),
             Command::Impact(args) => runtime()?.block_on(registry::impact(&sandbox, args)),
             Command::Audit(command) => runtime()?.block_on(registry::audit(command)),
+            Command::Verify(args) => verify::run(&sandbox, args),
             Command::Catalog(args) => registry::catalog_check(args),
+            Command::Compile => unreachable!("handled above"),
         }
     }
 }
@@ -149,6 +204,8 @@ pub mod exit {
     pub const INVALID: u8 = 2;
     /// The module was refused or misbehaved.
     pub const MODULE: u8 = 3;
+    /// The certificate is authentic but revoked.
+    pub const REVOKED: u8 = 4;
 }
 
 fn read(path: &PathBuf) -> anyhow::Result<Vec<u8>> {

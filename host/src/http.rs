@@ -7,6 +7,7 @@ mod catalog;
 mod certificates;
 mod error;
 mod extract;
+mod log;
 mod modules;
 pub mod openapi;
 mod pages;
@@ -30,6 +31,7 @@ pub fn endpoints() -> Vec<openapi::Endpoint> {
     all.extend(modules::endpoints());
     all.extend(certificates::endpoints());
     all.extend(accounts::endpoints());
+    all.extend(log::endpoints());
     all
 }
 

@@ -24,11 +24,13 @@
 pub mod artifact;
 pub mod catalog;
 pub mod cli;
+pub mod clock;
 pub mod grading;
 pub mod http;
 pub mod platform;
 pub mod registry;
 pub mod runtime;
+pub mod text;
 pub mod web;
 
 /// Where the build leaves the pilot modules (`target/modules`), fixed at compile time.

@@ -1,13 +1,14 @@
 //! The module registry: catalog revisions, published module versions and their bytes,
-//! and the audit chain, in a database (SQLite by default, PostgreSQL to scale out).
+//! and the transparency log, in a database (SQLite by default, PostgreSQL to scale out).
 //!
 //! - [`Registry::open`] connects and migrates; the URL's scheme picks the backend;
 //! - [`Registry::record_catalog`] records catalog revisions (immutable once recorded);
 //! - [`publish`](Registry::publish) takes a signed artifact through every check;
 //! - [`resolve`](Registry::resolve) picks the module that grades a product on a date;
-//! - [`audit`] is the tamper-evident log of every revision and publish.
+//! - [`log`] is the transparency log: every audited event is a leaf of a Merkle tree
+//!   whose checkpoints the platform signs.
 
-pub mod audit;
+pub mod log;
 
 mod db;
 mod error;

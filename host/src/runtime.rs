@@ -1,10 +1,15 @@
 //! The sandbox: a wasmtime engine configured for untrusted grading modules.
 //!
 //! - [`Sandbox`] owns the engine, the [`Limits`] and the epoch ticker;
-//! - [`GradingModule`] is one loaded module: the load-time gates (component, imports,
-//!   interface version), its metadata and a pre-linked instance template;
-//! - [`interface`] holds the bindings of each supported WIT version;
-//! - [`CompileCache`] keeps compiled modules on disk, keyed by engine and digest.
+//! - [`GradingModule`] is one loaded module: the load-time gates, its metadata and a
+//!   pre-linked instance template;
+//! - [`Structure`] is what a component is made of, read before anything compiles it and
+//!   checked against the static limits;
+//! - `compile.rs` compiles in a child process within a time and memory budget;
+//! - [`CompileCache`] keeps accepted modules' compiled code on disk, authenticated;
+//! - `contract.rs` checks everything a module says (metadata, reports) against the
+//!   general rules' promises;
+//! - [`interface`] holds the bindings of each supported WIT version.
 //!
 //! Every grading gets a fresh store and instance: nothing survives from one submission to
 //! the next.
@@ -12,16 +17,21 @@
 pub mod interface;
 
 mod cache;
+mod compile;
+mod contract;
 mod error;
 mod limiter;
 mod limits;
 mod module;
 mod sandbox;
+mod structure;
 mod wire;
 
 pub use cache::CompileCache;
+pub use compile::{CHILD_COMMAND, CompileError, child_main as compile_child_main};
 pub use error::{Fault, LoadError, SandboxError, TrapKind};
-pub use limits::Limits;
+pub use limits::{Limits, StaticLimits};
 pub use module::{Call, GradingModule, ModuleDigest};
 pub use sandbox::{Sandbox, StoreState, Tuning};
+pub use structure::{OverLimit, Structure};
 pub use wire::WireSize;

@@ -14,7 +14,48 @@ use qgrade::{
 /// One sandbox for the whole test binary, as the platform has one.
 pub fn sandbox() -> &'static Sandbox {
     static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
-    SANDBOX.get_or_init(|| Sandbox::new(Limits::default()).expect("sandbox"))
+    SANDBOX.get_or_init(|| new_sandbox(Limits::default()))
+}
+
+/// A sandbox under `limits` that compiles with the `qgrade` binary (the test binary is
+/// not one) and caches in the tests' own cache.
+pub fn new_sandbox(limits: Limits) -> Sandbox {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    Sandbox::new(limits)
+        .expect("sandbox")
+        .with_compiler(env!("CARGO_BIN_EXE_qgrade"))
+        .with_cache(
+            &tmp.join("qgrade-cache"),
+            &tmp.join("qgrade-cache.key"),
+            256 << 20,
+        )
+        .expect("the tests' compile cache")
+}
+
+/// A fresh transparency-log key.
+pub fn log_key() -> qgrade::registry::log::LogKey {
+    qgrade::registry::log::LogKey::generate("qgrade.test/log")
+        .expect("a log key")
+        .1
+}
+
+/// A test report number no other grading in this test binary uses (one report backs one
+/// certificate).
+pub fn unique_report() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "R{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// A report date a month before today in China: current for the platform's one-year
+/// rule whatever day the tests run.
+pub fn recent_report_date() -> String {
+    qgrade::clock::days_after(qgrade::clock::china_today(), -30)
+        .unwrap()
+        .to_string()
 }
 
 /// The repository root.
@@ -65,6 +106,10 @@ pub fn qgrade(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_qgrade"))
         .args(args)
         .env("QGRADE_CACHE_DIR", cache)
+        .env(
+            "QGRADE_CACHE_KEY",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("qgrade-cache.key"),
+        )
         .output()
         .expect("run qgrade")
 }

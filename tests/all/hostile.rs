@@ -6,10 +6,12 @@ use std::{sync::OnceLock, time::Duration};
 
 use qgrade::{
     grading::{self, GradeError, Graded, Submission},
-    runtime::{Fault, GradingModule, Limits, LoadError, Sandbox, SandboxError, TrapKind},
+    runtime::{
+        CompileError, Fault, GradingModule, Limits, LoadError, Sandbox, SandboxError, TrapKind,
+    },
 };
 
-use crate::harness::{date, fixture_path, module, sample, sandbox};
+use crate::harness::{date, fixture_path, module, new_sandbox, sample, sandbox};
 
 fn hostile() -> &'static GradingModule {
     static MODULE: OnceLock<GradingModule> = OnceLock::new();
@@ -21,9 +23,15 @@ fn load_hostile(sandbox: &Sandbox) -> GradingModule {
     GradingModule::load(sandbox, &bytes).unwrap()
 }
 
+/// A submission in `mode`, with x = 45 (AAAA on the fixture's ladder) and a current report.
 fn submission(mode: &str) -> Submission {
+    submission_with(mode, 45.0)
+}
+
+fn submission_with(mode: &str, x: f64) -> Submission {
     Submission::from_json(&format!(
-        r#"{{"product": "hostile", "attributes": {{"mode": "{mode}"}}, "measurements": {{"x": 1}}}}"#
+        r#"{{"product": "hostile", "attributes": {{"mode": "{mode}"}}, "measurements": {{"x": {x}}},
+            "report": {{"body": "Lab", "number": "R1", "date": "2026-03-01"}}}}"#
     ))
     .unwrap()
 }
@@ -74,12 +82,11 @@ fn an_infinite_loop_runs_out_of_fuel() {
 
 #[test]
 fn the_deadline_stops_what_fuel_would_not() {
-    let sandbox = Sandbox::new(Limits {
+    let sandbox = new_sandbox(Limits {
         fuel: u64::MAX / 2,
         deadline: Duration::from_millis(50),
         ..Limits::default()
-    })
-    .unwrap();
+    });
     let module = load_hostile(&sandbox);
     let started = std::time::Instant::now();
     match grade_in(&sandbox, &module, "loop") {
@@ -101,7 +108,10 @@ fn the_deadline_stops_what_fuel_would_not() {
 fn unbounded_allocation_hits_the_memory_cap() {
     let (kind, _, text) = trap("grow");
     assert_eq!(kind, TrapKind::MemoryCap);
-    assert!(text.contains("over the cap of 16777216 bytes"), "{text}");
+    assert!(
+        text.contains("over the cap of 16777216 bytes (16 MiB, --memory-mib)"),
+        "{text}"
+    );
     host_still_serves();
 }
 
@@ -251,4 +261,434 @@ fn good_gradings_survive_hostile_neighbours_on_all_cores() {
         }
     });
     assert!(good.into_inner() >= 2_900);
+}
+
+// What surrounds the sandbox: compiling, the compile cache, and what a module says about
+// itself. The hostile components are built here, as an attacker would build them.
+
+/// A component around `core`, exporting an (empty) instance under the grader's name so
+/// that it passes the export gate and meets the limits.
+fn component_around(core: &wasm_encoder::Module) -> Vec<u8> {
+    use wasm_encoder::{
+        Component, ComponentExportKind, ComponentExportSection, ComponentInstanceSection,
+        InstanceSection, ModuleArg, ModuleSection,
+    };
+    let mut c = Component::new();
+    c.section(&ModuleSection(core));
+    let mut core_instances = InstanceSection::new();
+    core_instances.instantiate(0, Vec::<(&str, ModuleArg)>::new());
+    c.section(&core_instances);
+    let mut instances = ComponentInstanceSection::new();
+    instances.export_items(Vec::<(&str, ComponentExportKind, u32)>::new());
+    c.section(&instances);
+    let mut exports = ComponentExportSection::new();
+    exports.export(
+        "qgrade:grading/grader@1.0.0",
+        ComponentExportKind::Instance,
+        0,
+        None,
+    );
+    c.section(&exports);
+    c.finish()
+}
+
+/// A core module of `count` functions `() -> ()`, each with `locals` and `body`.
+fn core_module(
+    count: usize,
+    locals: &[(u32, wasm_encoder::ValType)],
+    body: impl Fn(&mut wasm_encoder::Function),
+) -> wasm_encoder::Module {
+    use wasm_encoder::{CodeSection, Function, FunctionSection, Module, TypeSection};
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    let mut functions = FunctionSection::new();
+    let mut code = CodeSection::new();
+    for _ in 0..count {
+        functions.function(0);
+        let mut f = Function::new(locals.iter().copied());
+        body(&mut f);
+        f.instructions().end();
+        code.function(&f);
+    }
+    let mut module = Module::new();
+    module.section(&types).section(&functions).section(&code);
+    module
+}
+
+fn over_limit(bytes: &[u8], limits: Limits) -> (String, Duration) {
+    let started = std::time::Instant::now();
+    let err = GradingModule::load(&new_sandbox(limits), bytes).unwrap_err();
+    let elapsed = started.elapsed();
+    (err.to_string(), elapsed)
+}
+
+/// The bombs that kept a compiler busy for minutes are refused before compiling, in a
+/// linear read of their bytes, naming the limit.
+#[test]
+fn compile_bombs_are_refused_before_compiling() {
+    use wasm_encoder::{BlockType, ValType};
+    let nested = component_around(&core_module(1, &[], |f| {
+        for _ in 0..50_000 {
+            f.instructions().block(BlockType::Empty);
+        }
+        for _ in 0..50_000 {
+            f.instructions().end();
+        }
+    }));
+    let locals = component_around(&core_module(1, &[(20_000, ValType::I64)], |f| {
+        for i in 0..20_000u32 {
+            f.instructions().i64_const(i64::from(i)).local_set(i);
+        }
+        f.instructions().local_get(0);
+        for i in 1..20_000u32 {
+            f.instructions().local_get(i).i64_add();
+        }
+        f.instructions().drop();
+    }));
+    let functions = component_around(&core_module(6_000, &[], |f| {
+        f.instructions().i32_const(0).drop();
+    }));
+    for (bomb, limit) in [
+        (
+            &nested,
+            "the control nesting of one function is 50000, over the limit of 256",
+        ),
+        (
+            &locals,
+            "the number of locals in one function is 20000, over the limit of 1000",
+        ),
+        (
+            &functions,
+            "the number of functions is 6000, over the limit of 5000",
+        ),
+    ] {
+        let (message, elapsed) = over_limit(bomb, Limits::default());
+        assert!(message.contains(limit), "{message}");
+        assert!(elapsed < Duration::from_secs(2), "refused in {elapsed:?}");
+    }
+    host_still_serves();
+}
+
+/// Two data bytes 16 MiB apart would make a 16 MiB compiled image (and cache file) out
+/// of an 8 KB component: refused before compiling.
+#[test]
+fn a_far_data_segment_is_refused_before_compiling() {
+    use wasm_encoder::{ConstExpr, DataSection, MemorySection, MemoryType};
+    let mut core = wasm_encoder::Module::new();
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: 1,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    let mut data = DataSection::new();
+    data.active(0, &ConstExpr::i32_const(0), [1u8]);
+    data.active(0, &ConstExpr::i32_const(16 << 20), [2u8]);
+    core.section(&memories).section(&data);
+    let (message, _) = over_limit(&component_around(&core), Limits::default());
+    assert!(
+        message.contains("the highest byte initialised by a data segment is 16777217"),
+        "{message}"
+    );
+}
+
+/// A component within every static limit that is still slow to compile is stopped at
+/// the compile budget, in the compiler process, and the host carries on.
+#[test]
+fn compilation_is_stopped_at_its_budget() {
+    use wasm_encoder::ValType;
+    let heavy = component_around(&core_module(2_900, &[(200, ValType::I64)], |f| {
+        for i in 0..120u32 {
+            f.instructions()
+                .local_get(i % 200)
+                .local_get((i * 7 + 3) % 200)
+                .i64_mul()
+                .local_get((i * 13 + 5) % 200)
+                .i64_add()
+                .local_set((i * 31 + 11) % 200);
+        }
+    }));
+    assert!(heavy.len() < 4 << 20, "{} bytes", heavy.len());
+    let limits = Limits {
+        compile_time: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let started = std::time::Instant::now();
+    let err = GradingModule::load(&new_sandbox(limits), &heavy).unwrap_err();
+    assert!(
+        matches!(err, LoadError::Compile(CompileError::OverTime(_))),
+        "{err}"
+    );
+    assert!(err.to_string().contains("--compile-timeout-ms"), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A pilot module compiles within 24 MiB; this one needs more.
+    let limits = Limits {
+        compile_memory_bytes: 24 << 20,
+        ..Limits::default()
+    };
+    let err = GradingModule::load(&new_sandbox(limits), &heavy).unwrap_err();
+    assert!(
+        matches!(err, LoadError::Compile(CompileError::OverMemory(_))),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("24 MiB (--compile-memory-mib)"),
+        "{err}"
+    );
+    host_still_serves();
+}
+
+/// `bytes` with `extra` more core instances, each of a module with one memory of `pages`
+/// 64 KiB pages: extra instances the component creates whenever it is instantiated.
+fn with_extra_instances(bytes: &[u8], extra: u32, pages: u64) -> Vec<u8> {
+    use wasm_encoder::{ComponentSection, InstanceSection, MemorySection, MemoryType, ModuleArg};
+    let mut memory = wasm_encoder::Module::new();
+    let mut memories = MemorySection::new();
+    memories.memory(MemoryType {
+        minimum: pages,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
+    memory.section(&memories);
+    let mut out = bytes.to_vec();
+    wasm_encoder::ModuleSection(&memory).append_to_component(&mut out);
+    let mut instances = InstanceSection::new();
+    for _ in 0..extra {
+        // The fixture has one core module (index 0); the memory module is index 1.
+        instances.instantiate(1, Vec::<(&str, ModuleArg)>::new());
+    }
+    instances.append_to_component(&mut out);
+    out
+}
+
+/// The memory cap is on the grading: extra core instances cannot multiply it, and the
+/// reported peak is the sum over every memory.
+#[test]
+fn the_memory_cap_covers_every_instance_of_a_grading() {
+    let fixture = std::fs::read(fixture_path("hostile")).unwrap();
+    // Five extra 4 MiB memories: each within the cap, 20 MiB together.
+    let hog = with_extra_instances(&fixture, 5, 64);
+    match GradingModule::load(sandbox(), &hog) {
+        Err(LoadError::Metadata(SandboxError {
+            fault: Fault::Trap { kind, message, .. },
+            ..
+        })) => {
+            assert_eq!(kind, TrapKind::MemoryCap);
+            assert!(message.contains("--memory-mib"), "{message}");
+        }
+        other => panic!("expected the memory cap, got {other:?}"),
+    }
+    // Two extra 1 MiB memories fit, and count in the peak.
+    let plain = grade_in(sandbox(), hostile(), "ok").unwrap().peak_memory;
+    let two = GradingModule::load(sandbox(), &with_extra_instances(&fixture, 2, 16)).unwrap();
+    let graded = grade_in(sandbox(), &two, "ok").unwrap();
+    assert_eq!(graded.peak_memory, plain + (2 << 20));
+    // More instances than a grading may have: refused before compiling.
+    let many = with_extra_instances(&fixture, 16, 0);
+    let err = GradingModule::load(sandbox(), &many).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the number of core instances is 17, over the limit of 16"),
+        "{err}"
+    );
+    host_still_serves();
+}
+
+/// A report that breaks the general rules is refused, naming the rule.
+#[test]
+fn a_lying_report_is_refused_naming_the_rule() {
+    let lies = [
+        // x = 2 misses its floor; the module awards AAAA anyway.
+        (
+            "lying-grade",
+            2.0,
+            "grade AAAA, but indicator x failed its floor",
+        ),
+        (
+            "stale-lie",
+            45.0,
+            "not graded for a stale report of 0000-13-255",
+        ),
+        (
+            "escape",
+            45.0,
+            "the not-graded reason contains the control character U+001B",
+        ),
+        (
+            "undeclared-grade",
+            45.0,
+            "grade AAAAA, which the module does not declare",
+        ),
+    ];
+    for (mode, x, rule) in lies {
+        let submission = submission_with(mode, x);
+        match grading::grade(sandbox(), hostile(), &submission, date("2026-06-01")) {
+            Err(GradeError::Sandbox(SandboxError {
+                fault: Fault::InvalidOutput(message),
+                ..
+            })) => assert!(message.contains(rule), "{mode}: {message}"),
+            other => panic!("{mode}: expected invalid_output, got {other:?}"),
+        }
+    }
+    host_still_serves();
+}
+
+/// The fixture's bytes with its metadata lie `lie` switched on (see the fixture).
+fn lying_fixture(lie: u8) -> Vec<u8> {
+    let mut bytes = std::fs::read(fixture_path("hostile")).unwrap();
+    let marker = b"QGRADE-LIE-MODE0";
+    let at = bytes
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("the fixture carries its lie marker");
+    bytes[at + marker.len() - 1] = lie;
+    bytes
+}
+
+/// Metadata that breaks the contract is refused at load, naming the rule.
+#[test]
+fn lying_metadata_is_refused_naming_the_rule() {
+    let lies = [
+        (b'1', "indicator x: a threshold is NaN, not a finite number"),
+        (b'2', "indicator x: a valid range 100–0 is empty"),
+        (b'3', "indicator x: a valid range has a step of 0"),
+        (
+            b'4',
+            "attribute colour is \"red\", but the module declares no such attribute",
+        ),
+        (b'5', "indicator x: its ladder is not monotone"),
+        (b'6', "name_en contains the control character U+001B"),
+    ];
+    for (lie, rule) in lies {
+        match GradingModule::load(sandbox(), &lying_fixture(lie)) {
+            Err(LoadError::InvalidMetadata(message)) => {
+                assert!(message.contains(rule), "{}: {message}", lie as char)
+            }
+            other => panic!("{}: expected invalid metadata, got {other:?}", lie as char),
+        }
+    }
+    assert!(GradingModule::load(sandbox(), &lying_fixture(b'0')).is_ok());
+}
+
+/// A sandbox with a cache of its own in `dir`.
+fn cached_sandbox(dir: &std::path::Path, max_bytes: u64) -> Sandbox {
+    Sandbox::new(Limits::default())
+        .unwrap()
+        .with_compiler(env!("CARGO_BIN_EXE_qgrade"))
+        .with_cache(&dir.join("cache"), &dir.join("cache.key"), max_bytes)
+        .unwrap()
+}
+
+/// Someone who can write the cache directory copies one module's compiled code over
+/// another's entry: the entry's MAC does not match, it is discarded, and the module is
+/// compiled afresh — it grades as itself.
+#[test]
+fn the_compile_cache_cannot_swap_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = cached_sandbox(dir.path(), 64 << 20);
+    let jacket = std::fs::read(crate::harness::module_path("down-jacket")).unwrap();
+    let bank = std::fs::read(crate::harness::module_path("power-bank")).unwrap();
+    let a = GradingModule::load(&sandbox, &jacket).unwrap();
+    let b = GradingModule::load(&sandbox, &bank).unwrap();
+    let cache = sandbox.cache().unwrap();
+    std::fs::copy(cache.path(b.digest()), cache.path(a.digest())).unwrap();
+
+    let again = GradingModule::load(&sandbox, &jacket).unwrap();
+    assert!(!again.from_cache(), "a forged entry is never loaded");
+    assert_eq!(again.metadata().product, "down-jacket");
+    let graded =
+        grading::grade(&sandbox, &again, &sample("down-jacket"), date("2026-06-01")).unwrap();
+    assert_eq!(graded.grade.map(|g| g.as_str()), Some("AAAAA"));
+    // And the next load is from the cache again, authentic.
+    assert!(GradingModule::load(&sandbox, &jacket).unwrap().from_cache());
+}
+
+/// Only accepted modules are cached; the cache keeps under its cap; a directory others
+/// can write into is refused.
+#[test]
+fn the_compile_cache_keeps_accepted_modules_within_its_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let sandbox = cached_sandbox(dir.path(), 64 << 20);
+    let lying = lying_fixture(b'1');
+    assert!(GradingModule::load(&sandbox, &lying).is_err());
+    let digest = qgrade::runtime::ModuleDigest::of(&lying);
+    assert!(
+        !sandbox.cache().unwrap().path(digest).exists(),
+        "a refused module leaves nothing in the cache"
+    );
+
+    let small = tempfile::tempdir().unwrap();
+    let sandbox = cached_sandbox(small.path(), 600 << 10);
+    for product in qgrade::pilot_modules() {
+        let bytes = std::fs::read(crate::harness::module_path(product)).unwrap();
+        GradingModule::load(&sandbox, &bytes).unwrap();
+    }
+    let on_disk: u64 = std::fs::read_dir(sandbox.cache().unwrap().path(digest).parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(on_disk <= 600 << 10, "{on_disk} bytes on disk");
+    assert!(on_disk > 0);
+
+    use std::os::unix::fs::PermissionsExt;
+    let shared = tempfile::tempdir().unwrap();
+    std::fs::create_dir(shared.path().join("cache")).unwrap();
+    std::fs::set_permissions(
+        shared.path().join("cache"),
+        std::fs::Permissions::from_mode(0o777),
+    )
+    .unwrap();
+    let Err(err) = Sandbox::new(Limits::default()).unwrap().with_cache(
+        &shared.path().join("cache"),
+        &shared.path().join("cache.key"),
+        64 << 20,
+    ) else {
+        panic!("a cache directory others can write into is refused");
+    };
+    assert!(
+        err.to_string()
+            .contains("writable by its group or by others"),
+        "{err}"
+    );
+}
+
+/// Text from a module never reaches a terminal raw: the CLI prints no escape sequence,
+/// whatever the module returns.
+#[test]
+fn module_text_reaches_the_terminal_escaped() {
+    let (_dir, path) = crate::harness::temp_file(
+        "escape.json",
+        br#"{"product": "hostile", "attributes": {"mode": "escape"}, "measurements": {"x": 45},
+            "report": {"body": "Lab", "number": "R1", "date": "2026-03-01"}}"#,
+    );
+    let fixture = fixture_path("hostile");
+    let out = crate::harness::qgrade(&[
+        "run",
+        fixture.to_str().unwrap(),
+        path.to_str().unwrap(),
+        "--on",
+        "2026-06-01",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    for stream in [&out.stdout, &out.stderr] {
+        assert!(
+            !stream.contains(&0x1b),
+            "{}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid result"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

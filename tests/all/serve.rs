@@ -11,7 +11,7 @@ use std::{
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{root, sample_path},
+    harness::{recent_report_date, root, sample_path, unique_report},
     registry::{postgres_base, postgres_schema},
 };
 
@@ -42,10 +42,16 @@ pub fn start(database_url: &str) -> Server {
         .arg(root().join("catalog"))
         .arg("--dev-key")
         .arg(root().join("catalog/dev/dev-publisher.key"))
+        .arg("--log-key")
+        .arg(log_key_file(database_url))
         .env("QGRADE_ADMIN_TOKEN", ADMIN)
         .env(
             "QGRADE_CACHE_DIR",
             std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qgrade-cache"),
+        )
+        .env(
+            "QGRADE_CACHE_KEY",
+            std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("qgrade-cache.key"),
         )
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -65,6 +71,18 @@ pub fn start(database_url: &str) -> Server {
     // Keep draining stdout so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     Server { child, addr }
+}
+
+/// The log key of the platform on `database_url`: every server sharing a database signs
+/// with the same key (made by the first on its first start).
+pub fn log_key_file(database_url: &str) -> std::path::PathBuf {
+    use sha2::Digest;
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("log-keys");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!(
+        "{}.key",
+        hex::encode(&sha2::Sha256::digest(database_url.as_bytes())[..8])
+    ))
 }
 
 /// A minimal HTTP/1.1 client: one request per connection.
@@ -100,7 +118,10 @@ pub fn grading() -> Value {
     request["enterprise"] =
         json!({ "name": "某智能卫浴有限公司", "credit_code": "91110000802100433B" });
     request["model"] = json!("ST-9");
-    request["date"] = json!("2026-06-01");
+    // The platform grades as of its own day: a report a month old, and a report of its
+    // own (one report backs one certificate).
+    request["report"]["date"] = json!(recent_report_date());
+    request["report"]["number"] = json!(unique_report());
     request
 }
 

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use super::{exit, read};
 use crate::{
     grading::bound_text,
-    runtime::{GradingModule, ModuleDigest, Sandbox, interface::api},
+    runtime::{GradingModule, ModuleDigest, Sandbox, Structure, interface::api},
+    text::printable,
 };
 
 #[derive(Debug, Args)]
@@ -26,20 +27,44 @@ pub fn run(sandbox: &Sandbox, args: InspectArgs) -> anyhow::Result<ExitCode> {
         Ok(m) => m,
         Err(e) => {
             // A refused module is still described: its size and digest identify it.
+            // What it is made of is read without compiling it: the imports and
+            // exports that refused it, and the figures the static limits check.
+            let read = Structure::read(&bytes).ok();
             let body = json!({
                 "error": { "kind": "module", "message": e.to_string() },
                 "size": bytes.len(),
                 "sha256": ModuleDigest::of(&bytes).to_string(),
+                "imports": read.as_ref().map(|s| &s.imports),
+                "exports": read.as_ref().map(|s| &s.exports),
+                "structure": read.as_ref().map(structure),
             });
             if args.json {
                 println!("{body}");
             } else {
-                eprintln!("error: {}: {e}", args.module.display());
+                eprintln!(
+                    "error: {}: {}",
+                    args.module.display(),
+                    printable(&e.to_string())
+                );
                 eprintln!(
                     "size {} bytes, sha256 {}",
                     bytes.len(),
                     ModuleDigest::of(&bytes)
                 );
+                if let Some(read) = &read {
+                    for (what, names) in [("imports", &read.imports), ("exports", &read.exports)] {
+                        let names: Vec<_> =
+                            names.iter().map(|n| printable(n).into_owned()).collect();
+                        eprintln!(
+                            "{what:<11} {}",
+                            if names.is_empty() {
+                                "(none)".into()
+                            } else {
+                                names.join(", ")
+                            }
+                        );
+                    }
+                }
             }
             return Ok(ExitCode::from(exit::MODULE));
         }
@@ -72,6 +97,8 @@ pub fn describe(module: &GradingModule) -> Value {
         "version": m.version,
         "interface": format!("qgrade:grading@{}", module.interface()),
         "imports": [],
+        "exports": module.structure().exports,
+        "structure": structure(module.structure()),
         "size": module.size(),
         "sha256": module.digest().to_string(),
         "standard": { "code": m.standard.code, "title": m.standard.title, "level": level(m.standard.level) },
@@ -109,21 +136,43 @@ pub fn describe(module: &GradingModule) -> Value {
     })
 }
 
+/// `println!` for text a module wrote: one line, with anything a terminal could act on
+/// escaped (the contract refuses such text already; this is the second line of defence).
+macro_rules! say {
+    ($($t:tt)*) => {
+        println!("{}", crate::text::printable(&format!($($t)*)))
+    };
+}
+
 fn print_text(module: &GradingModule) {
     let m = module.metadata();
-    println!("product     {}", m.product);
-    println!("version     {}", m.version);
-    println!(
+    say!("product     {}", m.product);
+    say!("version     {}", m.version);
+    say!(
         "standard    {} {} ({})",
         m.standard.code,
         m.standard.title,
         level(m.standard.level)
     );
-    println!("interface   qgrade:grading@{}", module.interface());
-    println!("imports     (none)");
-    println!("size        {} bytes", module.size());
-    println!("sha256      {}", module.digest());
-    println!(
+    say!("interface   qgrade:grading@{}", module.interface());
+    say!("imports     (none)");
+    say!("size        {} bytes", module.size());
+    say!("exports     {}", module.structure().exports.join(", "));
+    let st = module.structure();
+    say!(
+        "structure   {} core modules, {} core instances, {} memories, {} functions ({} bytes of code; largest {} bytes, {} locals, nesting {}), data up to {} bytes",
+        st.core_modules,
+        st.core_instances,
+        st.memories,
+        st.functions,
+        st.code_bytes,
+        st.largest_function,
+        st.most_locals,
+        st.deepest_nesting,
+        st.data_end
+    );
+    say!("sha256      {}", module.digest());
+    say!(
         "grades      {}",
         m.grades
             .iter()
@@ -139,8 +188,8 @@ fn print_text(module: &GradingModule) {
             Some(c) => format!("{} (when {} = {})", p.standard, c.attribute, c.value),
         })
         .collect();
-    println!("prerequisites {}", prerequisites.join(", "));
-    println!("attributes");
+    say!("prerequisites {}", prerequisites.join(", "));
+    say!("attributes");
     for a in &m.attributes {
         let values = match &a.values {
             api::AttributeValues::Choice(c) => c.join(" | "),
@@ -151,11 +200,11 @@ fn print_text(module: &GradingModule) {
             .as_deref()
             .map(|d| format!(" (default {d})"))
             .unwrap_or_default();
-        println!("  {:<16} {values}{default} — {}", a.name, a.description);
+        say!("  {:<16} {values}{default} — {}", a.name, a.description);
     }
-    println!("indicators");
+    say!("indicators");
     for i in &m.indicators {
-        println!(
+        say!(
             "  {:<20} {} / {} [{}] {}",
             i.id,
             i.name_zh,
@@ -170,7 +219,7 @@ fn print_text(module: &GradingModule) {
                 .map(|c| format!(" when {} = {}", c.attribute, c.value))
                 .unwrap_or_default();
             let grade = r.grade.map_or("every grade".to_string(), |g| g.to_string());
-            println!(
+            say!(
                 "      {grade:<12} {}{when} [{}]",
                 bound_text(r.bound, &i.unit),
                 basis(r.basis)
@@ -178,7 +227,7 @@ fn print_text(module: &GradingModule) {
         }
     }
     for n in &m.notes {
-        println!("note: {n}");
+        say!("note: {n}");
     }
 }
 
@@ -209,4 +258,21 @@ fn basis(b: api::Basis) -> &'static str {
         api::Basis::Baseline => "baseline",
         api::Basis::Approximate => "approximate",
     }
+}
+
+/// The figures the static limits check, as JSON.
+fn structure(s: &Structure) -> Value {
+    json!({
+        "core_modules": s.core_modules,
+        "core_instances": s.core_instances,
+        "memories": s.memories,
+        "components": s.components,
+        "functions": s.functions,
+        "code_bytes": s.code_bytes,
+        "largest_function_bytes": s.largest_function,
+        "most_locals": s.most_locals,
+        "deepest_nesting": s.deepest_nesting,
+        "data_end": s.data_end,
+        "initial_memory_bytes": s.initial_memory,
+    })
 }

@@ -13,10 +13,13 @@ pub struct KeygenArgs {
     /// Write `<OUT>.key` (the secret, owner-only) and `<OUT>.pub` (the public key).
     #[arg(long, short)]
     out: PathBuf,
+    /// Make the platform's transparency-log key for the log named ORIGIN (e.g.
+    /// `qgrade.example.gov.cn/log`) instead of a publisher key.
+    #[arg(long, value_name = "ORIGIN")]
+    log: Option<String>,
 }
 
 pub fn keygen(args: KeygenArgs) -> anyhow::Result<ExitCode> {
-    let key = generate_key()?;
     let secret = args.out.with_extension("key");
     let public = args.out.with_extension("pub");
     for path in [&secret, &public] {
@@ -24,6 +27,22 @@ pub fn keygen(args: KeygenArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("{} exists; refusing to overwrite a key", path.display());
         }
     }
+    if let Some(origin) = &args.log {
+        let (text, key) = crate::registry::log::LogKey::generate(origin)?;
+        write_secret(&secret, &text)?;
+        std::fs::write(&public, format!("{}\n", key.verifier_key()))?;
+        println!(
+            "log secret key  {} (keep it; never commit it)",
+            secret.display()
+        );
+        println!(
+            "log public key  {} — {}",
+            public.display(),
+            key.verifier_key()
+        );
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let key = generate_key()?;
     write_secret(&secret, &key.to_text())?;
     std::fs::write(&public, format!("{}\n", key.public()))?;
     println!(
@@ -35,23 +54,17 @@ pub fn keygen(args: KeygenArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(exit::OK))
 }
 
-fn write_secret(path: &PathBuf, text: &str) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::{io::Write, os::unix::fs::OpenOptionsExt};
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)?;
-        writeln!(file, "{text}")?;
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::write(path, format!("{text}\n"))?;
-        Ok(())
-    }
+/// Write a secret key file, owner-only, whole or not at all; an existing file is never
+/// overwritten (`AlreadyExists`).
+pub(super) fn write_secret(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    // A temporary file is owner-only from the start.
+    let tmp = tempfile::NamedTempFile::new_in(dir)?;
+    std::fs::write(tmp.path(), format!("{text}\n"))?;
+    tmp.persist_noclobber(path).map(drop).map_err(|e| e.error)
 }
 
 #[derive(Debug, Args)]

@@ -10,8 +10,13 @@ use super::{exit, read};
 use crate::{
     catalog::Catalog,
     grading::{self, Submission},
-    registry::{Registry, audit},
+    platform,
+    registry::{
+        Registry,
+        log::{Entry, LogVerifier},
+    },
     runtime::{GradingModule, Sandbox, interface::api},
+    text::printable,
 };
 
 /// Where the registry lives.
@@ -187,34 +192,88 @@ pub async fn impact(sandbox: &Sandbox, args: ImpactArgs) -> anyhow::Result<ExitC
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the chain and name the first broken entry.
-    Verify(DbOnly),
-    /// Print the entries.
+    /// Prove the database's log was only ever extended since a saved checkpoint, and that
+    /// every certificate row (status included) says what its log entry says. Exits 1
+    /// naming each entry at fault.
+    Verify(AuditVerifyArgs),
+    /// Print the log's entries.
     List(DbOnly),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    #[command(flatten)]
+    db: DbOnly,
+    /// A checkpoint saved earlier (`GET /api/v1/log/checkpoint`): the log must extend it.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// The log's public key (default: the one the database names, which a checkpoint
+    /// check then only half trusts: pin it).
+    #[arg(long)]
+    log_key: Option<PathBuf>,
 }
 
 pub async fn audit(command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
-        AuditCommand::Verify(db) => {
-            let registry = Registry::open(&db.database_url).await?;
-            match registry.verify_audit().await? {
-                audit::Verdict::Intact { entries } => {
-                    println!("audit chain intact: {entries} entries");
-                    Ok(ExitCode::from(exit::OK))
+        AuditCommand::Verify(args) => {
+            let registry = Registry::open(&args.db.database_url).await?;
+            let key = match &args.log_key {
+                Some(path) => Some(String::from_utf8(read(path)?)?),
+                None => registry.log_verifier_key().await?,
+            };
+            let verifier = key.as_deref().map(LogVerifier::parse).transpose()?;
+            let checkpoint = match (&args.checkpoint, &verifier) {
+                (None, _) => None,
+                (Some(path), None) => anyhow::bail!(
+                    "{}: the database names no log key to check it with; pass --log-key",
+                    path.display()
+                ),
+                (Some(path), Some(v)) => Some(
+                    v.open(&String::from_utf8(read(path)?)?)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                ),
+            };
+            let size = checkpoint.as_ref().map(|c| c.size);
+            let report = platform::audit::verify(&registry, checkpoint, verifier.as_ref()).await?;
+            println!(
+                "log: {} entries, root {}",
+                report.log.entries, report.log.root
+            );
+            if report.findings.is_empty() {
+                match size {
+                    Some(size) => println!(
+                        "intact: the log extends the checkpoint of {size} entries, and every certificate agrees with its entry"
+                    ),
+                    None => {
+                        println!("intact: every entry and every certificate agrees with the log")
+                    }
                 }
-                audit::Verdict::Broken { seq, reason } => {
-                    println!("audit chain broken at entry {seq}: {reason}");
-                    Ok(ExitCode::from(exit::FAILED))
-                }
+                return Ok(ExitCode::from(exit::OK));
             }
+            for finding in &report.findings {
+                println!("{}", printable(finding));
+            }
+            println!("{} problems found", report.findings.len());
+            Ok(ExitCode::from(exit::FAILED))
         }
         AuditCommand::List(db) => {
             let registry = Registry::open(&db.database_url).await?;
-            for e in registry.audit_entries().await? {
-                println!(
-                    "{:>5} {} {:<10} {:<18} {} {}",
-                    e.seq, e.at, e.actor, e.action, e.subject, e.detail
-                );
+            let size = registry.log_size().await?;
+            let mut start = 0;
+            while start < size {
+                for (index, leaf) in registry.log_entries(start, start + 1000).await? {
+                    match Entry::parse(&leaf) {
+                        Some(e) => println!(
+                            "{index:>7} {} {:<18} {:<12} {}",
+                            e.at,
+                            e.kind,
+                            printable(&e.actor),
+                            printable(&e.subject)
+                        ),
+                        None => println!("{index:>7} (not a log leaf)"),
+                    }
+                }
+                start += 1000;
             }
             Ok(ExitCode::from(exit::OK))
         }

@@ -7,7 +7,8 @@ use clap::Args;
 use super::{exit, registry::DbArgs};
 use crate::{
     http,
-    platform::{Platform, publish_pilots},
+    platform::{Mode, Platform, publish_pilots},
+    registry::log::LogKey,
     runtime::Sandbox,
 };
 
@@ -35,9 +36,28 @@ pub struct ServeArgs {
     /// it listens on).
     #[arg(long, env = "QGRADE_PUBLIC_URL")]
     public_url: Option<String>,
-    /// The first admin's bearer token (default: a fresh one, printed once).
+    /// The first admin's bearer token (default: a fresh one, printed once — never in
+    /// production, where it must be given).
     #[arg(long, env = "QGRADE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
+    /// The secret key the transparency log's checkpoints are signed with (`qgrade keygen
+    /// --log ORIGIN`). A development platform makes one here when the file is missing;
+    /// production needs it.
+    #[arg(long, env = "QGRADE_LOG_KEY", default_value = "qgrade-log.key")]
+    log_key: PathBuf,
+    /// The log's name when a development platform makes its key.
+    #[arg(long, default_value = "qgrade.localhost/dev-log")]
+    log_origin: String,
+    /// Run as a production platform: refuse to start while a catalog revision in force
+    /// trusts a development key, publish no pilot modules, never print a token, and sign
+    /// the log with an existing key file.
+    #[arg(long, env = "QGRADE_PRODUCTION")]
+    production: bool,
+    /// Give a locked-out platform its administrator back: the `admin` account gets a new
+    /// token (`--admin-token`, or a fresh one printed in development) before serving. The
+    /// recovery is recorded in the transparency log.
+    #[arg(long)]
+    recover_admin: bool,
 }
 
 pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -45,16 +65,43 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        let mode = if args.production {
+            Mode::Production
+        } else {
+            Mode::Development
+        };
         let registry = args.db.open().await?;
+        let catalog = registry.catalog().await?;
+        let today = crate::clock::china_today();
+        let trusted = catalog
+            .in_force(today)
+            .map(Mode::development_publishers)
+            .unwrap_or_default();
+        let log_key = log_key(&args, mode)?;
+        registry.bind_log_key(&log_key).await?;
+        match mode {
+            Mode::Production if !trusted.is_empty() => anyhow::bail!(
+                "refusing to start in production: the catalog revision in force trusts the development publisher(s) {} whose secret key is public; list each standards body's own key in a new catalog revision",
+                trusted.join(", ")
+            ),
+            Mode::Production => {}
+            Mode::Development => eprintln!(
+                "DEVELOPMENT MODE: this platform trusts the development publisher(s) {} whose secret key is in catalog/dev/ — anyone can sign modules for it. Use --production for a real platform.",
+                if trusted.is_empty() { "(none in force)".to_string() } else { trusted.join(", ") }
+            ),
+        }
         // Bound first, so that the default public URL has the real port (with port 0 too).
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let public_url = match &args.public_url {
             Some(url) => url.clone(),
             None => format!("http://{}", listener.local_addr()?),
         };
-        let platform =
-            Arc::new(Platform::new(registry, Arc::new(sandbox)).with_public_url(public_url));
-        if !args.no_pilots {
+        let platform = Arc::new(
+            Platform::new(registry, Arc::new(sandbox), log_key)
+                .with_public_url(public_url)
+                .with_mode(mode),
+        );
+        if !args.no_pilots && mode == Mode::Development {
             for p in publish_pilots(&platform, &args.pilots, &args.dev_key).await? {
                 let state = if p.unchanged {
                     "already published"
@@ -69,13 +116,34 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        if let Some(token) = platform.bootstrap_admin(args.admin_token).await? {
-            println!("admin token (shown once; keep it): {token}");
+        if mode == Mode::Production && args.admin_token.is_none() && (args.recover_admin || !platform.has_admin().await?) {
+            anyhow::bail!(
+                "a production platform never prints a token: give the administrator's token in QGRADE_ADMIN_TOKEN (or --admin-token)"
+            );
+        }
+        let given = args.admin_token.clone();
+        let token = if args.recover_admin {
+            Some(platform.recover_admin(args.admin_token).await?)
+        } else {
+            platform.bootstrap_admin(args.admin_token).await?
+        };
+        match token {
+            Some(token) if given.is_none() => {
+                println!("admin token (shown once; keep it): {token}")
+            }
+            Some(_) => println!("admin token set from QGRADE_ADMIN_TOKEN"),
+            None => {}
         }
         println!(
-            "qgrade platform listening on http://{}/api/v1 (database {})",
+            "transparency log: {} entries, public key {}",
+            platform.checkpoint().await?.size,
+            platform.log_verifier_key()
+        );
+        println!(
+            "qgrade platform listening on http://{}/api/v1 (database {}, {} mode)",
             listener.local_addr()?,
-            args.db.db.database_url
+            args.db.db.database_url,
+            mode.as_str()
         );
         axum::serve(listener, http::app(platform))
             .with_graceful_shutdown(async {
@@ -84,4 +152,33 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await?;
         Ok(ExitCode::from(exit::OK))
     })
+}
+
+/// The log key: read from its file; in development, made there when missing.
+fn log_key(args: &ServeArgs, mode: Mode) -> anyhow::Result<LogKey> {
+    match std::fs::read_to_string(&args.log_key) {
+        Ok(text) => {
+            LogKey::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.log_key.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && mode == Mode::Development => {
+            let (secret, key) = LogKey::generate(&args.log_origin)?;
+            match super::keys::write_secret(&args.log_key, &secret) {
+                Ok(()) => {
+                    eprintln!(
+                        "made a development log key in {} (public key {})",
+                        args.log_key.display(),
+                        key.verifier_key()
+                    );
+                    Ok(key)
+                }
+                // Another server sharing the database made it a moment ago.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => log_key(args, mode),
+                Err(e) => Err(anyhow::anyhow!("{}: {e}", args.log_key.display())),
+            }
+        }
+        Err(e) => Err(anyhow::anyhow!(
+            "the log key {}: {e} (make one with `qgrade keygen --log ORIGIN --out NAME`)",
+            args.log_key.display()
+        )),
+    }
 }

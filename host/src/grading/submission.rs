@@ -110,8 +110,12 @@ impl Submission {
             Some(v) => object(v, "attributes")?
                 .iter()
                 .map(|(name, v)| {
+                    clean(name, "attributes")?;
                     let value = match v {
-                        Value::String(s) => AttributeValue::Text(s.clone()),
+                        Value::String(s) => {
+                            clean(s, &format!("attributes.{name}"))?;
+                            AttributeValue::Text(s.clone())
+                        }
                         Value::Number(n) => AttributeValue::Number(number(n)),
                         other => {
                             return Err(Invalid::new(
@@ -136,6 +140,7 @@ impl Submission {
         )?
         .iter()
         .map(|(id, v)| {
+            clean(id, "measurements")?;
             let value = match v {
                 Value::Number(n) => MeasuredValue::Number(number(n)),
                 Value::Bool(b) => MeasuredValue::Boolean(*b),
@@ -352,7 +357,7 @@ fn string(value: Option<&Value>, path: &str) -> Result<String, Invalid> {
             path,
             format!("{path} must not be empty"),
         )),
-        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::String(s)) => clean(s, path).map(|()| s.clone()),
         Some(other) => Err(wrong_type(path, "a string", other)),
     }
 }
@@ -360,8 +365,24 @@ fn string(value: Option<&Value>, path: &str) -> Result<String, Invalid> {
 fn optional_string(value: Option<&Value>, path: &str) -> Result<Option<String>, Invalid> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::String(s)) => clean(s, path).map(|()| Some(s.clone())),
         Some(other) => Err(wrong_type(path, "a string", other)),
+    }
+}
+
+/// Longest text in a submission: a code, a name, a report number.
+pub const MAX_TEXT: usize = 200;
+
+/// Refuse text that is too long or holds characters no honest value contains (see
+/// `crate::text`): they would reach certificates, labels and pages.
+fn clean(text: &str, path: &str) -> Result<(), Invalid> {
+    match crate::text::problem(text, crate::text::Shape::Line, MAX_TEXT) {
+        None => Ok(()),
+        Some(problem) => Err(Invalid::field(
+            K::InvalidField,
+            path,
+            format!("{path} {problem}"),
+        )),
     }
 }
 

@@ -27,6 +27,18 @@ pub fn endpoints() -> Vec<Endpoint> {
         },
         Endpoint {
             method: "post",
+            path: "/accounts/{id}/token",
+            summary: "Issue a new bearer token for an account (the old one stops working); the token is in the response, once",
+            role: Some(Role::Admin),
+            body: None,
+            responses: &[
+                (201, "{id, token, expires_at}"),
+                (409, "the account is revoked"),
+            ],
+            route: post(reissue),
+        },
+        Endpoint {
+            method: "post",
             path: "/accounts",
             summary: "Create an account; its bearer token is in the response, once",
             role: Some(Role::Admin),
@@ -47,6 +59,18 @@ async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     p.revoke_account(&account, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reissue(
+    State(p): State<Arc<Platform>>,
+    AsAdmin(account): AsAdmin,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let token = p.reissue_token(&account, &id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "token": token })),
+    ))
 }
 
 #[derive(Deserialize)]

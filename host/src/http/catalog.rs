@@ -17,8 +17,7 @@ use super::{
 };
 use crate::{
     catalog::Revision,
-    grading::today,
-    platform::{Platform, PlatformError, Role},
+    platform::{Mode, Platform, PlatformError, Role},
 };
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -56,12 +55,21 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// The revision in force, with what the platform trusts beside it: a development
+/// platform names the development publishers it trusts.
 async fn in_force(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiError> {
     let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
     let revision = catalog
-        .in_force(today())
+        .in_force(p.today())
         .ok_or_else(|| PlatformError::NotFound("no catalog revision is in force today".into()))?;
-    Ok(Json(serde_json::to_value(revision).expect("serialises")))
+    let mut body = serde_json::to_value(revision).expect("serialises");
+    body["platform"] = json!({
+        "mode": p.mode().as_str(),
+        "trusted_development_publishers": Mode::development_publishers(revision),
+        "today": p.today().to_string(),
+        "log_key": p.log_verifier_key(),
+    });
+    Ok(Json(body))
 }
 
 async fn history(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiError> {

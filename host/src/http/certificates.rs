@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use axum::{
     extract::State,
-    http::StatusCode,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
@@ -14,10 +15,13 @@ use serde_json::{Value, json};
 use super::{
     ApiError,
     auth::{AsInspector, AsLab},
-    extract::{Json, Path, Query},
+    extract::{Json, Path, Query, body_error},
     openapi::{BodyDoc, Endpoint},
 };
-use crate::platform::{GradingOutcome, Platform, PlatformError, RevocationReason, Role};
+use crate::platform::{
+    Account, Answer, GradingOutcome, IdempotencyKey, Platform, PlatformError, RevocationReason,
+    Role, StoredAnswer,
+};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -33,6 +37,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             responses: &[
                 (201, "graded: the certificate, committed"),
                 (200, "not graded: the result with its reason"),
+                (409, "the test report already backs a certificate"),
             ],
             route: post(grade),
         },
@@ -53,6 +58,24 @@ pub fn endpoints() -> Vec<Endpoint> {
             body: None,
             responses: &[(200, "the certificate")],
             route: get(one),
+        },
+        Endpoint {
+            method: "get",
+            path: "/certificates/{number}/proof",
+            summary: "The certificate's transparency-log leaf with its inclusion proof in a signed checkpoint",
+            role: None,
+            body: None,
+            responses: &[(200, "{index, leaf, leaf_hash, proof, checkpoint}")],
+            route: get(proof),
+        },
+        Endpoint {
+            method: "get",
+            path: "/certificates/{number}/bundle",
+            summary: "Everything needed to verify the certificate offline (`qgrade verify BUNDLE.json`): its leaf, the catalog revision and any revocation, their proofs, a signed checkpoint and the module artifact",
+            role: None,
+            body: None,
+            responses: &[(200, "the bundle (qgrade-certificate-bundle/1)")],
+            route: get(bundle),
         },
         Endpoint {
             method: "get",
@@ -102,8 +125,9 @@ pub fn endpoints() -> Vec<Endpoint> {
 async fn grade(
     State(p): State<Arc<Platform>>,
     AsLab(account): AsLab,
+    headers: HeaderMap,
     Json(request): Json<Value>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let size = request.to_string().len();
     let cap = p.sandbox().limits().submission_bytes;
     if size > cap {
@@ -113,17 +137,97 @@ async fn grade(
             format!("the grading request is {size} bytes; the limit is {cap}"),
         ));
     }
-    match p.grade(&account, &request).await? {
-        GradingOutcome::Certified(c) => Ok((StatusCode::CREATED, Json(c.to_json()))),
-        GradingOutcome::NotGraded(graded) => Ok((StatusCode::OK, Json(graded.to_json()))),
+    let key = idempotency_key(&p, &account, &headers, "/api/v1/gradings", &request).await?;
+    if let Some(answer) = key.replay {
+        return Ok(answer);
     }
+    Ok(match p.grade(&account, &request, key.key).await? {
+        GradingOutcome::Certified(c) => {
+            (StatusCode::CREATED, Json(c.to_json(p.today()))).into_response()
+        }
+        GradingOutcome::NotGraded(graded) => {
+            (StatusCode::OK, Json(graded.to_json())).into_response()
+        }
+        GradingOutcome::Replayed(answer) => replayed(answer),
+    })
+}
+
+/// A request's `Idempotency-Key`, and the stored answer if it was answered before.
+struct Keyed {
+    key: Option<IdempotencyKey>,
+    replay: Option<Response>,
+}
+
+async fn idempotency_key(
+    p: &Platform,
+    account: &Account,
+    headers: &HeaderMap,
+    path: &str,
+    body: &Value,
+) -> Result<Keyed, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(Keyed {
+            key: None,
+            replay: None,
+        });
+    };
+    let text = value.to_str().map_err(|_| {
+        PlatformError::field("Idempotency-Key", "an Idempotency-Key is printable ASCII")
+    })?;
+    let key = IdempotencyKey::new(&account.id, text, "POST", path, body)?;
+    let mut conn = p
+        .registry()
+        .pool()
+        .acquire()
+        .await
+        .map_err(PlatformError::from)?;
+    let replay = key.stored(&mut conn).await?.map(replayed);
+    Ok(Keyed {
+        key: Some(key),
+        replay,
+    })
+}
+
+/// The first answer, again.
+fn replayed(answer: StoredAnswer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, Json(answer.body)).into_response();
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
 }
 
 async fn one(
     State(p): State<Arc<Platform>>,
     Path(number): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(p.certificate(&number).await?.to_json()))
+    Ok(Json(p.certificate(&number).await?.to_json(p.today())))
+}
+
+async fn proof(
+    State(p): State<Arc<Platform>>,
+    Path(number): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let (leaf, checkpoint) = p.certificate_proof(&number).await?;
+    let mut body = serde_json::to_value(&leaf).expect("serialises");
+    body["tree_size"] = json!(checkpoint.size);
+    body["checkpoint"] = json!(checkpoint.note);
+    Ok(Json(body))
+}
+
+async fn bundle(
+    State(p): State<Arc<Platform>>,
+    Path(number): Path<String>,
+) -> Result<Response, ApiError> {
+    let bundle = p.bundle(&number).await?;
+    let mut response = Json(bundle).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{number}.bundle.json\""))
+            .unwrap_or(HeaderValue::from_static("attachment")),
+    );
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -153,8 +257,9 @@ async fn list(
             filter.limit.unwrap_or(100),
         )
         .await?;
+    let today = p.today();
     Ok(Json(
-        json!({ "certificates": certificates.iter().map(|c| c.to_json()).collect::<Vec<_>>() }),
+        json!({ "certificates": certificates.iter().map(|c| c.to_json(today)).collect::<Vec<_>>() }),
     ))
 }
 
@@ -170,23 +275,36 @@ async fn revoke(
     State(p): State<Arc<Platform>>,
     AsInspector(account): AsInspector,
     Path(number): Path<String>,
-    Json(request): Json<RevocationRequest>,
-) -> Result<Json<Value>, ApiError> {
+    headers: HeaderMap,
+    Json(request): Json<Value>,
+) -> Result<Response, ApiError> {
+    let path = format!("/api/v1/certificates/{number}/revocation");
+    let key = idempotency_key(&p, &account, &headers, &path, &request).await?;
+    if let Some(answer) = key.replay {
+        return Ok(answer);
+    }
+    let request: RevocationRequest = serde_json::from_value(request)
+        .map_err(|e| body_error(&e, "a revocation is {reason, note}"))?;
     let reason = RevocationReason::parse(&request.reason).ok_or_else(|| {
         PlatformError::field(
             "reason",
             "reason is falsified_data (弄虚作假), overstated_label (低级高标) or other",
         )
     })?;
-    Ok(Json(
-        p.revoke(&account, &number, reason, &request.note)
+    Ok(
+        match p
+            .revoke(&account, &number, reason, &request.note, key.key)
             .await?
-            .to_json(),
-    ))
+        {
+            Answer::New(c) => Json(c.to_json(p.today())).into_response(),
+            Answer::Replayed(answer) => replayed(answer),
+        },
+    )
 }
 
 async fn exposure(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiError> {
     let revoked = p.exposure().await?;
+    let today = p.today();
     Ok(Json(json!({
         "exposure": revoked.iter().map(|c| json!({
             "number": c.number,
@@ -194,7 +312,7 @@ async fn exposure(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiErro
             "grade": c.grade,
             "enterprise": { "name": c.enterprise, "credit_code": c.credit_code },
             "model": c.model,
-            "revocation": c.to_json()["revocation"],
+            "revocation": c.to_json(today)["revocation"],
         })).collect::<Vec<_>>(),
     })))
 }
@@ -227,7 +345,6 @@ async fn label(
     Path(number): Path<String>,
     Query(query): Query<LabelQuery>,
 ) -> Result<axum::response::Response, ApiError> {
-    use axum::response::IntoResponse;
     let png = match query.format.as_deref().unwrap_or("svg") {
         "svg" => false,
         "png" => true,
@@ -240,7 +357,7 @@ async fn label(
         }
     };
     let certificate = p.certificate(&number).await?;
-    if certificate.status() == "revoked" {
+    if certificate.status(p.today()) == "revoked" {
         return Err(ApiError::new(
             StatusCode::GONE,
             "revoked",

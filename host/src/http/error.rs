@@ -86,6 +86,11 @@ impl From<PlatformError> for ApiError {
             }
             PlatformError::NotFound(m) => ApiError::new(S::NOT_FOUND, "not_found", m),
             PlatformError::Conflict(m) => ApiError::new(S::CONFLICT, "conflict", m),
+            PlatformError::AlreadyCertified { message, .. } => {
+                ApiError::new(S::CONFLICT, "report_already_certified", message)
+                    .with_field("report.number")
+            }
+            PlatformError::Busy(m) => ApiError::new(S::SERVICE_UNAVAILABLE, "busy", m),
             PlatformError::Publish(e) => publish(e),
             PlatformError::Registry(e) => registry(e),
             PlatformError::Sandbox(e) => {
@@ -105,6 +110,10 @@ fn publish(e: PublishError) -> ApiError {
     use StatusCode as S;
     let message = e.to_string();
     match e {
+        PublishError::TooLarge { .. } => ApiError::new(S::PAYLOAD_TOO_LARGE, "too_large", message),
+        PublishError::OverBudget(_) => {
+            ApiError::new(S::UNPROCESSABLE_ENTITY, "publish_budget", message)
+        }
         PublishError::Artifact(_) => {
             ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_artifact", message)
         }

@@ -55,3 +55,15 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> 
         Ok(Path(value))
     }
 }
+
+/// A JSON body that does not have the shape `expected` describes, as a 422 naming the
+/// field serde names (a missing, unknown or mistyped field).
+pub fn body_error(e: &serde_json::Error, expected: &str) -> crate::platform::PlatformError {
+    let message = e.to_string();
+    let field = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| message.split_once(prefix))
+        .and_then(|(_, rest)| rest.split_once('`').map(|(name, _)| name.to_string()))
+        .unwrap_or_default();
+    crate::platform::PlatformError::field(&field, format!("{expected}: {message}"))
+}

@@ -28,26 +28,28 @@ pub fn routes() -> Router<Arc<Platform>> {
         .route("/search", get(search))
 }
 
-fn html(result: Result<String, PlatformError>) -> Response {
+fn html(p: &Platform, result: Result<String, PlatformError>) -> Response {
     match result {
         Ok(page) => Html(page).into_response(),
-        Err(PlatformError::NotFound(what)) => {
-            (StatusCode::NOT_FOUND, Html(pages::not_found(&what))).into_response()
-        }
+        Err(PlatformError::NotFound(what)) => (
+            StatusCode::NOT_FOUND,
+            Html(pages::not_found(p.mode(), &what)),
+        )
+            .into_response(),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
 
 async fn catalog(State(p): State<Arc<Platform>>) -> Response {
-    html(pages::catalog(&p).await)
+    html(&p, pages::catalog(&p).await)
 }
 
 async fn certificate(State(p): State<Arc<Platform>>, Path(number): Path<String>) -> Response {
-    html(pages::certificate(&p, &number).await)
+    html(&p, pages::certificate(&p, &number).await)
 }
 
 async fn exposure(State(p): State<Arc<Platform>>) -> Response {
-    html(pages::exposure(&p).await)
+    html(&p, pages::exposure(&p).await)
 }
 
 #[derive(Deserialize)]
@@ -57,5 +59,5 @@ struct SearchQuery {
 }
 
 async fn search(State(p): State<Arc<Platform>>, Query(query): Query<SearchQuery>) -> Response {
-    html(pages::search(&p, &query.q).await)
+    html(&p, pages::search(&p, &query.q).await)
 }

@@ -1,11 +1,16 @@
 //! Accounts, roles and bearer tokens. A token is shown once, when it is made; only its
 //! SHA-256 is stored.
 
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use super::{Platform, PlatformError};
-use crate::registry::audit;
+use crate::{
+    clock,
+    registry::{RegistryError, log},
+    text::{self, Shape},
+};
 
 /// What an account may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,6 +94,11 @@ fn new_token() -> Result<String, PlatformError> {
     Ok(format!("qg_{}", hex::encode(bytes)))
 }
 
+/// Longest account id.
+const MAX_ID: usize = 64;
+/// Longest account name.
+const MAX_NAME: usize = 200;
+
 impl Platform {
     /// Make sure an admin exists. With no admin yet, creates `admin` with `token` (or a
     /// fresh one) and returns the token, to be shown once.
@@ -96,23 +106,10 @@ impl Platform {
         &self,
         token: Option<String>,
     ) -> Result<Option<String>, PlatformError> {
-        let exists =
-            sqlx::query("SELECT id FROM accounts WHERE role = 'admin' AND revoked_at IS NULL")
-                .fetch_optional(self.registry.pool())
-                .await?;
-        if exists.is_some() {
+        if self.has_admin().await? {
             return Ok(None);
         }
-        let token = match token {
-            Some(t) if t.len() >= 16 => t,
-            Some(_) => {
-                return Err(PlatformError::field(
-                    "admin_token",
-                    "an admin token has at least 16 characters",
-                ));
-            }
-            None => new_token()?,
-        };
+        let token = admin_token(token)?;
         let admin = NewAccount {
             id: "admin".into(),
             name: "平台管理员 platform administrator".into(),
@@ -127,6 +124,58 @@ impl Platform {
         }
     }
 
+    /// Whether an active admin account exists.
+    pub async fn has_admin(&self) -> Result<bool, PlatformError> {
+        let exists =
+            sqlx::query("SELECT id FROM accounts WHERE role = 'admin' AND revoked_at IS NULL")
+                .fetch_optional(self.registry.pool())
+                .await?;
+        Ok(exists.is_some())
+    }
+
+    /// Give a locked-out platform its administrator back: the `admin` account gets
+    /// `token` (or a fresh one, returned), a new year of validity and is active again,
+    /// made if missing. The recovery is itself a log entry, so that it can never happen
+    /// unseen.
+    pub async fn recover_admin(&self, token: Option<String>) -> Result<String, PlatformError> {
+        let token = admin_token(token)?;
+        let mut tx = self.registry.write().await?;
+        let exists = sqlx::query("SELECT id FROM accounts WHERE id = 'admin'")
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_some() {
+            sqlx::query(
+                "UPDATE accounts SET role = 'admin', token_hash = $1, expires_at = $2, revoked_at = NULL WHERE id = 'admin'",
+            )
+            .bind(hash(&token))
+            .bind(clock::timestamp_in(TOKEN_LIFETIME))
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "INSERT INTO accounts (id, name, role, publisher, token_hash, created_at, expires_at) VALUES ('admin', $1, 'admin', NULL, $2, $3, $4)",
+            )
+            .bind("平台管理员 platform administrator")
+            .bind(hash(&token))
+            .bind(clock::now())
+            .bind(clock::timestamp_in(TOKEN_LIFETIME))
+            .execute(&mut *tx)
+            .await?;
+        }
+        log::record(
+            &mut tx,
+            "account.recover",
+            "recovery",
+            "account admin",
+            json!({ "id": "admin", "expires_at": clock::timestamp_in(TOKEN_LIFETIME) }),
+        )
+        .await
+        .map_err(RegistryError::from)?;
+        tx.commit().await?;
+        self.forget_sessions_of("admin");
+        Ok(token)
+    }
+
     /// Create an account (admin only); returns it with its token, shown once.
     pub async fn create_account(
         &self,
@@ -135,6 +184,7 @@ impl Platform {
     ) -> Result<(Account, String), PlatformError> {
         require(by, &[Role::Admin], "create accounts")?;
         if new.id.is_empty()
+            || new.id.len() > MAX_ID
             || !new
                 .id
                 .bytes()
@@ -142,12 +192,13 @@ impl Platform {
         {
             return Err(PlatformError::field(
                 "id",
-                "an account id is lowercase letters, digits and dashes",
+                format!("an account id is 1–{MAX_ID} lowercase letters, digits and dashes"),
             ));
         }
         if new.name.trim().is_empty() {
             return Err(PlatformError::field("name", "an account needs a name"));
         }
+        check_text("name", &new.name, Shape::Line, MAX_NAME)?;
         match (new.role, &new.publisher) {
             (Role::Publisher, None) => {
                 return Err(PlatformError::field(
@@ -160,7 +211,7 @@ impl Platform {
                 if !catalog.revisions().iter().any(|r| r.publisher(p).is_some()) {
                     return Err(PlatformError::field(
                         "publisher",
-                        format!("publisher {p} is not in the catalog"),
+                        format!("publisher {} is not in the catalog", text::printable(p)),
                     ));
                 }
             }
@@ -208,21 +259,65 @@ impl Platform {
         .bind(new.role.as_str())
         .bind(new.publisher.clone())
         .bind(hash(token))
-        .bind(audit::now())
-        .bind(audit::timestamp_in(TOKEN_LIFETIME))
+        .bind(clock::now())
+        .bind(clock::timestamp_in(TOKEN_LIFETIME))
         .execute(&mut *tx)
         .await?;
-        audit::append(
+        log::record(
             &mut tx,
-            actor,
             "account.create",
+            actor,
             &format!("account {}", new.id),
-            &serde_json::json!({ "role": new.role.as_str(), "publisher": new.publisher })
-                .to_string(),
+            json!({
+                "id": new.id,
+                "name": new.name,
+                "role": new.role.as_str(),
+                "publisher": new.publisher,
+            }),
         )
-        .await?;
+        .await
+        .map_err(RegistryError::from)?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Issue a new token for an account (admin only): the old one stops working, the new
+    /// one is valid a year. A revoked account stays revoked.
+    pub async fn reissue_token(&self, by: &Account, id: &str) -> Result<String, PlatformError> {
+        require(by, &[Role::Admin], "issue tokens")?;
+        let token = new_token()?;
+        let expires = clock::timestamp_in(TOKEN_LIFETIME);
+        let mut tx = self.registry.write().await?;
+        let row = sqlx::query("SELECT revoked_at FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| {
+                PlatformError::NotFound(format!("no account {}", text::printable(id)))
+            })?;
+        if row.try_get::<Option<String>, _>("revoked_at")?.is_some() {
+            return Err(PlatformError::Conflict(format!(
+                "account {id} is revoked; a revoked account gets no new token"
+            )));
+        }
+        sqlx::query("UPDATE accounts SET token_hash = $1, expires_at = $2 WHERE id = $3")
+            .bind(hash(&token))
+            .bind(&expires)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        log::record(
+            &mut tx,
+            "account.token",
+            &by.id,
+            &format!("account {id}"),
+            json!({ "id": id, "expires_at": expires }),
+        )
+        .await
+        .map_err(RegistryError::from)?;
+        tx.commit().await?;
+        self.forget_sessions_of(id);
+        Ok(token)
     }
 
     /// The account a bearer token belongs to.
@@ -250,9 +345,9 @@ impl Platform {
                 "the bearer token was revoked".into(),
             ));
         }
-        if row.try_get::<String, _>("expires_at")? < audit::now() {
+        if row.try_get::<String, _>("expires_at")? < clock::now() {
             return Err(PlatformError::Unauthorized(
-                "the bearer token has expired; ask an administrator for a new account token".into(),
+                "the bearer token has expired; ask an administrator for a new token (POST /api/v1/accounts/{id}/token)".into(),
             ));
         }
         let role: String = row.try_get("role")?;
@@ -270,9 +365,7 @@ impl Platform {
             .insert(token_hash, (std::time::Instant::now(), account.clone()));
         Ok(account)
     }
-}
 
-impl Platform {
     /// Revoke an account's token (admin only): refused from now on (by another server
     /// process sharing the database, within [`SESSION_TTL`]).
     pub async fn revoke_account(&self, by: &Account, id: &str) -> Result<(), PlatformError> {
@@ -280,28 +373,61 @@ impl Platform {
         let mut tx = self.registry.write().await?;
         let done =
             sqlx::query("UPDATE accounts SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-                .bind(audit::now())
+                .bind(clock::now())
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
         if done.rows_affected() == 0 {
-            return Err(PlatformError::NotFound(format!("no active account {id}")));
+            return Err(PlatformError::NotFound(format!(
+                "no active account {}",
+                text::printable(id)
+            )));
         }
-        audit::append(
+        log::record(
             &mut tx,
-            &by.id,
             "account.revoke",
+            &by.id,
             &format!("account {id}"),
-            "{}",
+            json!({ "id": id }),
         )
-        .await?;
+        .await
+        .map_err(RegistryError::from)?;
         tx.commit().await?;
+        self.forget_sessions_of(id);
+        Ok(())
+    }
+
+    fn forget_sessions_of(&self, id: &str) {
         self.sessions
             .0
             .lock()
             .expect("not poisoned")
             .retain(|_, (_, account)| account.id != id);
-        Ok(())
+    }
+}
+
+/// The first (or recovered) admin's token: the one given, or a fresh one.
+fn admin_token(token: Option<String>) -> Result<String, PlatformError> {
+    match token {
+        Some(t) if t.len() >= 16 && text::problem(&t, Shape::Line, 256).is_none() => Ok(t),
+        Some(_) => Err(PlatformError::field(
+            "admin_token",
+            "an admin token has 16 to 256 printable characters",
+        )),
+        None => new_token(),
+    }
+}
+
+/// Refuse a text field that is too long or holds characters no honest value contains.
+pub(super) fn check_text(
+    field: &str,
+    value: &str,
+    shape: Shape,
+    max: usize,
+) -> Result<(), PlatformError> {
+    match text::problem(value, shape, max) {
+        Some(problem) => Err(PlatformError::field(field, format!("{field} {problem}"))),
+        None => Ok(()),
     }
 }
 

@@ -3,15 +3,29 @@
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 
-use super::{Account, Platform, PlatformError, Role, accounts::require, credit_code};
+use super::{
+    Account, Platform, PlatformError, Role,
+    accounts::{check_text, require},
+    credit_code,
+    idempotency::{Answer, IdempotencyKey, StoredAnswer},
+};
 use crate::{
-    grading::{self, GradeError, Graded, Submission, parse_date, today},
-    registry::audit,
+    clock,
+    grading::{self, GradeError, Graded, Submission, parse_date},
+    registry::{RegistryError, log},
     runtime::interface::api,
+    text::Shape,
 };
 
 /// How long a certificate is valid, in years from its grading date.
-const VALID_YEARS: u16 = 3;
+const VALID_YEARS: i16 = 3;
+
+/// Longest enterprise name.
+pub const MAX_ENTERPRISE: usize = 200;
+/// Longest model.
+pub const MAX_MODEL: usize = 100;
+/// Longest revocation note.
+pub const MAX_NOTE: usize = 2_000;
 
 /// Why a certificate was revoked (the scheme's named violations, or other).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,25 +125,55 @@ pub struct Certificate {
     pub submission: Value,
     /// The grading result as JSON (indicators, fuel).
     pub outcome: Value,
+    /// When it was issued (UTC).
+    pub issued_at: String,
+    /// Its leaf in the transparency log, once issued.
+    pub log_index: Option<u64>,
+    /// The leaf of its revocation, if revoked.
+    pub revocation_log_index: Option<u64>,
 }
 
 impl Certificate {
-    /// `valid`, `revoked` or `expired` (as of today).
-    pub fn status(&self) -> &'static str {
+    /// `valid`, `revoked` or `expired`, as of `today`.
+    pub fn status(&self, today: api::Date) -> &'static str {
         if self.revocation.is_some() {
             "revoked"
-        } else if self.expires_on < today().to_string() {
+        } else if self.expires_on < today.to_string() {
             "expired"
         } else {
             "valid"
         }
     }
 
-    /// The certificate as the API shows it.
-    pub fn to_json(&self) -> Value {
+    /// Everything the certificate says, as its log leaf records it: every stored field
+    /// but its number's sequence and its status (a revocation is a leaf of its own).
+    pub fn record(&self) -> Value {
         json!({
             "number": self.number,
-            "status": self.status(),
+            "product": self.product,
+            "grade": self.grade,
+            "enterprise": { "name": self.enterprise, "credit_code": self.credit_code },
+            "model": self.model,
+            "lab": self.lab,
+            "testing_body": self.testing_body,
+            "report": { "number": self.report_number, "date": self.report_date },
+            "module": { "version": self.module_version, "sha256": self.module_digest },
+            "standard": self.standard,
+            "catalog_revision": self.catalog_revision,
+            "fuel": self.fuel,
+            "graded_on": self.graded_on,
+            "expires_on": self.expires_on,
+            "submission": self.submission,
+            "outcome": self.outcome,
+            "issued_at": self.issued_at,
+        })
+    }
+
+    /// The certificate as the API shows it, with its status as of `today`.
+    pub fn to_json(&self, today: api::Date) -> Value {
+        json!({
+            "number": self.number,
+            "status": self.status(today),
             "grade": self.grade,
             "product": self.product,
             "enterprise": { "name": self.enterprise, "credit_code": self.credit_code },
@@ -151,6 +195,10 @@ impl Certificate {
                 "by": r.by,
             })),
             "indicators": self.outcome["indicators"],
+            "log": {
+                "index": self.log_index,
+                "revocation_index": self.revocation_log_index,
+            },
         })
     }
 }
@@ -162,6 +210,8 @@ pub enum GradingOutcome {
     Certified(Box<Certificate>),
     /// Qualified-looking but not graded: the result, with its reason. No certificate.
     NotGraded(Box<Graded>),
+    /// The first answer to a request with the same Idempotency-Key.
+    Replayed(StoredAnswer),
 }
 
 /// The fields of a grading request beside the submission.
@@ -170,12 +220,13 @@ const REQUEST_FIELDS: &[&str] = &["enterprise", "model", "date"];
 impl Platform {
     /// Grade a request (lab only): `{ "enterprise": { "name", "credit_code" }, "model",
     /// "date"?, …the submission's fields… }`, with the module the catalog resolves for
-    /// the date (default today). A grade becomes a certificate, committed before this
-    /// returns.
+    /// the platform's own calendar day. A grade becomes a certificate, committed (with its
+    /// log leaf) before this returns.
     pub async fn grade(
         &self,
         by: &Account,
         request: &Value,
+        idempotency: Option<IdempotencyKey>,
     ) -> Result<GradingOutcome, PlatformError> {
         require(by, &[Role::Lab], "submit gradings")?;
         let Value::Object(fields) = request else {
@@ -191,36 +242,51 @@ impl Platform {
                 PlatformError::field("enterprise", "enterprise { name, credit_code } is required")
             })?;
         let enterprise_name = text(enterprise, "name", "enterprise.name")?;
+        check_text(
+            "enterprise.name",
+            &enterprise_name,
+            Shape::Line,
+            MAX_ENTERPRISE,
+        )?;
         let credit = text(enterprise, "credit_code", "enterprise.credit_code")?;
         if let Some(problem) = credit_code::check(&credit) {
             return Err(PlatformError::field(
                 "enterprise.credit_code",
-                format!("{credit:?}: {problem}"),
+                format!("{:?}: {problem}", crate::text::printable(&credit)),
             ));
         }
         let model = text(fields, "model", "model")?;
-        let on = match fields.get("date") {
-            None | Some(Value::Null) => today(),
+        check_text("model", &model, Shape::Line, MAX_MODEL)?;
+        // The platform grades as of its own calendar day: the report-age rule, the
+        // catalog revision and the expiry all follow it, so a client cannot choose it.
+        let on = self.clock.today();
+        match fields.get("date") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(d)) if parse_date(d) == Some(on) => {}
             Some(Value::String(d)) => {
-                let date = parse_date(d).ok_or_else(|| {
-                    PlatformError::field("date", format!("{d:?} is not a date YYYY-MM-DD"))
-                })?;
-                if date.to_string() > today().to_string() {
-                    return Err(PlatformError::field(
-                        "date",
-                        format!("{d} is in the future"),
-                    ));
-                }
-                date
+                return Err(PlatformError::field(
+                    "date",
+                    format!(
+                        "the platform grades as of its own calendar day (China time), {on}; {} is not that day (leave date out)",
+                        crate::text::printable(d)
+                    ),
+                ));
             }
             Some(_) => return Err(PlatformError::field("date", "date is a string YYYY-MM-DD")),
-        };
+        }
         let submission_json: Map<String, Value> = fields
             .iter()
             .filter(|(k, _)| !REQUEST_FIELDS.contains(&k.as_str()))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let submission = Submission::from_value(&Value::Object(submission_json))?;
+        if let Some(report) = &submission.report
+            && let Some(certificate) = self
+                .report_claim(&submission.product, &report.body, &report.number)
+                .await?
+        {
+            return Err(report_used(&report.body, &report.number, &certificate));
+        }
 
         let resolved = self.resolve(&submission.product, on).await?;
         let module = resolved.module.clone();
@@ -258,15 +324,8 @@ impl Platform {
             .report
             .as_ref()
             .ok_or_else(|| PlatformError::Internal("graded without a report".into()))?;
-        let expires = api::Date {
-            year: on.year + VALID_YEARS,
-            month: on.month,
-            day: if on.month == 2 && on.day == 29 {
-                28
-            } else {
-                on.day
-            },
-        };
+        let expires = clock::years_after(on, VALID_YEARS)
+            .ok_or_else(|| PlatformError::Internal(format!("no expiry for {on}")))?;
 
         let draft = Certificate {
             number: String::new(),
@@ -289,9 +348,32 @@ impl Platform {
             revocation: None,
             submission: submission.to_json(),
             outcome: graded.to_json(),
+            issued_at: String::new(),
+            log_index: None,
+            revocation_log_index: None,
         };
-        let certificate = self.issuer.issue(draft).await?;
-        Ok(GradingOutcome::Certified(Box::new(certificate)))
+        Ok(match self.issuer.issue(draft, idempotency).await? {
+            Answer::New(certificate) => GradingOutcome::Certified(Box::new(certificate)),
+            Answer::Replayed(answer) => GradingOutcome::Replayed(answer),
+        })
+    }
+
+    /// The certificate a testing body's report already backs, for a product.
+    pub(super) async fn report_claim(
+        &self,
+        product: &str,
+        body: &str,
+        number: &str,
+    ) -> Result<Option<String>, PlatformError> {
+        let row = sqlx::query(
+            "SELECT certificate FROM report_claims WHERE product = $1 AND testing_body = $2 AND report_number = $3",
+        )
+        .bind(product)
+        .bind(body)
+        .bind(number)
+        .fetch_optional(self.registry.pool())
+        .await?;
+        Ok(row.map(|r| r.try_get("certificate")).transpose()?)
     }
 
     /// One certificate.
@@ -300,7 +382,12 @@ impl Platform {
             .bind(number)
             .fetch_optional(self.registry.pool())
             .await?
-            .ok_or_else(|| PlatformError::NotFound(format!("no certificate {number}")))?;
+            .ok_or_else(|| {
+                PlatformError::NotFound(format!(
+                    "no certificate {}",
+                    crate::text::printable(number)
+                ))
+            })?;
         from_row(&row)
     }
 
@@ -328,21 +415,25 @@ impl Platform {
             .fetch_all(self.registry.pool())
             .await?;
         let all = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        let today = self.today();
         Ok(all
             .into_iter()
-            .filter(|c| status.is_none_or(|s| c.status() == s))
+            .filter(|c| status.is_none_or(|s| c.status(today) == s))
             .collect())
     }
 
-    /// Revoke a certificate (inspector only). It stays readable, with its revocation.
+    /// Revoke a certificate (inspector only). It stays readable, with its revocation,
+    /// which is a leaf of the log.
     pub async fn revoke(
         &self,
         by: &Account,
         number: &str,
         reason: RevocationReason,
         note: &str,
-    ) -> Result<Certificate, PlatformError> {
+        idempotency: Option<IdempotencyKey>,
+    ) -> Result<Answer<Certificate>, PlatformError> {
         require(by, &[Role::Inspector], "revoke certificates")?;
+        check_text("note", note, Shape::Paragraph, MAX_NOTE)?;
         if reason == RevocationReason::Other && note.trim().is_empty() {
             return Err(PlatformError::field(
                 "note",
@@ -350,36 +441,65 @@ impl Platform {
             ));
         }
         let mut tx = self.registry.write().await?;
+        if let Some(key) = &idempotency
+            && let Some(answer) = key.stored(&mut tx).await?
+        {
+            return Ok(Answer::Replayed(answer));
+        }
         let row = sqlx::query("SELECT status FROM certificates WHERE number = $1")
             .bind(number)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| PlatformError::NotFound(format!("no certificate {number}")))?;
+            .ok_or_else(|| {
+                PlatformError::NotFound(format!(
+                    "no certificate {}",
+                    crate::text::printable(number)
+                ))
+            })?;
         if row.try_get::<String, _>("status")? == "revoked" {
             return Err(PlatformError::Conflict(format!(
                 "certificate {number} is already revoked"
             )));
         }
+        let at = clock::now();
+        let index = log::record(
+            &mut tx,
+            "certificate.revoke",
+            &by.id,
+            number,
+            json!({
+                "number": number,
+                "reason": reason.as_str(),
+                "note": note,
+                "at": at,
+                "by": by.id,
+            }),
+        )
+        .await
+        .map_err(RegistryError::from)?;
         sqlx::query(
-            "UPDATE certificates SET status = 'revoked', revoked_reason = $1, revoked_note = $2, revoked_at = $3, revoked_by = $4 WHERE number = $5",
+            "UPDATE certificates SET status = 'revoked', revoked_reason = $1, revoked_note = $2, revoked_at = $3, revoked_by = $4, revocation_log_index = $5 WHERE number = $6",
         )
         .bind(reason.as_str())
         .bind(note)
-        .bind(audit::now())
+        .bind(&at)
         .bind(&by.id)
+        .bind(index as i64)
         .bind(number)
         .execute(&mut *tx)
         .await?;
-        audit::append(
-            &mut tx,
-            &by.id,
-            "certificate.revoke",
-            &format!("certificate {number}"),
-            &json!({ "reason": reason.as_str(), "note": note }).to_string(),
-        )
-        .await?;
+        let revoked = from_row(
+            &sqlx::query(SELECT_CERTIFICATE_BY_NUMBER)
+                .bind(number)
+                .fetch_one(&mut *tx)
+                .await?,
+        )?;
+        if let Some(key) = &idempotency {
+            key.store(&mut tx, 200, &revoked.to_json(self.today()))
+                .await?;
+        }
         tx.commit().await?;
-        self.certificate(number).await
+        Ok(Answer::New(revoked))
     }
 
     /// The exposure list: revoked certificates and the enterprises behind them.
@@ -404,10 +524,22 @@ impl Platform {
     }
 }
 
+/// The refusal of a second certificate on a report that already backs one.
+pub(super) fn report_used(body: &str, number: &str, certificate: &str) -> PlatformError {
+    PlatformError::AlreadyCertified {
+        certificate: certificate.into(),
+        message: format!(
+            "report {} of {} already backs certificate {certificate}: one test report, one certificate (a new report is a new grading)",
+            crate::text::printable(number),
+            crate::text::printable(body)
+        ),
+    }
+}
+
 /// The columns `from_row` reads, as a literal so that queries stay static strings.
 macro_rules! columns {
     () => {
-        "number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, revoked_reason, revoked_note, revoked_at, revoked_by, submission, outcome"
+        "number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, revoked_reason, revoked_note, revoked_at, revoked_by, submission, outcome, issued_at, log_index, revocation_log_index"
     };
 }
 
@@ -421,13 +553,25 @@ const SELECT_CERTIFICATES: &str = concat!(
     columns!(),
     " FROM certificates WHERE ($1 IS NULL OR product = $1) AND ($2 IS NULL OR credit_code = $2 OR enterprise_name = $2) ORDER BY seq DESC LIMIT $3"
 );
+const SELECT_AFTER_LOG_INDEX: &str = concat!(
+    "SELECT status, ",
+    columns!(),
+    " FROM certificates WHERE log_index > $1 ORDER BY log_index LIMIT $2"
+);
+
+/// Certificates (with their `status` column) whose log entry is after `$1`, in log
+/// order, at most `$2`: what an audit reads beside the log.
+pub(super) fn select_certificates_after() -> &'static str {
+    SELECT_AFTER_LOG_INDEX
+}
+
 const SELECT_REVOKED: &str = concat!(
     "SELECT ",
     columns!(),
     " FROM certificates WHERE status = 'revoked' ORDER BY revoked_at DESC"
 );
 
-fn from_row(r: &sqlx::any::AnyRow) -> Result<Certificate, PlatformError> {
+pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Certificate, PlatformError> {
     let json = |col: &str| -> Result<Value, PlatformError> {
         let text: String = r.try_get(col)?;
         serde_json::from_str(&text)
@@ -472,6 +616,11 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Certificate, PlatformError> {
         revocation,
         submission: json("submission")?,
         outcome: json("outcome")?,
+        issued_at: r.try_get("issued_at")?,
+        log_index: r.try_get::<Option<i64>, _>("log_index")?.map(|i| i as u64),
+        revocation_log_index: r
+            .try_get::<Option<i64>, _>("revocation_log_index")?
+            .map(|i| i as u64),
     })
 }
 

@@ -32,6 +32,17 @@ pub enum PlatformError {
     /// The request conflicts with the state (already revoked, account exists).
     #[error("{0}")]
     Conflict(String),
+    /// The test report already backs a certificate.
+    #[error("{message}")]
+    AlreadyCertified {
+        /// The certificate it backs.
+        certificate: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The platform is at a limit for this kind of request; try again.
+    #[error("{0}")]
+    Busy(String),
     /// Publishing refused.
     #[error(transparent)]
     Publish(#[from] PublishError),

@@ -7,7 +7,7 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
-use super::{RegistryError, audit};
+use super::{RegistryError, log};
 use crate::catalog::{Catalog, Revision};
 
 /// Which database a URL names.
@@ -99,7 +99,7 @@ impl Registry {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => {
                 let mut tx = self.pool.begin().await?;
-                sqlx::query("LOCK TABLE audit_log IN EXCLUSIVE MODE")
+                sqlx::query("LOCK TABLE log_entries IN EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;
                 Ok(tx)
@@ -137,19 +137,15 @@ impl Registry {
             .bind(i64::from(revision.number))
             .bind(revision.effective.to_string())
             .bind(revision.to_json())
-            .bind(audit::now())
+            .bind(crate::clock::now())
             .execute(&mut *tx)
             .await?;
-            audit::append(
+            log::record(
                 &mut tx,
-                actor,
                 "catalog.revision",
+                actor,
                 &format!("revision {}", revision.number),
-                &serde_json::json!({
-                    "effective": revision.effective.to_string(),
-                    "products": revision.products.iter().map(|p| &p.code).collect::<Vec<_>>(),
-                })
-                .to_string(),
+                serde_json::to_value(revision).expect("a revision serialises"),
             )
             .await?;
         }

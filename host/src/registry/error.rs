@@ -10,6 +10,9 @@ pub enum RegistryError {
     /// The database failed.
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// The transparency log failed or is inconsistent.
+    #[error("transparency log: {0}")]
+    Log(#[from] super::log::LogError),
     /// The database URL is not one qgrade speaks.
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
     UnsupportedUrl(String),
@@ -63,6 +66,17 @@ pub enum RegistryError {
 /// Why an artifact was not published. Each message says what the standards body can do.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
+    /// The artifact is larger than a publish accepts.
+    #[error("the artifact is {bytes} bytes; the limit is {limit} (--module-mib plus the vectors)")]
+    TooLarge {
+        /// Its size.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Checking it would cost more than a publish may.
+    #[error("the publish budget is exhausted: {0}")]
+    OverBudget(String),
     /// The artifact's structure or signature.
     #[error(transparent)]
     Artifact(#[from] ArtifactError),

@@ -16,9 +16,15 @@ pub enum LoadError {
         "a core WebAssembly module, not a component: build the module with the qgrade SDK, which encodes it as a component"
     )]
     NotComponent,
-    /// The component does not compile.
+    /// The component does not parse or compile.
     #[error("invalid component: {0}")]
     Invalid(String),
+    /// The component exceeds a static limit (read before compiling).
+    #[error("the module is refused before compiling: {0}")]
+    OverLimit(super::OverLimit),
+    /// Compiling it ran out of its budget or failed.
+    #[error(transparent)]
+    Compile(super::CompileError),
     /// The component imports what the host does not provide.
     #[error("the module imports {}, which the host does not provide (a grading module imports nothing)", .0.join(", "))]
     ForbiddenImports(Vec<String>),

@@ -1,10 +1,18 @@
 //! Enforces the memory and table caps, and records the peak memory of a grading.
+//!
+//! The memory cap is on the grading, not on each memory: wasmtime asks the limiter
+//! before it creates a memory (from 0 to its initial size) and before every growth, so
+//! the sum over every memory of every core instance is known at each step. Without that,
+//! a component with many core instances gets the cap once per instance.
 
 use wasmtime::ResourceLimiter;
 
 /// A memory growth past the cap: the guest traps with this error.
 #[derive(Debug, thiserror::Error)]
-#[error("linear memory would grow to {desired} bytes, over the cap of {cap} bytes")]
+#[error(
+    "linear memory would grow to {desired} bytes in all ({} MiB), over the cap of {cap} bytes ({} MiB, --memory-mib)",
+    .desired >> 20, .cap >> 20
+)]
 pub struct MemoryCapExceeded {
     pub desired: usize,
     pub cap: usize,
@@ -16,7 +24,9 @@ pub struct Limiter {
     memory_cap: usize,
     table_cap: usize,
     instances: usize,
-    /// The largest linear memory seen, in bytes.
+    /// Bytes of linear memory over every memory of the store, now.
+    memory: usize,
+    /// The largest `memory` seen, in bytes.
     pub peak_memory: usize,
 }
 
@@ -26,6 +36,7 @@ impl Limiter {
             memory_cap,
             table_cap,
             instances,
+            memory: 0,
             peak_memory: 0,
         }
     }
@@ -34,19 +45,21 @@ impl Limiter {
 impl ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_cap {
+        let total = (self.memory - current.min(self.memory)).saturating_add(desired);
+        if total > self.memory_cap {
             // Trap instead of returning -1 from memory.grow: the error then names the
             // cause, where a guest allocator would only abort with `unreachable`.
             return Err(wasmtime::Error::new(MemoryCapExceeded {
-                desired,
+                desired: total,
                 cap: self.memory_cap,
             }));
         }
-        self.peak_memory = self.peak_memory.max(desired);
+        self.memory = total;
+        self.peak_memory = self.peak_memory.max(total);
         Ok(true)
     }
 
@@ -69,5 +82,23 @@ impl ResourceLimiter for Limiter {
 
     fn memories(&self) -> usize {
         self.instances
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_is_on_the_sum_of_every_memory() {
+        let mut limiter = Limiter::new(16 << 20, 100, 16);
+        // Three memories of 6 MiB: the third would make 18 MiB.
+        assert!(limiter.memory_growing(0, 6 << 20, None).unwrap());
+        assert!(limiter.memory_growing(0, 6 << 20, None).unwrap());
+        let err = limiter.memory_growing(0, 6 << 20, None).unwrap_err();
+        assert!(err.to_string().contains("18 MiB"), "{err}");
+        // Growing one of them from 6 to 10 MiB fits (16 in all).
+        assert!(limiter.memory_growing(6 << 20, 10 << 20, None).unwrap());
+        assert_eq!(limiter.peak_memory, 16 << 20);
     }
 }

@@ -1,7 +1,7 @@
 //! One loaded grading module: the load-time gates, its metadata, and fresh-instance calls.
 
 use std::{
-    collections::{HashMap, HashSet},
+    collections::HashMap,
     fmt,
     time::{Duration, Instant},
 };
@@ -13,7 +13,7 @@ use wasmtime::{
 };
 
 use super::{
-    Fault, LoadError, Sandbox, SandboxError, TrapKind, WireSize,
+    Fault, LoadError, Sandbox, SandboxError, Structure, TrapKind, WireSize, contract,
     interface::{GRADER_INTERFACE, api, supported, v1_0_0},
     limiter::MemoryCapExceeded,
     sandbox::StoreState,
@@ -62,7 +62,7 @@ pub struct Call<T> {
 /// A module that passed the load-time gates.
 pub struct GradingModule {
     digest: ModuleDigest,
-    size: usize,
+    structure: Structure,
     interface: semver::Version,
     metadata: api::ModuleMetadata,
     version: semver::Version,
@@ -70,7 +70,9 @@ pub struct GradingModule {
     pre: v1_0_0::GradingModulePre<StoreState>,
     name: String,
     load_time: Duration,
-    from_cache: bool,
+    /// The compiled form, until the module is accepted into the cache (`None` when it
+    /// came from there).
+    compiled: Option<Vec<u8>>,
 }
 
 impl fmt::Debug for GradingModule {
@@ -83,48 +85,52 @@ impl fmt::Debug for GradingModule {
 }
 
 impl GradingModule {
-    /// Check, compile (or take from the host's cache) and describe a module. Refuses
-    /// anything but a component that imports nothing and exports a supported grader
-    /// interface.
+    /// Check, compile (or take from the host's cache) and describe a module, and keep its
+    /// compiled form in the cache. Refuses anything but a component within the static
+    /// limits that imports nothing and exports a supported grader interface.
     pub fn load(sandbox: &Sandbox, bytes: &[u8]) -> Result<GradingModule, LoadError> {
+        let module = GradingModule::candidate(sandbox, bytes)?;
+        module.accept(sandbox);
+        Ok(module)
+    }
+
+    /// The same checks, without caching the compiled form: for a module that still has
+    /// checks of its own to pass (publishing). [`GradingModule::accept`] caches it.
+    ///
+    /// In order, each step only once the ones before passed: the header, the structure
+    /// read without compiling (limits, imports, the grader export and its version), the
+    /// bounded compilation, the metadata call, the metadata's promises.
+    pub fn candidate(sandbox: &Sandbox, bytes: &[u8]) -> Result<GradingModule, LoadError> {
         let started = Instant::now();
         match bytes.get(..8) {
             Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => return Err(LoadError::NotComponent),
             Some([0, b'a', b's', b'm', ..]) => {}
             _ => return Err(LoadError::NotWasm),
         }
+        let structure = Structure::read(bytes)?;
+        if !structure.imports.is_empty() {
+            return Err(LoadError::ForbiddenImports(structure.imports.clone()));
+        }
+        let interface = grader_version(&structure.exports)?;
+        structure
+            .check(sandbox.limits())
+            .map_err(LoadError::OverLimit)?;
+
         let engine = sandbox.engine();
         let digest = ModuleDigest::of(bytes);
-        let invalid = |e: wasmtime::Error| LoadError::Invalid(format!("{e:#}"));
-        let (component, from_cache) = match sandbox.cache() {
-            Some(cache) => cache.component(engine, bytes, digest).map_err(invalid)?,
-            None => (Component::new(engine, bytes).map_err(invalid)?, false),
+        let cached = sandbox.cache().and_then(|c| c.load(engine, digest));
+        let (component, compiled) = match cached {
+            Some(component) => (component, None),
+            None => {
+                let compiled = sandbox.compile(bytes)?;
+                // SAFETY: the bytes are what the host's own compiler process serialised
+                // a moment ago (see `compile.rs`); wasmtime checks that they match this
+                // engine.
+                let component = unsafe { Component::deserialize(engine, &compiled) }
+                    .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+                (component, Some(compiled))
+            }
         };
-        let ty = component.component_type();
-
-        let imports: Vec<String> = ty.imports(engine).map(|(name, _)| name.into()).collect();
-        if !imports.is_empty() {
-            return Err(LoadError::ForbiddenImports(imports));
-        }
-        let exports: Vec<String> = ty.exports(engine).map(|(name, _)| name.into()).collect();
-        let Some(grader) = exports
-            .iter()
-            .find(|e| e.split('@').next() == Some(GRADER_INTERFACE))
-        else {
-            return Err(LoadError::NoGrader(exports));
-        };
-        let supported = supported();
-        let unsupported = |found: &str| LoadError::UnsupportedInterface {
-            found: found.into(),
-            supported: supported.iter().map(|v| v.to_string()).collect(),
-        };
-        let interface = grader
-            .split_once('@')
-            .and_then(|(_, v)| semver::Version::parse(v).ok())
-            .ok_or_else(|| unsupported("(unversioned)"))?;
-        if !supported.contains(&interface) {
-            return Err(unsupported(&interface.to_string()));
-        }
 
         let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld {
             version: interface.to_string(),
@@ -150,7 +156,7 @@ impl GradingModule {
                 },
             }));
         }
-        let version = validate_metadata(&metadata)?;
+        let version = contract::check_metadata(&metadata).map_err(LoadError::InvalidMetadata)?;
         let indicator_index = metadata
             .indicators
             .iter()
@@ -160,15 +166,23 @@ impl GradingModule {
         Ok(GradingModule {
             name: format!("{} {}", metadata.product, version),
             digest,
-            size: bytes.len(),
+            structure,
             interface,
             metadata,
             version,
             indicator_index,
             pre,
             load_time: started.elapsed(),
-            from_cache,
+            compiled,
         })
+    }
+
+    /// Keep the compiled form in the host's cache: the module passed every check its
+    /// caller makes. Nothing is cached for a module that is refused.
+    pub fn accept(&self, sandbox: &Sandbox) {
+        if let (Some(cache), Some(compiled)) = (sandbox.cache(), &self.compiled) {
+            cache.store(self.digest, compiled);
+        }
     }
 
     /// Grade one submission in a fresh instance.
@@ -197,7 +211,7 @@ impl GradingModule {
                 limit: sandbox.limits().report_bytes,
             }));
         }
-        self.check_output(&call.output)
+        contract::check_output(&self.metadata, submission, &call.output)
             .map_err(|message| fault(Fault::InvalidOutput(message)))?;
         Ok(call)
     }
@@ -243,7 +257,12 @@ impl GradingModule {
 
     /// Size of the component in bytes.
     pub fn size(&self) -> usize {
-        self.size
+        self.structure.bytes
+    }
+
+    /// What the component is made of, as the static limits read it.
+    pub fn structure(&self) -> &Structure {
+        &self.structure
     }
 
     /// How long loading took (compile or cache, gates, metadata).
@@ -253,7 +272,7 @@ impl GradingModule {
 
     /// Whether the compiled code came from the host's cache.
     pub fn from_cache(&self) -> bool {
-        self.from_cache
+        self.compiled.is_none()
     }
 
     /// The index of an indicator id, as the interface refers to it.
@@ -265,61 +284,29 @@ impl GradingModule {
     pub fn indicator(&self, index: u32) -> Option<&api::Indicator> {
         self.metadata.indicators.get(index as usize)
     }
+}
 
-    /// The contract's promises about a grading's output, checked before anyone reads it.
-    fn check_output(
-        &self,
-        output: &Result<api::GradeReport, api::GradingError>,
-    ) -> Result<(), String> {
-        let count = self.metadata.indicators.len();
-        let in_range = |i: u32, what: &str| {
-            if (i as usize) < count {
-                Ok(())
-            } else {
-                Err(format!(
-                    "{what} refers to indicator {i}, but the module declares {count}"
-                ))
-            }
-        };
-        match output {
-            Ok(report) => {
-                if report.outcomes.len() != count
-                    || report
-                        .outcomes
-                        .iter()
-                        .enumerate()
-                        .any(|(i, o)| o.indicator as usize != i)
-                {
-                    return Err(format!(
-                        "expected one outcome per declared indicator in order ({count}), got {} ({})",
-                        report.outcomes.len(),
-                        report
-                            .outcomes
-                            .iter()
-                            .map(|o| o.indicator.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-                match &report.grade {
-                    Err(api::NotGraded::FailedFloor(i) | api::NotGraded::BelowLowestGrade(i)) => {
-                        in_range(*i, "the not-graded reason")
-                    }
-                    Ok(grade) if !self.metadata.grades.contains(grade) => Err(format!(
-                        "grade {grade}, which the module does not declare it can award"
-                    )),
-                    _ => Ok(()),
-                }
-            }
-            Err(
-                api::GradingError::MissingIndicator(i)
-                | api::GradingError::UnknownIndicator(i)
-                | api::GradingError::DuplicateIndicator(i)
-                | api::GradingError::InvalidValue(api::InvalidValue { indicator: i, .. }),
-            ) => in_range(*i, "the grading error"),
-            Err(_) => Ok(()),
-        }
+/// The grader interface version among a component's exports, read before compiling.
+fn grader_version(exports: &[String]) -> Result<semver::Version, LoadError> {
+    let Some(grader) = exports
+        .iter()
+        .find(|e| e.split('@').next() == Some(GRADER_INTERFACE))
+    else {
+        return Err(LoadError::NoGrader(exports.to_vec()));
+    };
+    let supported = supported();
+    let unsupported = |found: &str| LoadError::UnsupportedInterface {
+        found: found.into(),
+        supported: supported.iter().map(|v| v.to_string()).collect(),
+    };
+    let interface = grader
+        .split_once('@')
+        .and_then(|(_, v)| semver::Version::parse(v).ok())
+        .ok_or_else(|| unsupported("(unversioned)"))?;
+    if !supported.contains(&interface) {
+        return Err(unsupported(&interface.to_string()));
     }
+    Ok(interface)
 }
 
 /// Run `f` in a fresh store and instance under every limit.
@@ -408,43 +395,4 @@ fn trap(e: &wasmtime::Error, fuel: u64, sandbox: &Sandbox) -> Fault {
         fuel,
         message,
     }
-}
-
-fn validate_metadata(m: &api::ModuleMetadata) -> Result<semver::Version, LoadError> {
-    let invalid = |msg: String| Err(LoadError::InvalidMetadata(msg));
-    let version = semver::Version::parse(&m.version)
-        .map_err(|e| LoadError::InvalidMetadata(format!("version {:?}: {e}", m.version)))?;
-    let is_code = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-    };
-    if !is_code(&m.product) {
-        return invalid(format!(
-            "product code {:?} is not lowercase kebab-case",
-            m.product
-        ));
-    }
-    if m.standard.code.trim().is_empty() {
-        return invalid("the standard has no code".into());
-    }
-    if m.indicators.is_empty() {
-        return invalid("the module declares no indicator".into());
-    }
-    let mut seen = HashSet::new();
-    for indicator in &m.indicators {
-        if !is_code(&indicator.id) {
-            return invalid(format!("indicator id {:?} is not snake_case", indicator.id));
-        }
-        if !seen.insert(indicator.id.as_str()) {
-            return invalid(format!("indicator {} is declared twice", indicator.id));
-        }
-    }
-    let mut seen = HashSet::new();
-    for attribute in &m.attributes {
-        if !seen.insert(attribute.name.as_str()) {
-            return invalid(format!("attribute {} is declared twice", attribute.name));
-        }
-    }
-    Ok(version)
 }

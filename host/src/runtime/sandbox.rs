@@ -1,7 +1,7 @@
 //! The engine shared by every module, and the epoch ticker behind wall-clock deadlines.
 
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -48,64 +48,96 @@ impl Default for Tuning {
     }
 }
 
-/// The wasmtime engine, the limits every grading runs under, and the compile cache.
+/// The wasmtime engine, the limits every grading runs under, the compile cache, and the
+/// executable that compiles untrusted components (see `compile.rs`).
 pub struct Sandbox {
     engine: Engine,
     limits: Limits,
+    tuning: Tuning,
     cache: Option<CompileCache>,
+    compiler: PathBuf,
     ticker_stop: Arc<AtomicBool>,
 }
 
+/// The engine configuration every grading and every compilation uses. Compilation (in
+/// the compiler process) uses the same settings without the pooling allocator, which
+/// changes how instances are allocated but not the code: the parent's engine accepts the
+/// child's output.
+pub(super) fn config(limits: &Limits, tuning: Tuning) -> Config {
+    let strategy = if tuning.pooling {
+        let mut pool = PoolingAllocationConfig::new();
+        let slots = limits.concurrent_gradings;
+        // Each grading may take at most `instances` core instances, memories and tables,
+        // so one component cannot empty the pool for everyone else.
+        let per_grading = u32::try_from(limits.instances).unwrap_or(u32::MAX);
+        pool.total_component_instances(slots)
+            .total_core_instances(slots.saturating_mul(4))
+            .total_memories(slots.saturating_mul(2))
+            .total_tables(slots.saturating_mul(2))
+            .max_core_instances_per_component(per_grading)
+            .max_memories_per_component(per_grading)
+            .max_tables_per_component(per_grading)
+            .max_memory_size(limits.memory_bytes)
+            .linear_memory_keep_resident(tuning.keep_resident)
+            .table_keep_resident(tuning.keep_resident);
+        InstanceAllocationStrategy::Pooling(pool)
+    } else {
+        InstanceAllocationStrategy::OnDemand
+    };
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .allocation_strategy(strategy)
+        .memory_init_cow(tuning.copy_on_write)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(limits.stack_bytes)
+        // Determinism: NaN bit patterns and relaxed SIMD could otherwise differ
+        // between machines, and so could a grade.
+        .cranelift_nan_canonicalization(true)
+        .relaxed_simd_deterministic(true)
+        .cranelift_opt_level(OptLevel::Speed);
+    config
+}
+
 impl Sandbox {
-    /// An engine configured for deterministic, bounded, isolated gradings.
+    /// An engine configured for deterministic, bounded, isolated gradings. Components are
+    /// compiled by running this executable as `qgrade __compile` (right for the `qgrade`
+    /// binary; tests and benchmarks name the binary with [`Sandbox::with_compiler`]).
     pub fn new(limits: Limits) -> anyhow::Result<Sandbox> {
         Sandbox::tuned(limits, Tuning::default())
     }
 
     /// The same, with instance allocation tuned otherwise (for measuring the defaults).
     pub fn tuned(limits: Limits, tuning: Tuning) -> anyhow::Result<Sandbox> {
-        let strategy = if tuning.pooling {
-            let mut pool = PoolingAllocationConfig::new();
-            let slots = limits.concurrent_gradings;
-            pool.total_component_instances(slots)
-                .total_core_instances(slots.saturating_mul(2))
-                .total_memories(slots)
-                .total_tables(slots)
-                .max_memory_size(limits.memory_bytes)
-                .linear_memory_keep_resident(tuning.keep_resident)
-                .table_keep_resident(tuning.keep_resident);
-            InstanceAllocationStrategy::Pooling(pool)
-        } else {
-            InstanceAllocationStrategy::OnDemand
-        };
-
-        let mut config = Config::new();
-        config
-            .wasm_component_model(true)
-            .allocation_strategy(strategy)
-            .memory_init_cow(tuning.copy_on_write)
-            .consume_fuel(true)
-            .epoch_interruption(true)
-            .max_wasm_stack(limits.stack_bytes)
-            // Determinism: NaN bit patterns and relaxed SIMD could otherwise differ
-            // between machines, and so could a grade.
-            .cranelift_nan_canonicalization(true)
-            .relaxed_simd_deterministic(true)
-            .cranelift_opt_level(OptLevel::Speed);
-        let engine = Engine::new(&config).map_err(anyhow::Error::from)?;
+        let engine = Engine::new(&config(&limits, tuning)).map_err(anyhow::Error::from)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         spawn_ticker(&engine, ticker_stop.clone());
         Ok(Sandbox {
             engine,
             limits,
+            tuning,
             cache: None,
+            compiler: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("qgrade")),
             ticker_stop,
         })
     }
 
-    /// Keep compiled modules in `root` (see [`CompileCache`]).
-    pub fn with_cache(mut self, root: &Path) -> anyhow::Result<Sandbox> {
-        self.cache = Some(CompileCache::open(root, &self.engine)?);
+    /// Compile with the `qgrade` binary at `path` (what `qgrade __compile` runs).
+    pub fn with_compiler(mut self, path: impl Into<PathBuf>) -> Sandbox {
+        self.compiler = path.into();
+        self
+    }
+
+    /// Keep accepted modules' compiled code in `root`, authenticated with the secret in
+    /// `key_file`, within `max_bytes` (see [`CompileCache`]).
+    pub fn with_cache(
+        mut self,
+        root: &Path,
+        key_file: &Path,
+        max_bytes: u64,
+    ) -> anyhow::Result<Sandbox> {
+        self.cache = Some(CompileCache::open(root, &self.engine, key_file, max_bytes)?);
         Ok(self)
     }
 
@@ -141,6 +173,12 @@ impl Sandbox {
     /// The compile cache, if there is one.
     pub fn cache(&self) -> Option<&CompileCache> {
         self.cache.as_ref()
+    }
+
+    /// Compile `component` in the compiler process, within the limits' budget; the
+    /// serialized compiled form.
+    pub(super) fn compile(&self, component: &[u8]) -> Result<Vec<u8>, super::CompileError> {
+        super::compile::compile(&self.compiler, &self.limits, self.tuning, component)
     }
 
     /// The deadline in epoch ticks, at least one.

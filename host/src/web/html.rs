@@ -1,5 +1,7 @@
 //! HTML text: escaping, and the page frame every page shares.
 
+use crate::platform::Mode;
+
 /// `text` safe inside HTML text and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -16,8 +18,17 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A whole page around `body`. `title` is escaped here; `body` must already be.
-pub fn page(title: &str, body: &str) -> String {
+/// A whole page around `body`. `title` is escaped here; `body` must already be. A
+/// development platform says so at the foot of every page.
+pub fn page(mode: Mode, title: &str, body: &str) -> String {
+    let footer = match mode {
+        Mode::Development => {
+            "<footer class=\"dev\" id=\"mode\" data-mode=\"development\">开发模式：本平台信任开发用发布者，其密钥公开，证书不具证明效力。 DEVELOPMENT MODE: this platform trusts the development publisher, whose key is public; its certificates prove nothing.</footer>"
+        }
+        Mode::Production => {
+            "<footer class=\"muted\" id=\"mode\" data-mode=\"production\">证书可离线验证 Certificates can be verified offline: <a href=\"/api/v1/log/key\">日志公钥 log key</a></footer>"
+        }
+    };
     format!(
         r#"<!doctype html>
 <html lang="zh-CN">
@@ -35,6 +46,8 @@ th, td {{ text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd
 .revoked {{ background: #b00020; color: #fff; padding: .8rem 1rem; font-size: 1.3rem; font-weight: 700; }}
 .bar {{ display: inline-block; height: .8rem; background: #0b5; vertical-align: middle; }}
 .muted {{ color: #666; font-size: .9rem; }}
+footer {{ margin-top: 2rem; padding-top: .5rem; border-top: 1px solid #ddd; }}
+.dev {{ background: #fff3cd; color: #5c4400; padding: .6rem .8rem; }}
 form {{ margin: 1rem 0; }} input {{ font-size: 1rem; padding: .3rem; width: 60%; }}
 </style>
 </head>
@@ -44,6 +57,7 @@ form {{ margin: 1rem 0; }} input {{ font-size: 1rem; padding: .3rem; width: 60%;
 <main>
 {body}
 </main>
+{footer}
 </body>
 </html>
 "#,

@@ -14,10 +14,11 @@ const GRADES: [&str; 5] = ["AAAAA", "AAAA", "AAA", "AA", "A"];
 /// `/`: each catalogued product, its standard, the module version in force, and its valid
 /// certificates per grade as a bar chart.
 pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
-    let today = crate::grading::today();
+    let today = platform.today();
     let catalog = platform.registry().catalog().await?;
     let Some(revision) = catalog.in_force(today) else {
         return Ok(page(
+            platform.mode(),
             "目录 Catalog",
             "<p>尚无生效的目录。No catalog revision is in force.</p>",
         ));
@@ -62,6 +63,7 @@ pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
         ));
     }
     Ok(page(
+        platform.mode(),
         "目录 Catalog",
         &format!(
             "<h1>产品质量分级目录 Product grading catalog</h1><p class=\"muted\">目录第 {n} 版，{d} 起生效 · Catalog revision {n}, in force since {d}</p><table><tr><th>产品 Product</th><th>标准 Standard</th><th>模块 Module</th><th>有效证书 Valid certificates</th></tr>{rows}</table>",
@@ -76,7 +78,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
     let c = platform.certificate(number).await?;
     let catalog = platform.registry().catalog().await?;
     let (zh, en) = product_names(catalog.revisions(), &c.product);
-    let status = match c.status() {
+    let status = match c.status(platform.today()) {
         "revoked" => {
             let r = c
                 .revocation
@@ -113,6 +115,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
         }
     }
     Ok(page(
+        platform.mode(),
         &format!("证书 {}", c.number),
         &format!(
             "<h1>证书验证 Certificate {number}</h1>{status}<p class=\"grade\" id=\"grade\">{grade}</p>\
@@ -125,7 +128,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
              <tr><th>目录 Catalog</th><td>第 {revision} 版 revision {revision}</td></tr>\
              <tr><th>日期 Dates</th><td>{graded} — {expires}</td></tr></table>\
              <h2>指标 Indicators</h2><table><tr><th>指标</th><th>测量值 Value</th><th>结果 Result</th><th>阈值 Threshold</th></tr>{indicators}</table>\
-             <p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>",
+             <p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>{transparency}",
             number = escape(&c.number),
             grade = escape(&c.grade),
             zh = escape(&zh),
@@ -143,8 +146,27 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             revision = c.catalog_revision,
             graded = escape(&c.graded_on),
             expires = escape(&c.expires_on),
+            transparency = transparency(platform, &c).await,
         ),
     ))
+}
+
+/// Where the certificate sits in the transparency log, and how to check it without
+/// trusting the platform.
+async fn transparency(platform: &Platform, c: &Certificate) -> String {
+    let Ok((leaf, checkpoint)) = platform.certificate_proof(&c.number).await else {
+        return "<h2>透明日志 Transparency log</h2><p id=\"log\">此证书尚未记入透明日志 This certificate is not in the transparency log.</p>".into();
+    };
+    format!(
+        "<h2>透明日志 Transparency log</h2>\
+         <p id=\"log\" data-index=\"{index}\" data-checkpoint=\"{size}\">透明日志第 {index} 条 · entry {index} of the platform's transparency log, proven in the signed checkpoint of {size} entries (root <code>{root}</code>).</p>\
+         <p><a id=\"bundle\" href=\"/api/v1/certificates/{number}/bundle\">下载验证包 Download the verification bundle</a> · <a href=\"/api/v1/certificates/{number}/proof\">包含证明 inclusion proof</a> · <a href=\"/api/v1/log/key\">日志公钥 log key</a></p>\
+         <p class=\"muted\">无需信任本平台即可核验 Check it without trusting this platform: <code>qgrade verify {number}.bundle.json --log-key log.pub</code> re-grades the stored test results with the same module.</p>",
+        index = leaf.index,
+        size = checkpoint.size,
+        root = escape(&checkpoint.root.to_string()),
+        number = escape(&c.number),
+    )
 }
 
 /// `/exposure`: revoked certificates and the enterprises behind them.
@@ -168,6 +190,7 @@ pub async fn exposure(platform: &Platform) -> Result<String, PlatformError> {
         })
         .collect();
     Ok(page(
+        platform.mode(),
         "曝光 Exposure",
         &format!(
             "<h1>曝光名单 Exposure list</h1><p class=\"muted\">{} 张证书已撤销 revoked certificates</p><table><tr><th>证书 Certificate</th><th>企业 Enterprise</th><th>产品 Product</th><th>原因 Reason</th></tr>{rows}</table>",
@@ -186,6 +209,7 @@ pub async fn search(platform: &Platform, q: &str) -> Result<String, PlatformErro
         }
         found.extend(platform.certificates(None, Some(q), None, 100).await?);
     }
+    let today = platform.today();
     let rows: String = found
         .iter()
         .map(|c| {
@@ -196,11 +220,12 @@ pub async fn search(platform: &Platform, q: &str) -> Result<String, PlatformErro
                 e = escape(&c.enterprise),
                 p = escape(&c.product),
                 m = escape(&c.model),
-                s = c.status(),
+                s = c.status(today),
             )
         })
         .collect();
     Ok(page(
+        platform.mode(),
         "查询 Search",
         &format!(
             "<h1>查询 Search</h1><p id=\"query\">“{q}” — {n} 个结果 results</p><table><tr><th>证书</th><th>等级 Grade</th><th>企业 Enterprise</th><th>产品 Product</th><th>状态 Status</th></tr>{rows}</table>",
@@ -211,8 +236,9 @@ pub async fn search(platform: &Platform, q: &str) -> Result<String, PlatformErro
 }
 
 /// A page for what was not found.
-pub fn not_found(what: &str) -> String {
+pub fn not_found(mode: crate::platform::Mode, what: &str) -> String {
     page(
+        mode,
         "未找到 Not found",
         &format!("<h1>未找到 Not found</h1><p>{}</p>", escape(what)),
     )

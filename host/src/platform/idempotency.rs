@@ -1,0 +1,125 @@
+//! `Idempotency-Key`: a client that retries a grading or a revocation after a timeout or
+//! a dropped connection gets the first answer again, never a second certificate.
+//!
+//! The first answer is stored in the same transaction as what it reports (the
+//! certificate, the revocation), so there is no moment at which the act is committed and
+//! its answer is not. A key is an account's: two accounts may use the same key. A key
+//! sent again with a different request is refused, never answered with the other
+//! request's result.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::PlatformError;
+use crate::{clock, registry::log::leaf::canonical, text};
+
+/// Longest key accepted.
+pub const MAX_KEY: usize = 255;
+
+/// A request's idempotency key, with what identifies the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The account that sent it.
+    pub account: String,
+    /// The key, as sent.
+    pub key: String,
+    /// SHA-256 of the method, the path and the canonical JSON body.
+    pub request_hash: String,
+}
+
+/// An answer given before.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredAnswer {
+    /// Its HTTP status.
+    pub status: u16,
+    /// Its body.
+    pub body: Value,
+}
+
+/// What an idempotent act produced: something new, or the first answer again.
+#[derive(Debug)]
+pub enum Answer<T> {
+    /// Done now.
+    New(T),
+    /// Done before, with this answer.
+    Replayed(StoredAnswer),
+}
+
+impl IdempotencyKey {
+    /// The key `key` of `account` for the request `method path` with `body`.
+    pub fn new(
+        account: &str,
+        key: &str,
+        method: &str,
+        path: &str,
+        body: &Value,
+    ) -> Result<IdempotencyKey, PlatformError> {
+        if key.is_empty() || text::problem(key, text::Shape::Line, MAX_KEY).is_some() {
+            return Err(PlatformError::field(
+                "Idempotency-Key",
+                format!("an Idempotency-Key is 1–{MAX_KEY} printable characters"),
+            ));
+        }
+        let mut hash = Sha256::new();
+        hash.update(method.as_bytes());
+        hash.update(b" ");
+        hash.update(path.as_bytes());
+        hash.update(b"\n");
+        hash.update(canonical(body));
+        Ok(IdempotencyKey {
+            account: account.into(),
+            key: key.into(),
+            request_hash: hex::encode(hash.finalize()),
+        })
+    }
+
+    /// The answer stored for this key, if any; a key used before for another request is
+    /// refused.
+    pub async fn stored(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+    ) -> Result<Option<StoredAnswer>, PlatformError> {
+        let row = sqlx::query(
+            "SELECT request_hash, status, body FROM idempotency WHERE account = $1 AND idem_key = $2",
+        )
+        .bind(&self.account)
+        .bind(&self.key)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        if row.try_get::<String, _>("request_hash")? != self.request_hash {
+            return Err(PlatformError::field(
+                "Idempotency-Key",
+                "this Idempotency-Key was used for a different request: use a new key for a new request",
+            ));
+        }
+        let body: String = row.try_get("body")?;
+        Ok(Some(StoredAnswer {
+            status: u16::try_from(row.try_get::<i64, _>("status")?).unwrap_or(200),
+            body: serde_json::from_str(&body)
+                .map_err(|e| PlatformError::Internal(format!("stored answer: {e}")))?,
+        }))
+    }
+
+    /// Store the answer, inside the transaction that did what it reports.
+    pub async fn store(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        status: u16,
+        body: &Value,
+    ) -> Result<(), PlatformError> {
+        sqlx::query(
+            "INSERT INTO idempotency (account, idem_key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&self.account)
+        .bind(&self.key)
+        .bind(&self.request_hash)
+        .bind(i64::from(status))
+        .bind(body.to_string())
+        .bind(clock::now())
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
+}

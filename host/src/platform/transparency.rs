@@ -1,0 +1,161 @@
+//! The platform's side of its transparency log: signed checkpoints (a new signature at
+//! most once a second, however often they are asked for), a certificate's inclusion
+//! proof, and the offline bundle that lets anyone replay a certificate without trusting
+//! the platform.
+
+use std::{
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+use sqlx::Row;
+
+use super::{
+    Platform, PlatformError,
+    bundle::{BUNDLE_FORMAT, Bundle, LeafProof},
+};
+use crate::registry::{
+    RegistryError,
+    log::{LogError, SignedCheckpoint},
+};
+
+/// How long a signed checkpoint is served before a newer one is signed.
+const FRESH: Duration = Duration::from_secs(1);
+
+/// The latest checkpoint this process signed, and when.
+#[derive(Default)]
+pub(super) struct Checkpoints(Mutex<Option<(Instant, SignedCheckpoint)>>);
+
+impl Platform {
+    /// The public key the log's checkpoints are signed with (`<origin>+<id>+<key>`).
+    pub fn log_verifier_key(&self) -> &str {
+        self.log_key.verifier_key()
+    }
+
+    /// A signed checkpoint of the log, at most a second old.
+    pub async fn checkpoint(&self) -> Result<SignedCheckpoint, PlatformError> {
+        self.checkpoint_covering(None).await
+    }
+
+    /// A signed checkpoint that covers leaf `index`.
+    async fn checkpoint_covering(
+        &self,
+        index: Option<u64>,
+    ) -> Result<SignedCheckpoint, PlatformError> {
+        if let Some((at, checkpoint)) = &*self.checkpoints.0.lock().expect("not poisoned")
+            && at.elapsed() < FRESH
+            && index.is_none_or(|i| i < checkpoint.size)
+        {
+            return Ok(checkpoint.clone());
+        }
+        let checkpoint = self
+            .registry
+            .sign_checkpoint(&self.log_key)
+            .await
+            .map_err(log_error)?;
+        *self.checkpoints.0.lock().expect("not poisoned") =
+            Some((Instant::now(), checkpoint.clone()));
+        Ok(checkpoint)
+    }
+
+    /// Leaf `index` with its inclusion proof in `checkpoint`'s tree.
+    async fn leaf_proof(
+        &self,
+        index: u64,
+        checkpoint: &SignedCheckpoint,
+    ) -> Result<LeafProof, PlatformError> {
+        let leaf = self
+            .registry
+            .log_entries(index, index + 1)
+            .await
+            .map_err(log_error)?
+            .pop()
+            .map(|(_, leaf)| leaf)
+            .ok_or_else(|| PlatformError::Internal(format!("log entry {index} is missing")))?;
+        let proof = self
+            .registry
+            .inclusion_proof(index, checkpoint.size)
+            .await
+            .map_err(log_error)?;
+        Ok(LeafProof::new(index, leaf, proof))
+    }
+
+    /// A certificate's issue leaf with its inclusion proof, and the checkpoint it is
+    /// proven against.
+    pub async fn certificate_proof(
+        &self,
+        number: &str,
+    ) -> Result<(LeafProof, SignedCheckpoint), PlatformError> {
+        let certificate = self.certificate(number).await?;
+        let index = certificate.log_index.ok_or_else(|| {
+            PlatformError::Internal(format!("certificate {number} has no log entry"))
+        })?;
+        let checkpoint = self.checkpoint_covering(Some(index)).await?;
+        Ok((self.leaf_proof(index, &checkpoint).await?, checkpoint))
+    }
+
+    /// Everything needed to check a certificate offline: its leaf, the catalog revision
+    /// it was graded under and its revocation if any, each with an inclusion proof in one
+    /// signed checkpoint, and the module artifact that graded it.
+    pub async fn bundle(&self, number: &str) -> Result<Bundle, PlatformError> {
+        let certificate = self.certificate(number).await?;
+        let index = certificate.log_index.ok_or_else(|| {
+            PlatformError::Internal(format!("certificate {number} has no log entry"))
+        })?;
+        let revocation = certificate.revocation_log_index;
+        let checkpoint = self
+            .checkpoint_covering(Some(index.max(revocation.unwrap_or(0))))
+            .await?;
+        let catalog_index = self
+            .catalog_leaf(certificate.catalog_revision)
+            .await?
+            .ok_or_else(|| {
+                PlatformError::Internal(format!(
+                    "catalog revision {} has no log entry",
+                    certificate.catalog_revision
+                ))
+            })?;
+        let artifact = self
+            .registry
+            .blob(&certificate.module_digest)
+            .await?
+            .ok_or_else(|| {
+                PlatformError::Internal(format!("no bytes for {}", certificate.module_digest))
+            })?;
+        Ok(Bundle {
+            format: BUNDLE_FORMAT.into(),
+            number: certificate.number.clone(),
+            checkpoint: checkpoint.note.clone(),
+            certificate: self.leaf_proof(index, &checkpoint).await?,
+            catalog: self.leaf_proof(catalog_index, &checkpoint).await?,
+            revocation: match revocation {
+                Some(i) => Some(self.leaf_proof(i, &checkpoint).await?),
+                None => None,
+            },
+            artifact,
+        })
+    }
+
+    /// The log index of catalog revision `number`'s leaf.
+    async fn catalog_leaf(&self, number: u32) -> Result<Option<u64>, PlatformError> {
+        let row = sqlx::query(
+            "SELECT idx FROM log_entries WHERE subject = $1 AND kind = 'catalog.revision' ORDER BY idx LIMIT 1",
+        )
+        .bind(format!("revision {number}"))
+        .fetch_optional(self.registry.pool())
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<i64, _>("idx"))
+            .transpose()?
+            .map(|i| i as u64))
+    }
+}
+
+/// A log failure, as the platform reports it: a request outside the log is the
+/// client's; anything else is ours.
+pub(super) fn log_error(e: LogError) -> PlatformError {
+    match e {
+        LogError::OutOfRange(message) => PlatformError::field("size", message),
+        other => PlatformError::Registry(RegistryError::Log(other)),
+    }
+}
