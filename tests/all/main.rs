@@ -14,4 +14,5 @@ mod pilots;
 mod platform;
 mod registry;
 mod serve;
+mod transparency;
 mod web;

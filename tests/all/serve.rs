@@ -329,3 +329,176 @@ fn grade_batch_against_a_server() {
     assert_eq!(results[1]["error"]["field"], "enterprise.credit_code");
     assert_ne!(results[0]["certificate"], results[2]["certificate"]);
 }
+
+/// `qgrade serve` with `args`, run to its exit (for a server that refuses to start).
+fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_qgrade"));
+    command
+        .arg("serve")
+        .args(args)
+        .env_remove("QGRADE_ADMIN_TOKEN");
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let out = command.output().unwrap();
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("qg_"),
+        "no token is ever printed by a refused production server"
+    );
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The README's command runs a development platform that says so everywhere; production
+/// refuses the development key, a missing log key and a missing admin token, and never
+/// prints a token.
+#[test]
+fn development_says_so_and_production_trusts_no_development_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = start(&format!("sqlite://{}", dir.path().join("dev.db").display()));
+    let (status, catalog) = request(&dev.addr, "GET", "/api/v1/catalog", None, None);
+    assert_eq!(status, 200);
+    assert_eq!(catalog["platform"]["mode"], "development");
+    assert_eq!(
+        catalog["platform"]["trusted_development_publishers"],
+        json!(["qgrade-dev"])
+    );
+    let page = get_text(&dev.addr, "/");
+    assert!(page.contains("DEVELOPMENT MODE"), "{page}");
+    drop(dev);
+
+    let db = format!("sqlite://{}", dir.path().join("prod.db").display());
+    let catalog = root().join("catalog");
+    let key = dir.path().join("log");
+    let out = crate::harness::qgrade(&[
+        "keygen",
+        "--log",
+        "qgrade.test/prod",
+        "--out",
+        key.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let key = key.with_extension("key");
+    let base = |catalog: &std::path::Path, log_key: &std::path::Path| -> Vec<String> {
+        [
+            "--production",
+            "--listen",
+            "127.0.0.1:0",
+            "--database-url",
+            &db,
+            "--catalog",
+            catalog.to_str().unwrap(),
+            "--log-key",
+            log_key.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    // (A database of its own: a recorded catalog revision never changes.)
+    let args = base(&catalog, &key);
+    let other_db = format!("sqlite://{}", dir.path().join("dev-catalog.db").display());
+    let args: Vec<&str> = args
+        .iter()
+        .map(|a| {
+            if *a == db {
+                other_db.as_str()
+            } else {
+                a.as_str()
+            }
+        })
+        .collect();
+    let err = refused(&args, &[("QGRADE_ADMIN_TOKEN", ADMIN)]);
+    assert!(
+        err.contains("trusts the development publisher(s) qgrade-dev"),
+        "{err}"
+    );
+
+    // A catalog of real keys only.
+    let body_key = dir.path().join("body");
+    assert!(
+        crate::harness::qgrade(&["keygen", "--out", body_key.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let public = std::fs::read_to_string(body_key.with_extension("pub")).unwrap();
+    let real = dir.path().join("catalog");
+    std::fs::create_dir_all(real.join("revisions")).unwrap();
+    std::fs::write(
+        real.join("revisions/0001.toml"),
+        std::fs::read_to_string(catalog.join("revisions/0001.toml"))
+            .unwrap()
+            .replace(
+                "ed25519:f45e9774c5b544100cf580b2afc00bd73713609520081d6323f25cf3f922ccd8",
+                public.trim(),
+            )
+            .replace("development = true", ""),
+    )
+    .unwrap();
+    let missing = dir.path().join("no-such.key");
+    let args = base(&real, &missing);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let err = refused(&args, &[("QGRADE_ADMIN_TOKEN", ADMIN)]);
+    assert!(err.contains("no-such.key"), "{err}");
+    let args = base(&real, &key);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let err = refused(&args, &[]);
+    assert!(err.contains("never prints a token"), "{err}");
+
+    // Everything given: it serves, prints no token, and says it is production.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_qgrade"))
+        .arg("serve")
+        .args(&args)
+        .env("QGRADE_ADMIN_TOKEN", ADMIN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    let addr = loop {
+        let line = lines.next().expect("it starts").unwrap();
+        printed.push(line.clone());
+        if let Some(rest) = line.strip_prefix("qgrade platform listening on http://") {
+            break rest.split('/').next().unwrap().to_string();
+        }
+    };
+    let server = Server { child, addr };
+    assert!(
+        !printed
+            .iter()
+            .any(|l| l.contains(ADMIN) || l.contains("qg_")),
+        "{printed:?}"
+    );
+    let (_, catalog) = request(&server.addr, "GET", "/api/v1/catalog", None, None);
+    assert_eq!(catalog["platform"]["mode"], "production");
+    assert_eq!(
+        catalog["platform"]["trusted_development_publishers"],
+        json!([])
+    );
+    assert!(!get_text(&server.addr, "/").contains("DEVELOPMENT MODE"));
+    let (status, _) = request(
+        &server.addr,
+        "POST",
+        "/api/v1/accounts",
+        Some(ADMIN),
+        Some(&json!({ "id": "x", "name": "x", "role": "lab" })),
+    );
+    assert_eq!(status, 201);
+}
+
+/// GET a page's text.
+fn get_text(addr: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+}

@@ -304,3 +304,178 @@ pub fn check_consistency(
 ) -> Result<(), String> {
     tlog::check_tree(&proof.to_vec(), to, to_root, from, from_root).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The published RFC 6962 test vectors (the leaves, roots and proofs of the
+    //! certificate-transparency and transparency-dev/merkle test suites), through the
+    //! same functions the log appends and proves with.
+
+    use super::*;
+
+    const LEAVES: [&str; 8] = [
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    ];
+
+    const ROOTS: [&str; 8] = [
+        "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+        "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+        "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+        "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+        "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+        "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+        "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
+    ];
+
+    fn h(text: &str) -> Hash {
+        Hash(hex::decode(text).unwrap().try_into().unwrap())
+    }
+
+    /// The stored hashes of a log of the eight vector leaves, as `append` stores them.
+    fn stored() -> HashMap<u64, Hash> {
+        let mut known = HashMap::new();
+        for (n, leaf) in LEAVES.iter().enumerate() {
+            let n = n as u64;
+            let hashes =
+                tlog::stored_hashes(n, &hex::decode(leaf).unwrap(), &InMemory(&known)).unwrap();
+            for (offset, hash) in hashes.into_iter().enumerate() {
+                known.insert(tlog::stored_hash_index(0, n) + offset as u64, hash);
+            }
+        }
+        known
+    }
+
+    #[test]
+    fn tree_heads_match_the_published_roots() {
+        let known = stored();
+        assert_eq!(
+            tlog::tree_hash(0, &InMemory(&known)).unwrap(),
+            h("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        );
+        for (size, root) in ROOTS.iter().enumerate() {
+            let size = size as u64 + 1;
+            assert_eq!(
+                tlog::tree_hash(size, &InMemory(&known)).unwrap(),
+                h(root),
+                "size {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn inclusion_proofs_match_the_published_paths() {
+        let known = stored();
+        // (leaf index, tree size, audit path) from the published vectors.
+        let vectors: [(u64, u64, &[&str]); 4] = [
+            (
+                0,
+                8,
+                &[
+                    "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                ],
+            ),
+            (
+                5,
+                8,
+                &[
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
+            (
+                2,
+                3,
+                &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+            ),
+            (
+                1,
+                5,
+                &[
+                    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                ],
+            ),
+        ];
+        for (index, size, path) in vectors {
+            let proof = tlog::prove_record(size, index, &InMemory(&known)).unwrap();
+            let expected: Vec<Hash> = path.iter().map(|p| h(p)).collect();
+            assert_eq!(proof, expected, "leaf {index} of {size}");
+            let leaf = hex::decode(LEAVES[index as usize]).unwrap();
+            let root = h(ROOTS[size as usize - 1]);
+            check_inclusion(&proof, size, root, index, &leaf).unwrap();
+            // A wrong leaf, index, size or proof is refused.
+            assert!(check_inclusion(&proof, size, root, index, b"WrongLeaf").is_err());
+            assert!(check_inclusion(&proof, size, root, (index + 1) % size, &leaf).is_err());
+            assert!(check_inclusion(&proof[1..], size, root, index, &leaf).is_err());
+            let mut flipped = proof.clone();
+            flipped[0].0[0] ^= 8;
+            assert!(check_inclusion(&flipped, size, root, index, &leaf).is_err());
+        }
+    }
+
+    #[test]
+    fn consistency_proofs_match_the_published_proofs() {
+        let known = stored();
+        let vectors: [(u64, u64, &[&str]); 4] = [
+            (
+                1,
+                8,
+                &[
+                    "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                ],
+            ),
+            (
+                6,
+                8,
+                &[
+                    "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
+            (
+                2,
+                5,
+                &[
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                ],
+            ),
+            (
+                6,
+                7,
+                &[
+                    "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                    "b08693ec2e721597130641e8211e7eedccb4c26413963eee6c1e2ed16ffb1a5f",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
+        ];
+        for (from, to, path) in vectors {
+            let proof = tlog::prove_tree(to, from, &InMemory(&known)).unwrap();
+            let expected: Vec<Hash> = path.iter().map(|p| h(p)).collect();
+            assert_eq!(proof, expected, "{from} → {to}");
+            let (old, new) = (h(ROOTS[from as usize - 1]), h(ROOTS[to as usize - 1]));
+            check_consistency(&proof, from, old, to, new).unwrap();
+            assert!(
+                check_consistency(&proof, from, new, to, old).is_err(),
+                "swapped roots"
+            );
+            assert!(check_consistency(&proof[..proof.len() - 1], from, old, to, new).is_err());
+        }
+    }
+}

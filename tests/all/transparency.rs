@@ -1,0 +1,817 @@
+//! Certificates anyone can verify: the transparency log, its proofs and checkpoints, the
+//! tampering an audit finds (naming the entry), offline bundles, and the platform's own
+//! calendar day. On SQLite and on PostgreSQL.
+
+use axum::{Router, http::StatusCode};
+use qgrade::{
+    clock::Clock,
+    platform::{
+        Platform,
+        bundle::{self, Bundle},
+    },
+    registry::log::{Entry, Event, LogVerifier, SignedCheckpoint},
+};
+use serde_json::{Value, json};
+
+use crate::{
+    harness::{date, log_key, new_sandbox, sandbox},
+    platform::{ADMIN, account, call, call_raw, grading_request, platform},
+    registry::{World, down_jacket},
+};
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                crate::registry::run(crate::registry::Db::Sqlite, |w| super::$name(w));
+            }
+            #[test]
+            fn postgres() {
+                crate::registry::run(crate::registry::Db::Postgres, |w| super::$name(w));
+            }
+        }
+    )*};
+}
+
+on_both_databases!(
+    the_log_proves_what_it_holds,
+    tampering_is_found_naming_the_entry,
+    a_thousand_certificates_verify_from_their_bundles,
+    a_changed_byte_names_the_part,
+    the_platform_grades_on_its_own_day,
+    tokens_can_be_reissued_and_the_admin_recovered,
+);
+
+/// A platform with the down-jacket module published, a lab and an inspector.
+struct Scene {
+    platform: std::sync::Arc<Platform>,
+    app: Router,
+    lab: String,
+    inspector: String,
+}
+
+async fn scene(w: &World) -> Scene {
+    let platform = platform(w).await;
+    let app = qgrade::http::app(platform.clone());
+    let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
+    let lab = account(&app, "lab-one", "lab", None).await;
+    let inspector = account(&app, "inspector-one", "inspector", None).await;
+    let (status, body) = call_raw(
+        &app,
+        "POST",
+        "/api/v1/modules",
+        Some(&ctes),
+        Some(down_jacket(&w.ctes_key)),
+        "application/wasm",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    Scene {
+        platform,
+        app,
+        lab,
+        inspector,
+    }
+}
+
+impl Scene {
+    /// Issue a certificate; its number.
+    async fn certify(&self, patch: impl FnOnce(&mut Value)) -> String {
+        let (status, c) = call(
+            &self.app,
+            "POST",
+            "/api/v1/gradings",
+            Some(&self.lab),
+            Some(grading_request(patch)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{c}");
+        c["number"].as_str().unwrap().to_string()
+    }
+
+    async fn revoke(&self, number: &str) {
+        let (status, body) = call(
+            &self.app,
+            "POST",
+            &format!("/api/v1/certificates/{number}/revocation"),
+            Some(&self.inspector),
+            Some(json!({ "reason": "falsified_data", "note": "altered test report" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    fn verifier(&self) -> LogVerifier {
+        LogVerifier::parse(self.platform.log_verifier_key()).unwrap()
+    }
+
+    async fn checkpoint(&self) -> SignedCheckpoint {
+        let note = text(&self.app, "/api/v1/log/checkpoint").await;
+        self.verifier().open(&note).unwrap()
+    }
+
+    async fn bundle(&self, number: &str) -> Bundle {
+        let (status, body) = call(
+            &self.app,
+            "GET",
+            &format!("/api/v1/certificates/{number}/bundle"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).unwrap()
+    }
+}
+
+/// GET a text/plain resource.
+async fn text(app: &Router, path: &str) -> String {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app
+        .clone()
+        .oneshot(
+            axum::http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+pub async fn the_log_proves_what_it_holds(w: World) {
+    let s = scene(&w).await;
+    let first = s.certify(|_| {}).await;
+    let old = s.checkpoint().await;
+    // The key the platform serves is the one its checkpoints verify with, in the
+    // signed-note form standard tooling reads.
+    let key = text(&s.app, "/api/v1/log/key").await;
+    assert_eq!(key.trim(), s.platform.log_verifier_key());
+    assert!(key.starts_with("qgrade.test/log+"), "{key}");
+    let note = text(&s.app, "/api/v1/log/checkpoint").await;
+    assert!(note.starts_with("qgrade.test/log\n"), "{note}");
+    assert!(note.contains("\n\n— qgrade.test/log "), "{note}");
+
+    let second = s.certify(|_| {}).await;
+    s.revoke(&first).await;
+    // A checkpoint is re-signed at most once a second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let new = s.checkpoint().await;
+    assert!(new.size > old.size);
+
+    // Every certificate's proof leads to a signed root.
+    for number in [&first, &second] {
+        let (status, proof) = call(
+            &s.app,
+            "GET",
+            &format!("/api/v1/certificates/{number}/proof"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{proof}");
+        let checkpoint = s
+            .verifier()
+            .open(proof["checkpoint"].as_str().unwrap())
+            .unwrap();
+        let leaf_proof: bundle::LeafProof = serde_json::from_value(json!({
+            "index": proof["index"], "leaf": proof["leaf"], "leaf_hash": proof["leaf_hash"], "proof": proof["proof"],
+        }))
+        .unwrap();
+        qgrade::registry::log::check_inclusion(
+            &leaf_proof.proof,
+            checkpoint.size,
+            checkpoint.root,
+            leaf_proof.index,
+            &leaf_proof.leaf,
+        )
+        .unwrap();
+        let entry = Entry::parse(&leaf_proof.leaf).unwrap();
+        assert_eq!(
+            (entry.kind.as_str(), entry.subject.as_str()),
+            ("certificate.issue", number.as_str())
+        );
+        // The leaf holds everything the certificate says, its submission included.
+        let (_, c) = call(
+            &s.app,
+            "GET",
+            &format!("/api/v1/certificates/{number}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(entry.body["grade"], c["grade"]);
+        assert_eq!(entry.body["outcome"]["indicators"], c["indicators"]);
+        assert_eq!(entry.body["submission"]["measurements"]["odour"], true);
+    }
+
+    // The log was only extended between the two checkpoints.
+    let (status, body) = call(
+        &s.app,
+        "GET",
+        &format!("/api/v1/log/consistency?from={}&to={}", old.size, new.size),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let proof: Vec<_> = body["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| qgrade::registry::log::Hash::parse_hash(h.as_str().unwrap()).unwrap())
+        .collect();
+    qgrade::registry::log::check_consistency(&proof, old.size, old.root, new.size, new.root)
+        .unwrap();
+    assert!(
+        qgrade::registry::log::check_consistency(&proof, old.size, new.root, new.size, old.root)
+            .is_err()
+    );
+    for (query, field) in [("from=0&to=1", "from"), ("from=2&to=99999", "to")] {
+        let (status, body) = call(
+            &s.app,
+            "GET",
+            &format!("/api/v1/log/consistency?{query}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}"
+        );
+    }
+
+    // The entries, by range: each leaf as bytes and as JSON.
+    let (_, entries) = call(
+        &s.app,
+        "GET",
+        &format!("/api/v1/log/entries?start=0&end={}", new.size),
+        None,
+        None,
+    )
+    .await;
+    let kinds: Vec<&str> = entries["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entry"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len() as u64, new.size);
+    assert_eq!(kinds[0], "catalog.revision");
+    assert!(kinds.contains(&"certificate.revoke"));
+
+    // The certificate's public page says where it sits in the log and links its bundle.
+    let page = page(&s.app, &format!("/c/{first}")).await;
+    assert!(page.contains("id=\"log\""), "{page}");
+    assert!(
+        page.contains(&format!("/api/v1/certificates/{first}/bundle")),
+        "{page}"
+    );
+}
+
+/// GET a page's HTML.
+async fn page(app: &Router, path: &str) -> String {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app
+        .clone()
+        .oneshot(
+            axum::http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// Run `sql` against the test's database, as someone with database access would.
+async fn tamper(w: &World, sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(&w.url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn findings(w: &World, s: &Scene, checkpoint: &SignedCheckpoint) -> Vec<String> {
+    qgrade::platform::audit::verify(&w.registry, Some(checkpoint.clone()), Some(&s.verifier()))
+        .await
+        .unwrap()
+        .findings
+}
+
+fn assert_found(findings: &[String], expected: &str) {
+    assert!(
+        findings.iter().any(|f| f.contains(expected)),
+        "expected a finding containing {expected:?}, got {findings:#?}"
+    );
+}
+
+pub async fn tampering_is_found_naming_the_entry(w: World) {
+    let s = scene(&w).await;
+    let a = s.certify(|_| {}).await;
+    let b = s.certify(|_| {}).await;
+    s.revoke(&a).await;
+    let c = s.certify(|_| {}).await;
+    let saved = s.checkpoint().await;
+    let size = saved.size;
+    assert_eq!(
+        findings(&w, &s, &saved).await,
+        Vec::<String>::new(),
+        "an honest log"
+    );
+    let entries = crate::registry::entries(&w.registry).await;
+    let index = |number: &str| {
+        entries
+            .iter()
+            .find(|e| e.subject == number && e.kind == "certificate.issue")
+            .unwrap()
+            .index
+    };
+    let (ia, ib, ic) = (index(&a), index(&b), index(&c));
+
+    // Truncation: the last two entries deleted.
+    let last: Vec<(u64, Vec<u8>)> = w.registry.log_entries(size - 2, size).await.unwrap();
+    tamper(
+        &w,
+        &format!("DELETE FROM log_entries WHERE idx >= {}", size - 2),
+    )
+    .await;
+    let found = findings(&w, &s, &saved).await;
+    assert_found(
+        &found,
+        &format!(
+            "the log has {} entries but the checkpoint covers {size}",
+            size - 2
+        ),
+    );
+    restore(&w, &last).await;
+    assert_eq!(
+        findings(&w, &s, &saved).await,
+        Vec::<String>::new(),
+        "restored"
+    );
+
+    // Rewriting an entry in place.
+    let original = w.registry.log_entries(ic, ic + 1).await.unwrap();
+    let mut entry = Entry::parse(&original[0].1).unwrap();
+    entry.body["grade"] = json!("AAA");
+    set_leaf(&w, ic, &reencode(&entry)).await;
+    let found = findings(&w, &s, &saved).await;
+    assert_found(
+        &found,
+        &format!("entry {ic} does not match the hashes stored when it was written"),
+    );
+    assert_found(
+        &found,
+        &format!("the log's first {size} entries do not hash to the checkpoint's root"),
+    );
+    set_leaf(&w, ic, &original[0].1).await;
+
+    // Reordering two entries.
+    let pair = w.registry.log_entries(ia, ia + 2).await.unwrap();
+    set_leaf(&w, ia, &pair[1].1).await;
+    set_leaf(&w, ia + 1, &pair[0].1).await;
+    let found = findings(&w, &s, &saved).await;
+    assert_found(
+        &found,
+        &format!(
+            "entry {ia} is the leaf written as entry {}: the log was reordered",
+            ia + 1
+        ),
+    );
+    set_leaf(&w, ia, &pair[0].1).await;
+    set_leaf(&w, ia + 1, &pair[1].1).await;
+    assert_eq!(
+        findings(&w, &s, &saved).await,
+        Vec::<String>::new(),
+        "restored"
+    );
+
+    // An edited certificate row.
+    tamper(
+        &w,
+        &format!("UPDATE certificates SET grade = 'AAAA' WHERE number = '{b}'"),
+    )
+    .await;
+    assert_found(
+        &findings(&w, &s, &saved).await,
+        &format!(
+            "certificate {b} disagrees with its log entry {ib}: grade is \"AAAA\" in the database but \"AAAAA\" in the log"
+        ),
+    );
+    tamper(
+        &w,
+        &format!("UPDATE certificates SET grade = 'AAAAA' WHERE number = '{b}'"),
+    )
+    .await;
+
+    // A status edited alone.
+    tamper(
+        &w,
+        &format!("UPDATE certificates SET status = 'valid' WHERE number = '{a}'"),
+    )
+    .await;
+    assert_found(
+        &findings(&w, &s, &saved).await,
+        &format!("certificate {a}'s status (valid) disagrees with its revocation fields"),
+    );
+    // A revoked certificate shown as valid again, every revocation field cleared.
+    tamper(&w, &format!("UPDATE certificates SET revoked_reason = NULL, revoked_note = NULL, revoked_at = NULL, revoked_by = NULL, revocation_log_index = NULL WHERE number = '{a}'")).await;
+    let (_, shown) = call(
+        &s.app,
+        "GET",
+        &format!("/api/v1/certificates/{a}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(shown["status"], "valid", "the tampering worked on the row");
+    assert_found(
+        &findings(&w, &s, &saved).await,
+        &format!("certificate {a} is shown as valid, but log entry"),
+    );
+
+    // Rewriting with every hash recomputed, as someone with the code and the database
+    // could: only the checkpoint saved earlier tells.
+    let tail = w.registry.log_entries(ic, size).await.unwrap();
+    tamper(&w, &format!("DELETE FROM log_entries WHERE idx >= {ic}")).await;
+    tamper(
+        &w,
+        &format!(
+            "DELETE FROM log_hashes WHERE id >= {}",
+            tlog_tiles::tlog::stored_hash_index(0, ic)
+        ),
+    )
+    .await;
+    let events: Vec<Event> = tail
+        .iter()
+        .map(|(_, leaf)| {
+            let mut e = Entry::parse(leaf).unwrap();
+            if e.index == ic {
+                e.body["grade"] = json!("AAA");
+            }
+            to_event(e)
+        })
+        .collect();
+    let mut tx = w.registry.write().await.unwrap();
+    qgrade::registry::log::append(&mut tx, &events)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let found = findings(&w, &s, &saved).await;
+    assert_found(
+        &found,
+        &format!("the log's first {size} entries do not hash to the checkpoint's root"),
+    );
+    // The certificate row still says what the original entry said: named too.
+    assert_found(
+        &found,
+        &format!("certificate {c} disagrees with its log entry {ic}"),
+    );
+
+    // The command line reports the same and exits 1; a saved checkpoint file is its input.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("checkpoint.txt"), &saved.note).unwrap();
+    std::fs::write(dir.path().join("log.pub"), s.platform.log_verifier_key()).unwrap();
+    let out = crate::harness::qgrade(&[
+        "audit",
+        "verify",
+        "--database-url",
+        &w.url,
+        "--checkpoint",
+        dir.path().join("checkpoint.txt").to_str().unwrap(),
+        "--log-key",
+        dir.path().join("log.pub").to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("do not hash to the checkpoint's root"),
+        "{stdout}"
+    );
+}
+
+fn to_event(e: Entry) -> Event {
+    Event {
+        kind: Box::leak(e.kind.into_boxed_str()),
+        actor: e.actor,
+        subject: e.subject,
+        at: e.at,
+        body: e.body,
+    }
+}
+
+fn reencode(e: &Entry) -> Vec<u8> {
+    to_event(e.clone()).encode(e.index)
+}
+
+async fn set_leaf(w: &World, index: u64, leaf: &[u8]) {
+    sqlx::query("UPDATE log_entries SET leaf = $1 WHERE idx = $2")
+        .bind(leaf.to_vec())
+        .bind(index as i64)
+        .execute(w.registry.pool())
+        .await
+        .unwrap();
+}
+
+async fn restore(w: &World, rows: &[(u64, Vec<u8>)]) {
+    for (index, leaf) in rows {
+        let e = Entry::parse(leaf).unwrap();
+        sqlx::query("INSERT INTO log_entries (idx, kind, subject, leaf) VALUES ($1, $2, $3, $4)")
+            .bind(*index as i64)
+            .bind(e.kind)
+            .bind(e.subject)
+            .bind(leaf.clone())
+            .execute(w.registry.pool())
+            .await
+            .unwrap();
+    }
+}
+
+pub async fn a_thousand_certificates_verify_from_their_bundles(w: World) {
+    let s = scene(&w).await;
+    let mut numbers = Vec::new();
+    for i in 0..1_000 {
+        numbers.push(
+            s.certify(|r| r["measurements"]["down_cluster_pct"] = json!(86 + i % 5))
+                .await,
+        );
+    }
+    s.revoke(&numbers[7]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for number in &numbers {
+        let path = dir.path().join(format!("{number}.bundle.json"));
+        std::fs::write(&path, serde_json::to_vec(&s.bundle(number).await).unwrap()).unwrap();
+        files.push(path);
+    }
+    let key = dir.path().join("log.pub");
+    std::fs::write(&key, s.platform.log_verifier_key()).unwrap();
+    let mut args = vec!["verify", "--log-key", key.to_str().unwrap()];
+    args.extend(files.iter().map(|f| f.to_str().unwrap()));
+    let out = crate::harness::qgrade(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Authentic, one of them revoked: exit 4, every line "verified".
+    assert_eq!(out.status.code(), Some(4), "{stdout}");
+    assert_eq!(
+        stdout
+            .lines()
+            .filter(|l| l.starts_with("verified "))
+            .count(),
+        1_000,
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains(&numbers[7]) && l.contains("REVOKED")),
+        "{stdout}"
+    );
+    // Grades and fuel replayed exactly: the verifier says which grade it reproduced.
+    assert!(stdout.contains("down-jacket AAAA"), "{stdout}");
+}
+
+pub async fn a_changed_byte_names_the_part(w: World) {
+    let s = scene(&w).await;
+    let number = s.certify(|_| {}).await;
+    let good = s.bundle(&number).await;
+    let verifier = s.verifier();
+    let v = bundle::verify(&good, &verifier, sandbox()).unwrap();
+    assert_eq!((v.grade.as_str(), v.revocation.is_none()), ("AAAAA", true));
+
+    let flip = |bytes: &mut Vec<u8>, at: usize| bytes[at] ^= 0x01;
+    let mut changed: Vec<(&str, Bundle)> = Vec::new();
+    let mut b = good.clone();
+    let at = b.certificate.leaf.len() / 2;
+    flip(&mut b.certificate.leaf, at);
+    changed.push(("certificate", b));
+    let mut b = good.clone();
+    b.certificate.proof[0].0[3] ^= 0x01;
+    changed.push(("certificate", b));
+    let mut b = good.clone();
+    let mut note = b.checkpoint.into_bytes();
+    flip(&mut note, 20);
+    b.checkpoint = String::from_utf8(note).unwrap();
+    changed.push(("checkpoint", b));
+    let mut b = good.clone();
+    let at = b.artifact.len() / 3;
+    flip(&mut b.artifact, at);
+    changed.push(("artifact", b));
+    let mut b = good.clone();
+    let at = b.catalog.leaf.len() / 2;
+    flip(&mut b.catalog.leaf, at);
+    changed.push(("catalog", b));
+    for (part, bundle) in changed {
+        let mismatch = bundle::verify(&bundle, &verifier, sandbox()).unwrap_err();
+        assert_eq!(mismatch.part, part, "{mismatch}");
+    }
+    // A proof changed (its leaf hash intact) is named as the proof.
+    let mut b = good.clone();
+    b.certificate.proof[0].0[3] ^= 0x01;
+    let mismatch = bundle::verify(&b, &verifier, sandbox()).unwrap_err();
+    assert!(
+        mismatch.message.contains("the proof was altered"),
+        "{mismatch}"
+    );
+
+    // Through the command line: one byte changed in the file's artifact, exit 1 naming it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = good.clone();
+    let at = b.artifact.len() / 3;
+    flip(&mut b.artifact, at);
+    std::fs::write(dir.path().join("b.json"), serde_json::to_vec(&b).unwrap()).unwrap();
+    std::fs::write(dir.path().join("log.pub"), s.platform.log_verifier_key()).unwrap();
+    let out = crate::harness::qgrade(&[
+        "verify",
+        dir.path().join("b.json").to_str().unwrap(),
+        "--log-key",
+        dir.path().join("log.pub").to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("FAILED {number}: artifact:")),
+        "{stdout}"
+    );
+
+    // Another platform's key opens nothing.
+    let other = LogVerifier::parse(log_key().verifier_key()).unwrap();
+    assert_eq!(
+        bundle::verify(&good, &other, sandbox()).unwrap_err().part,
+        "checkpoint"
+    );
+}
+
+/// The platform grades as of its own day: a request dated otherwise is refused; on a
+/// leap day the one-year report rule reaches back to 28 February; the day after a
+/// report's anniversary it is stale.
+pub async fn the_platform_grades_on_its_own_day(w: World) {
+    let s = scene(&w).await;
+    let on = |day: &str| {
+        let platform = Platform::new(
+            w.registry.clone(),
+            std::sync::Arc::new(new_sandbox(qgrade::runtime::Limits::default())),
+            log_key(),
+        )
+        .with_clock(Clock::Fixed(date(day)));
+        qgrade::http::app(std::sync::Arc::new(platform))
+    };
+    let grade = |app: Router, report: &'static str| {
+        let lab = s.lab.clone();
+        async move {
+            call(
+                &app,
+                "POST",
+                "/api/v1/gradings",
+                Some(&lab),
+                Some(grading_request(|r| r["report"]["date"] = json!(report))),
+            )
+            .await
+        }
+    };
+    // 2028-02-29: a report of 2027-02-28 is exactly one year old and counts.
+    let (status, c) = grade(on("2028-02-29"), "2027-02-28").await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    assert_eq!(
+        (c["graded_on"].as_str(), c["expires_on"].as_str()),
+        (Some("2028-02-29"), Some("2031-02-28"))
+    );
+    let (status, body) = grade(on("2028-02-29"), "2027-02-27").await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("report.date")),
+        "{body}"
+    );
+    // A report's anniversary counts; the day after, it is stale.
+    let (status, c) = grade(on("2027-03-01"), "2026-03-01").await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    let (status, body) = grade(on("2027-03-02"), "2026-03-01").await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("report.date")),
+        "{body}"
+    );
+    // A date in the request must be the platform's own day.
+    let (status, body) = call(
+        &on("2027-03-01"),
+        "POST",
+        "/api/v1/gradings",
+        Some(&s.lab),
+        Some(grading_request(|r| r["date"] = json!("2026-05-01"))),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("date")),
+        "{body}"
+    );
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2027-03-01"),
+        "{body}"
+    );
+    let (status, c) = call(
+        &on("2027-03-01"),
+        "POST",
+        "/api/v1/gradings",
+        Some(&s.lab),
+        Some(grading_request(|r| {
+            r["date"] = json!("2027-03-01");
+            r["report"]["date"] = json!("2026-12-01");
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+}
+
+pub async fn tokens_can_be_reissued_and_the_admin_recovered(w: World) {
+    let s = scene(&w).await;
+    // A new token for the lab: the old one stops working.
+    let (status, body) = call(
+        &s.app,
+        "POST",
+        "/api/v1/accounts/lab-one/token",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let fresh = body["token"].as_str().unwrap().to_string();
+    let (status, _) = call(
+        &s.app,
+        "POST",
+        "/api/v1/gradings",
+        Some(&s.lab),
+        Some(grading_request(|_| {})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, c) = call(
+        &s.app,
+        "POST",
+        "/api/v1/gradings",
+        Some(&fresh),
+        Some(grading_request(|_| {})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    // A revoked account gets none.
+    call(
+        &s.app,
+        "POST",
+        "/api/v1/accounts/inspector-one/revocation",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    let (status, body) = call(
+        &s.app,
+        "POST",
+        "/api/v1/accounts/inspector-one/token",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // Locked out: every admin token expired. Recovery gives the admin back, on the record.
+    tamper(
+        &w,
+        "UPDATE accounts SET expires_at = '2000-01-01T00:00:00Z' WHERE role = 'admin'",
+    )
+    .await;
+    let recovered = s
+        .platform
+        .recover_admin(Some("recovered-admin-token-0123".into()))
+        .await
+        .unwrap();
+    let (status, body) = call(
+        &s.app,
+        "POST",
+        "/api/v1/accounts",
+        Some(&recovered),
+        Some(json!({ "id": "lab-two", "name": "lab two", "role": "lab" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let kinds: Vec<String> = crate::registry::entries(&w.registry)
+        .await
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    for kind in ["account.token", "account.recover"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+}
