@@ -7,22 +7,22 @@ mod catalog;
 mod certificates;
 mod error;
 mod extract;
+mod guard;
 mod log;
 mod modules;
 pub mod openapi;
 mod pages;
+mod server;
 
 use std::sync::Arc;
 
 use axum::{Router, extract::DefaultBodyLimit};
 
 pub use error::ApiError;
+pub use guard::ServerLimits;
+pub use server::serve;
 
 use crate::platform::Platform;
-
-/// Largest request body: a module artifact. A grading request is held to the sandbox's
-/// submission cap separately.
-const MAX_BODY: usize = 8 << 20;
 
 /// Every endpoint, documented.
 pub fn endpoints() -> Vec<openapi::Endpoint> {
@@ -35,8 +35,14 @@ pub fn endpoints() -> Vec<openapi::Endpoint> {
     all
 }
 
-/// The router, without a socket (tests drive it with `oneshot`).
+/// The router with the default server limits, without a socket (tests drive it with
+/// `oneshot`).
 pub fn app(platform: Arc<Platform>) -> Router {
+    app_with(platform, &ServerLimits::default())
+}
+
+/// The router, every request passing the guard (`guard.rs`) under `limits`.
+pub fn app_with(platform: Arc<Platform>, limits: &ServerLimits) -> Router {
     let endpoints = endpoints();
     let document = Arc::new(openapi::document(&endpoints));
     let mut api = Router::new().route(
@@ -59,10 +65,14 @@ pub fn app(platform: Arc<Platform>) -> Router {
                 "no such endpoint",
             )
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             platform.clone(),
             trace,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            guard::Guard::new(limits.clone()),
+            guard::defend,
         ))
         .with_state(platform)
 }

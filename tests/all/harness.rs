@@ -132,3 +132,82 @@ pub fn temp_file(name: &str, bytes: &[u8]) -> (tempfile::TempDir, PathBuf) {
     std::fs::write(&path, bytes).unwrap();
     (dir, path)
 }
+
+/// A component around `core`, exporting an (empty) instance under the grader's name so
+/// that it passes the export gate and meets the limits.
+pub fn component_around(core: &wasm_encoder::Module) -> Vec<u8> {
+    use wasm_encoder::{
+        Component, ComponentExportKind, ComponentExportSection, ComponentInstanceSection,
+        InstanceSection, ModuleArg, ModuleSection,
+    };
+    let mut c = Component::new();
+    c.section(&ModuleSection(core));
+    let mut core_instances = InstanceSection::new();
+    core_instances.instantiate(0, Vec::<(&str, ModuleArg)>::new());
+    c.section(&core_instances);
+    let mut instances = ComponentInstanceSection::new();
+    instances.export_items(Vec::<(&str, ComponentExportKind, u32)>::new());
+    c.section(&instances);
+    let mut exports = ComponentExportSection::new();
+    exports.export(
+        "qgrade:grading/grader@1.0.0",
+        ComponentExportKind::Instance,
+        0,
+        None,
+    );
+    c.section(&exports);
+    c.finish()
+}
+
+/// A core module of `count` functions `() -> ()`, each with `locals` and `body`.
+pub fn core_module(
+    count: usize,
+    locals: &[(u32, wasm_encoder::ValType)],
+    body: impl Fn(&mut wasm_encoder::Function),
+) -> wasm_encoder::Module {
+    use wasm_encoder::{CodeSection, Function, FunctionSection, Module, TypeSection};
+    let mut types = TypeSection::new();
+    types.ty().function([], []);
+    let mut functions = FunctionSection::new();
+    let mut code = CodeSection::new();
+    for _ in 0..count {
+        functions.function(0);
+        let mut f = Function::new(locals.iter().copied());
+        body(&mut f);
+        f.instructions().end();
+        code.function(&f);
+    }
+    let mut module = Module::new();
+    module.section(&types).section(&functions).section(&code);
+    module
+}
+
+/// A component of one function nested `depth` blocks deep: what kept a compiler busy for
+/// minutes (refused before compiling).
+pub fn nesting_bomb(depth: usize) -> Vec<u8> {
+    component_around(&core_module(1, &[], |f| {
+        for _ in 0..depth {
+            f.instructions().block(wasm_encoder::BlockType::Empty);
+        }
+        for _ in 0..depth {
+            f.instructions().end();
+        }
+    }))
+}
+
+/// A component within every static limit that takes about a second of compiling (and
+/// more than 24 MiB): what only the compile budget stops.
+pub fn heavy_component() -> Vec<u8> {
+    use wasm_encoder::ValType;
+    component_around(&core_module(2_900, &[(200, ValType::I64)], |f| {
+        for i in 0..120u32 {
+            f.instructions()
+                .local_get(i % 200)
+                .local_get((i * 7 + 3) % 200)
+                .i64_mul()
+                .local_get((i * 13 + 5) % 200)
+                .i64_add()
+                .local_set((i * 31 + 11) % 200);
+        }
+    }))
+}

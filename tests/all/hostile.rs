@@ -11,7 +11,10 @@ use qgrade::{
     },
 };
 
-use crate::harness::{date, fixture_path, module, new_sandbox, sample, sandbox};
+use crate::harness::{
+    component_around, core_module, date, fixture_path, heavy_component, module, nesting_bomb,
+    new_sandbox, sample, sandbox,
+};
 
 fn hostile() -> &'static GradingModule {
     static MODULE: OnceLock<GradingModule> = OnceLock::new();
@@ -266,55 +269,6 @@ fn good_gradings_survive_hostile_neighbours_on_all_cores() {
 // What surrounds the sandbox: compiling, the compile cache, and what a module says about
 // itself. The hostile components are built here, as an attacker would build them.
 
-/// A component around `core`, exporting an (empty) instance under the grader's name so
-/// that it passes the export gate and meets the limits.
-fn component_around(core: &wasm_encoder::Module) -> Vec<u8> {
-    use wasm_encoder::{
-        Component, ComponentExportKind, ComponentExportSection, ComponentInstanceSection,
-        InstanceSection, ModuleArg, ModuleSection,
-    };
-    let mut c = Component::new();
-    c.section(&ModuleSection(core));
-    let mut core_instances = InstanceSection::new();
-    core_instances.instantiate(0, Vec::<(&str, ModuleArg)>::new());
-    c.section(&core_instances);
-    let mut instances = ComponentInstanceSection::new();
-    instances.export_items(Vec::<(&str, ComponentExportKind, u32)>::new());
-    c.section(&instances);
-    let mut exports = ComponentExportSection::new();
-    exports.export(
-        "qgrade:grading/grader@1.0.0",
-        ComponentExportKind::Instance,
-        0,
-        None,
-    );
-    c.section(&exports);
-    c.finish()
-}
-
-/// A core module of `count` functions `() -> ()`, each with `locals` and `body`.
-fn core_module(
-    count: usize,
-    locals: &[(u32, wasm_encoder::ValType)],
-    body: impl Fn(&mut wasm_encoder::Function),
-) -> wasm_encoder::Module {
-    use wasm_encoder::{CodeSection, Function, FunctionSection, Module, TypeSection};
-    let mut types = TypeSection::new();
-    types.ty().function([], []);
-    let mut functions = FunctionSection::new();
-    let mut code = CodeSection::new();
-    for _ in 0..count {
-        functions.function(0);
-        let mut f = Function::new(locals.iter().copied());
-        body(&mut f);
-        f.instructions().end();
-        code.function(&f);
-    }
-    let mut module = Module::new();
-    module.section(&types).section(&functions).section(&code);
-    module
-}
-
 fn over_limit(bytes: &[u8], limits: Limits) -> (String, Duration) {
     let started = std::time::Instant::now();
     let err = GradingModule::load(&new_sandbox(limits), bytes).unwrap_err();
@@ -326,15 +280,8 @@ fn over_limit(bytes: &[u8], limits: Limits) -> (String, Duration) {
 /// linear read of their bytes, naming the limit.
 #[test]
 fn compile_bombs_are_refused_before_compiling() {
-    use wasm_encoder::{BlockType, ValType};
-    let nested = component_around(&core_module(1, &[], |f| {
-        for _ in 0..50_000 {
-            f.instructions().block(BlockType::Empty);
-        }
-        for _ in 0..50_000 {
-            f.instructions().end();
-        }
-    }));
+    use wasm_encoder::ValType;
+    let nested = nesting_bomb(50_000);
     let locals = component_around(&core_module(1, &[(20_000, ValType::I64)], |f| {
         for i in 0..20_000u32 {
             f.instructions().i64_const(i64::from(i)).local_set(i);
@@ -398,18 +345,7 @@ fn a_far_data_segment_is_refused_before_compiling() {
 /// the compile budget, in the compiler process, and the host carries on.
 #[test]
 fn compilation_is_stopped_at_its_budget() {
-    use wasm_encoder::ValType;
-    let heavy = component_around(&core_module(2_900, &[(200, ValType::I64)], |f| {
-        for i in 0..120u32 {
-            f.instructions()
-                .local_get(i % 200)
-                .local_get((i * 7 + 3) % 200)
-                .i64_mul()
-                .local_get((i * 13 + 5) % 200)
-                .i64_add()
-                .local_set((i * 31 + 11) % 200);
-        }
-    }));
+    let heavy = heavy_component();
     assert!(heavy.len() < 4 << 20, "{} bytes", heavy.len());
     let limits = Limits {
         compile_time: Duration::from_millis(300),

@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod hostile;
 mod load;
+mod neighbours;
 mod pilots;
 mod platform;
 mod registry;

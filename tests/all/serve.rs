@@ -30,6 +30,11 @@ impl Drop for Server {
 }
 
 pub fn start(database_url: &str) -> Server {
+    start_with(database_url, &[])
+}
+
+/// `qgrade serve` on `database_url` with `extra` flags.
+pub fn start_with(database_url: &str, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_qgrade"))
         .args([
             "serve",
@@ -38,6 +43,7 @@ pub fn start(database_url: &str) -> Server {
             "--database-url",
             database_url,
         ])
+        .args(extra)
         .arg("--catalog")
         .arg(root().join("catalog"))
         .arg("--dev-key")

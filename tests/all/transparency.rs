@@ -41,6 +41,7 @@ on_both_databases!(
     a_changed_byte_names_the_part,
     the_platform_grades_on_its_own_day,
     tokens_can_be_reissued_and_the_admin_recovered,
+    a_database_from_before_the_log_keeps_its_history,
 );
 
 /// A platform with the down-jacket module published, a lab and an inspector.
@@ -813,5 +814,61 @@ pub async fn tokens_can_be_reissued_and_the_admin_recovered(w: World) {
         .collect();
     for kind in ["account.token", "account.recover"] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+}
+
+/// A database from before the log (certificates without leaves, an audit chain) opened by
+/// this host: its catalog, its audit entries and its certificates become leaves, and every
+/// certificate can then be proven and replayed.
+pub async fn a_database_from_before_the_log_keeps_its_history(w: World) {
+    let s = scene(&w).await;
+    let valid = s.certify(|_| {}).await;
+    let revoked = s.certify(|_| {}).await;
+    s.revoke(&revoked).await;
+    // What the previous version left: no log, an audit chain.
+    for sql in [
+        "DELETE FROM log_checkpoints",
+        "DELETE FROM log_hashes",
+        "DELETE FROM log_entries",
+        "UPDATE certificates SET log_index = NULL, revocation_log_index = NULL",
+        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) VALUES (1, '2026-05-01T00:00:00Z', 'cli', 'catalog.revision', 'revision 1', '{}', '0', 'h1')",
+    ] {
+        tamper(&w, sql).await;
+    }
+    let registry = qgrade::registry::Registry::open(&w.url).await.unwrap();
+    let platform = std::sync::Arc::new(
+        Platform::new(
+            registry.clone(),
+            std::sync::Arc::new(new_sandbox(qgrade::runtime::Limits::default())),
+            log_key(),
+        )
+        .with_clock(Clock::Fixed(date(crate::platform::TODAY))),
+    );
+    assert_eq!(platform.carry_over_certificates().await.unwrap(), 2);
+    assert_eq!(platform.carry_over_certificates().await.unwrap(), 0, "once");
+    let kinds: Vec<String> = crate::registry::entries(&registry)
+        .await
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "catalog.revision",
+            "legacy.audit",
+            "certificate.issue",
+            "certificate.issue",
+            "certificate.revoke"
+        ]
+    );
+    let audit = qgrade::platform::audit::verify(&registry, None, None)
+        .await
+        .unwrap();
+    assert_eq!(audit.findings, Vec::<String>::new());
+    let verifier = LogVerifier::parse(platform.log_verifier_key()).unwrap();
+    for number in [&valid, &revoked] {
+        let bundle = platform.bundle(number).await.unwrap();
+        let verified = bundle::verify(&bundle, &verifier, sandbox()).unwrap();
+        assert_eq!(verified.revocation.is_some(), number == &revoked);
     }
 }

@@ -4,6 +4,13 @@ use std::collections::{HashMap, HashSet};
 
 use super::{CatalogError, Level, Revision};
 
+/// Longest name or title in a catalog: names are printed on labels and pages.
+const MAX_TEXT: usize = 200;
+
+fn text_problem(text: &str) -> Option<String> {
+    crate::text::problem(text, crate::text::Shape::Line, MAX_TEXT)
+}
+
 /// Check every revision, and each against the ones before it.
 pub fn check(revisions: &[Revision]) -> Result<(), CatalogError> {
     // The standard each product had in the latest revision that listed it.
@@ -12,6 +19,9 @@ pub fn check(revisions: &[Revision]) -> Result<(), CatalogError> {
     for revision in revisions {
         let n = revision.number;
         let rule = |entry: &str, message: String| Err(CatalogError::rule(n, entry, message));
+        if let Some(problem) = text_problem(&revision.title) {
+            return rule("title", format!("the title {problem}"));
+        }
         match previous {
             None if n != 1 => {
                 return rule("number", format!("the first revision must be 1, not {n}"));
@@ -36,7 +46,10 @@ pub fn check(revisions: &[Revision]) -> Result<(), CatalogError> {
 
         let mut publisher_ids = HashSet::new();
         for publisher in &revision.publishers {
-            let entry = format!("publisher {}", publisher.id);
+            let entry = format!("publisher {}", crate::text::printable(&publisher.id));
+            if let Some(problem) = text_problem(&publisher.name) {
+                return rule(&entry, format!("its name {problem}"));
+            }
             if !is_code(&publisher.id) {
                 return rule(
                     &entry,
@@ -62,6 +75,16 @@ pub fn check(revisions: &[Revision]) -> Result<(), CatalogError> {
             }
             if product.name_zh.trim().is_empty() || product.name_en.trim().is_empty() {
                 return rule(&entry, "needs both a Chinese and an English name".into());
+            }
+            for (what, text) in [
+                ("name_zh", &product.name_zh),
+                ("name_en", &product.name_en),
+                ("standard code", &product.standard.code),
+                ("standard title", &product.standard.title),
+            ] {
+                if let Some(problem) = text_problem(text) {
+                    return rule(&entry, format!("its {what} {problem}"));
+                }
             }
             if product.standard.code.trim().is_empty() {
                 return rule(&entry, "the standard has no code".into());

@@ -1,12 +1,12 @@
 //! `qgrade serve`: the grading platform.
 
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
 
 use clap::Args;
 
 use super::{exit, registry::DbArgs};
 use crate::{
-    http,
+    http::{self, ServerLimits},
     platform::{Mode, Platform, publish_pilots},
     registry::log::LogKey,
     runtime::Sandbox,
@@ -58,6 +58,38 @@ pub struct ServeArgs {
     /// recovery is recorded in the transparency log.
     #[arg(long)]
     recover_admin: bool,
+    /// Most open connections; past it a new connection is closed at once.
+    #[arg(long, env = "QGRADE_MAX_CONNECTIONS", default_value_t = ServerLimits::default().connections)]
+    max_connections: usize,
+    /// Most requests handled at once; past it, 503 with Retry-After (load shedding).
+    #[arg(long, env = "QGRADE_MAX_REQUESTS", default_value_t = ServerLimits::default().in_flight)]
+    max_requests: usize,
+    /// Time a client has to send a request's headers, in milliseconds.
+    #[arg(long, env = "QGRADE_HEADER_TIMEOUT_MS", default_value_t = ServerLimits::default().header_time.as_millis() as u64)]
+    header_timeout_ms: u64,
+    /// Time a client has to send a request's body, in milliseconds.
+    #[arg(long, env = "QGRADE_BODY_TIMEOUT_MS", default_value_t = ServerLimits::default().body_time.as_millis() as u64)]
+    body_timeout_ms: u64,
+    /// Time to handle one request, in milliseconds (publishing a module is the longest).
+    #[arg(long, env = "QGRADE_REQUEST_TIMEOUT_MS", default_value_t = ServerLimits::default().request_time.as_millis() as u64)]
+    request_timeout_ms: u64,
+    /// Failed authentications one address may make in a minute; then 429.
+    #[arg(long, env = "QGRADE_AUTH_FAILURES", default_value_t = ServerLimits::default().auth_failures)]
+    auth_failures: u32,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> ServerLimits {
+        ServerLimits {
+            connections: self.max_connections,
+            in_flight: self.max_requests,
+            header_time: Duration::from_millis(self.header_timeout_ms),
+            body_time: Duration::from_millis(self.body_timeout_ms),
+            request_time: Duration::from_millis(self.request_timeout_ms),
+            auth_failures: self.auth_failures,
+            ..ServerLimits::default()
+        }
+    }
 }
 
 pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -101,6 +133,10 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 .with_public_url(public_url)
                 .with_mode(mode),
         );
+        let carried = platform.carry_over_certificates().await?;
+        if carried > 0 {
+            println!("{carried} certificates issued before the transparency log were logged");
+        }
         if !args.no_pilots && mode == Mode::Development {
             for p in publish_pilots(&platform, &args.pilots, &args.dev_key).await? {
                 let state = if p.unchanged {
@@ -123,9 +159,9 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         let given = args.admin_token.clone();
         let token = if args.recover_admin {
-            Some(platform.recover_admin(args.admin_token).await?)
+            Some(platform.recover_admin(given.clone()).await?)
         } else {
-            platform.bootstrap_admin(args.admin_token).await?
+            platform.bootstrap_admin(given.clone()).await?
         };
         match token {
             Some(token) if given.is_none() => {
@@ -145,11 +181,11 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
             args.db.db.database_url,
             mode.as_str()
         );
-        axum::serve(listener, http::app(platform))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        let limits = args.limits();
+        http::serve(listener, http::app_with(platform, &limits), &limits, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         Ok(ExitCode::from(exit::OK))
     })
 }

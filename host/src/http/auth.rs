@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use axum::{extract::FromRequestParts, http::request::Parts};
 
-use super::ApiError;
+use super::{
+    ApiError,
+    guard::{ClientAddr, Guard},
+};
 use crate::platform::{Account, Platform, PlatformError, Role};
 
 /// The authenticated account of a request.
@@ -32,7 +35,23 @@ impl FromRequestParts<Arc<Platform>> for Auth {
                     "the Authorization header is not `Bearer <token>`".into(),
                 )
             })?;
-        Ok(Auth(platform.authenticate(token.trim()).await?))
+        // Wrong tokens are counted per address (see `guard.rs`); a missing one is not a
+        // guess.
+        let guard = parts.extensions.get::<Arc<Guard>>().cloned();
+        let client = parts.extensions.get::<ClientAddr>().map(|c| c.0);
+        if let (Some(guard), Some(client)) = (&guard, client) {
+            guard.refuse_if_blocked(client)?;
+        }
+        match platform.authenticate(token.trim()).await {
+            Ok(account) => Ok(Auth(account)),
+            Err(e @ PlatformError::Unauthorized(_)) => {
+                if let (Some(guard), Some(client)) = (&guard, client) {
+                    guard.failed(client);
+                }
+                Err(e.into())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

@@ -338,6 +338,10 @@ struct LabelQuery {
     format: Option<String>,
 }
 
+/// How long a PNG label may take to render (a label of the longest names a request can
+/// carry renders in a few milliseconds).
+const LABEL_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A revoked certificate's label is not served at all (410): a label that exists is a
 /// valid one, and a printed copy's QR code still opens the page that says it was revoked.
 async fn label(
@@ -371,8 +375,20 @@ async fn label(
     if !png {
         return Ok(([(content_type, "image/svg+xml; charset=utf-8")], svg).into_response());
     }
-    let png = tokio::task::spawn_blocking(move || crate::web::label::png(&svg, 2.0))
+    // Rendering is CPU work off the async threads, two at a time and within a time
+    // bound: a label is never what keeps the platform from answering.
+    static RENDERING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let busy = || {
+        PlatformError::Busy("labels are being rendered for others; try again in a moment".into())
+    };
+    let _turn = tokio::time::timeout(LABEL_TIME, RENDERING.acquire())
         .await
+        .map_err(|_| busy())?
+        .map_err(|_| busy())?;
+    let render = tokio::task::spawn_blocking(move || crate::web::label::png(&svg, 2.0));
+    let png = tokio::time::timeout(LABEL_TIME, render)
+        .await
+        .map_err(|_| busy())?
         .map_err(|e| PlatformError::Internal(format!("label task: {e}")))?
         .map_err(PlatformError::Internal)?;
     Ok(([(content_type, "image/png")], png).into_response())

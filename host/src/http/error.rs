@@ -27,6 +27,8 @@ pub struct ApiError {
     pub message: String,
     /// The request field at fault, dotted.
     pub field: Option<String>,
+    /// Seconds after which a retry may succeed (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -37,7 +39,14 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
+    }
+
+    /// Tell the client when to try again.
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
     }
 
     fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -52,7 +61,13 @@ impl IntoResponse for ApiError {
         if let Some(field) = self.field {
             error["field"] = json!(field);
         }
-        (self.status, Json(json!({ "error": error }))).into_response()
+        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }
 
@@ -82,6 +97,7 @@ impl From<PlatformError> for ApiError {
                     code: invalid.kind.as_str(),
                     message: invalid.message,
                     field,
+                    retry_after: None,
                 }
             }
             PlatformError::NotFound(m) => ApiError::new(S::NOT_FOUND, "not_found", m),
@@ -90,16 +106,17 @@ impl From<PlatformError> for ApiError {
                 ApiError::new(S::CONFLICT, "report_already_certified", message)
                     .with_field("report.number")
             }
-            PlatformError::Busy(m) => ApiError::new(S::SERVICE_UNAVAILABLE, "busy", m),
+            PlatformError::Busy(m) => {
+                ApiError::new(S::SERVICE_UNAVAILABLE, "busy", m).retry_after(5)
+            }
             PlatformError::Publish(e) => publish(e),
             PlatformError::Registry(e) => registry(e),
             PlatformError::Sandbox(e) => {
-                let status = if e.fault == Fault::Busy {
-                    S::SERVICE_UNAVAILABLE
-                } else {
-                    S::BAD_GATEWAY
-                };
-                ApiError::new(status, "module_failure", e.to_string())
+                if e.fault == Fault::Busy {
+                    return ApiError::new(S::SERVICE_UNAVAILABLE, "busy", e.to_string())
+                        .retry_after(1);
+                }
+                ApiError::new(S::BAD_GATEWAY, "module_failure", e.to_string())
             }
             PlatformError::Internal(m) => internal(m),
         }

@@ -565,6 +565,17 @@ pub(super) fn select_certificates_after() -> &'static str {
     SELECT_AFTER_LOG_INDEX
 }
 
+const SELECT_UNLOGGED: &str = concat!(
+    "SELECT ",
+    columns!(),
+    " FROM certificates WHERE log_index IS NULL ORDER BY seq LIMIT 500"
+);
+
+/// Certificates without a log leaf (issued before the log existed), oldest first.
+pub(super) fn select_unlogged() -> &'static str {
+    SELECT_UNLOGGED
+}
+
 const SELECT_REVOKED: &str = concat!(
     "SELECT ",
     columns!(),

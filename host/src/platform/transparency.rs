@@ -16,7 +16,7 @@ use super::{
 };
 use crate::registry::{
     RegistryError,
-    log::{LogError, SignedCheckpoint},
+    log::{self, LogError, SignedCheckpoint},
 };
 
 /// How long a signed checkpoint is served before a newer one is signed.
@@ -134,6 +134,67 @@ impl Platform {
             },
             artifact,
         })
+    }
+
+    /// Certificates issued before the transparency log existed get their leaves (issue,
+    /// and revocation if revoked), in the order they were issued: the log then holds every
+    /// certificate the database does, and each can be proven. Returns how many.
+    pub async fn carry_over_certificates(&self) -> Result<usize, PlatformError> {
+        let mut carried = 0;
+        loop {
+            let mut tx = self.registry.write().await?;
+            let rows = sqlx::query(super::certificates::select_unlogged())
+                .fetch_all(&mut *tx)
+                .await?;
+            if rows.is_empty() {
+                return Ok(carried);
+            }
+            for row in &rows {
+                let c = super::certificates::from_row(row)?;
+                let issue = log::Event {
+                    kind: "certificate.issue",
+                    actor: c.lab.clone(),
+                    subject: c.number.clone(),
+                    at: c.issued_at.clone(),
+                    body: c.record(),
+                };
+                let index = log::append(&mut tx, &[issue])
+                    .await
+                    .map_err(RegistryError::from)?[0];
+                sqlx::query("UPDATE certificates SET log_index = $1 WHERE number = $2")
+                    .bind(index as i64)
+                    .bind(&c.number)
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(r) = &c.revocation {
+                    let revoke = log::Event {
+                        kind: "certificate.revoke",
+                        actor: r.by.clone(),
+                        subject: c.number.clone(),
+                        at: r.at.clone(),
+                        body: serde_json::json!({
+                            "number": c.number,
+                            "reason": r.reason.as_str(),
+                            "note": r.note,
+                            "at": r.at,
+                            "by": r.by,
+                        }),
+                    };
+                    let index = log::append(&mut tx, &[revoke])
+                        .await
+                        .map_err(RegistryError::from)?[0];
+                    sqlx::query(
+                        "UPDATE certificates SET revocation_log_index = $1 WHERE number = $2",
+                    )
+                    .bind(index as i64)
+                    .bind(&c.number)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                carried += 1;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// The log index of catalog revision `number`'s leaf.

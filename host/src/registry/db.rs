@@ -78,7 +78,68 @@ impl Registry {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Registry { pool, backend })
+        let registry = Registry { pool, backend };
+        registry.carry_over().await?;
+        Ok(registry)
+    }
+
+    /// A database from before the transparency log keeps its history: its recorded
+    /// catalog revisions and its audit chain's entries (verbatim, hashes included) become
+    /// the log's first leaves, once. The platform carries its certificates over
+    /// (`Platform::carry_over_certificates`).
+    async fn carry_over(&self) -> Result<(), RegistryError> {
+        let empty = sqlx::query("SELECT idx FROM log_entries LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?
+            .is_none();
+        if !empty {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        let revisions = revisions(&mut tx).await?;
+        let old = sqlx::query(
+            "SELECT seq, at, actor, action, subject, detail, prev_hash, hash FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if revisions.is_empty() && old.is_empty() {
+            return Ok(());
+        }
+        let mut events: Vec<log::Event> = revisions
+            .iter()
+            .map(|revision| log::Event {
+                kind: "catalog.revision",
+                actor: "carried-over".into(),
+                subject: format!("revision {}", revision.number),
+                at: crate::clock::now(),
+                body: serde_json::to_value(revision).expect("a revision serialises"),
+            })
+            .collect();
+        for row in &old {
+            let text = |c: &str| row.try_get::<String, _>(c);
+            let detail = text("detail")?;
+            events.push(log::Event {
+                kind: "legacy.audit",
+                actor: text("actor")?,
+                subject: text("subject")?,
+                at: text("at")?,
+                body: serde_json::json!({
+                    "seq": row.try_get::<i64, _>("seq")?,
+                    "action": text("action")?,
+                    "detail": serde_json::from_str::<serde_json::Value>(&detail)
+                        .unwrap_or(serde_json::Value::String(detail)),
+                    "prev_hash": text("prev_hash")?,
+                    "hash": text("hash")?,
+                }),
+            });
+        }
+        let carried = log::append(&mut tx, &events).await?;
+        tx.commit().await?;
+        tracing::info!(
+            entries = carried.len(),
+            "carried the database's history into the transparency log"
+        );
+        Ok(())
     }
 
     /// The backend in use.
