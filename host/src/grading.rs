@@ -11,7 +11,7 @@ mod result;
 mod submission;
 mod vectors;
 
-pub use date::{civil_from_days as date_of_unix_days, parse_date, today};
+pub use date::parse_date;
 pub use impact::{Change, impact};
 pub use invalid::{Invalid, InvalidKind, Subject};
 pub use result::{Graded, IndicatorOutcome, Reason, bound_text};

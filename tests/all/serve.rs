@@ -508,3 +508,50 @@ fn get_text(addr: &str, path: &str) -> String {
     stream.read_to_string(&mut response).unwrap();
     response
 }
+
+/// `qgrade verify NUMBER --server URL` fetches the bundle and replays it; a certificate the
+/// platform does not have is named.
+#[test]
+fn a_certificate_verifies_against_a_running_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&format!("sqlite://{}", dir.path().join("p.db").display()));
+    let lab = lab_token(&server.addr);
+    let (status, issued) = request(
+        &server.addr,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(&grading()),
+    );
+    assert_eq!(status, 201, "{issued}");
+    let number = issued["number"].as_str().unwrap();
+    let key = dir.path().join("log.pub");
+    std::fs::write(
+        &key,
+        get_text(&server.addr, "/api/v1/log/key")
+            .split("\r\n\r\n")
+            .nth(1)
+            .unwrap(),
+    )
+    .unwrap();
+    let url = format!("http://{}", server.addr);
+    let out = crate::harness::qgrade(&[
+        "verify",
+        number,
+        "QG000",
+        "--server",
+        &url,
+        "--log-key",
+        key.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!("verified {number} · smart-toilet AAA")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("FAILED QG000: ") && stdout.contains("HTTP 404"),
+        "{stdout}"
+    );
+}

@@ -54,7 +54,7 @@ pub fn run(sandbox: &Sandbox, args: BatchArgs) -> anyhow::Result<ExitCode> {
         .map(|(i, l)| (i + 1, l))
         .filter(|(_, l)| !l.trim().is_empty())
         .collect();
-    let on = args.on.unwrap_or_else(grading::today);
+    let on = args.on.unwrap_or_else(crate::clock::china_today);
     let modules = Mutex::new(HashMap::<
         String,
         Result<std::sync::Arc<GradingModule>, String>,

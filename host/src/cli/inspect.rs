@@ -136,14 +136,6 @@ pub fn describe(module: &GradingModule) -> Value {
     })
 }
 
-/// `println!` for text a module wrote: one line, with anything a terminal could act on
-/// escaped (the contract refuses such text already; this is the second line of defence).
-macro_rules! say {
-    ($($t:tt)*) => {
-        println!("{}", crate::text::printable(&format!($($t)*)))
-    };
-}
-
 fn print_text(module: &GradingModule) {
     let m = module.metadata();
     say!("product     {}", m.product);

@@ -105,7 +105,7 @@ pub struct ResolveArgs {
 
 pub async fn resolve(args: ResolveArgs) -> anyhow::Result<ExitCode> {
     let registry = args.db.open().await?;
-    let on = args.on.unwrap_or_else(grading::today);
+    let on = args.on.unwrap_or_else(crate::clock::china_today);
     match registry.resolve(&args.product, on).await {
         Ok(r) => {
             println!(
@@ -144,7 +144,7 @@ pub struct ImpactArgs {
 
 pub async fn impact(sandbox: &Sandbox, args: ImpactArgs) -> anyhow::Result<ExitCode> {
     let registry = args.db.open().await?;
-    let on = args.on.unwrap_or_else(grading::today);
+    let on = args.on.unwrap_or_else(crate::clock::china_today);
     let current = registry.resolve(&args.product, on).await?;
     let in_force = GradingModule::load(sandbox, &current.bytes)?;
     let candidate = GradingModule::load(sandbox, &read(&args.candidate)?)

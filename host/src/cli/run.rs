@@ -66,7 +66,14 @@ pub fn run(sandbox: &Sandbox, args: RunArgs) -> anyhow::Result<ExitCode> {
                 "the submission is not UTF-8 text",
             ))),
         }
-        .and_then(|s| grading::grade(sandbox, &module, &s, args.on.unwrap_or_else(grading::today)))
+        .and_then(|s| {
+            grading::grade(
+                sandbox,
+                &module,
+                &s,
+                args.on.unwrap_or_else(crate::clock::china_today),
+            )
+        })
     };
     match result {
         Ok(graded) => {
@@ -104,22 +111,33 @@ fn fail(json: bool, code: u8, body: serde_json::Value, text: &str) -> ExitCode {
     if json {
         println!("{body}");
     } else {
-        eprintln!("error: {text}");
+        eprintln!("error: {}", crate::text::printable(text));
     }
     ExitCode::from(code)
 }
 
 fn print_table(module: &crate::runtime::GradingModule, g: &Graded) {
     let m = module.metadata();
-    println!(
+    say!(
         "{} {} — {} {}",
-        g.product, g.version, m.standard.code, m.standard.title
+        g.product,
+        g.version,
+        m.standard.code,
+        m.standard.title
     );
-    println!("module sha256 {}", g.digest);
-    println!("grading date {}", g.on);
+    say!("module sha256 {}", g.digest);
+    say!("grading date {}", g.on);
     match (&g.grade, &g.reason) {
-        (Some(grade), _) => println!("\ngrade: {grade}\n"),
-        (None, Some(r)) => println!("\nnot graded: {}\n", r.message),
+        (Some(grade), _) => {
+            println!();
+            say!("grade: {grade}");
+            println!();
+        }
+        (None, Some(r)) => {
+            println!();
+            say!("not graded: {}", r.message);
+            println!();
+        }
         (None, None) => println!("\nnot graded\n"),
     }
     for (o, ind) in g.indicators.iter().zip(&m.indicators) {
@@ -134,7 +152,7 @@ fn print_table(module: &crate::runtime::GradingModule, g: &Graded) {
             }
             None => "—".into(),
         };
-        println!(
+        say!(
             "  {:<20} {:<12} {:>14}  {:<12} {}",
             ind.id,
             ind.name_zh,
@@ -146,8 +164,9 @@ fn print_table(module: &crate::runtime::GradingModule, g: &Graded) {
                 .unwrap_or_default()
         );
     }
-    println!(
-        "\nfuel {} · peak memory {} KiB · in {} B · out {} B · {} µs (module {} in {} µs{})",
+    println!();
+    say!(
+        "fuel {} · peak memory {} KiB · in {} B · out {} B · {} µs (module {} in {} µs{})",
         g.fuel,
         g.peak_memory >> 10,
         g.input_bytes,
