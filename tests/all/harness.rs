@@ -11,6 +11,34 @@ use qgrade::{
     runtime::{GradingModule, Limits, Sandbox, interface::api},
 };
 
+/// Run each named scenario (`async fn(World)`) once on a SQLite file and once on the
+/// PostgreSQL server at 127.0.0.1:5432 (never skipped).
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() {
+                crate::registry::run(crate::registry::Db::Sqlite, super::$name);
+            }
+            #[test]
+            fn postgres() {
+                crate::registry::run(crate::registry::Db::Postgres, super::$name);
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_databases;
+
+/// Held by the tests that load both cores (and by those that measure latency) so that they
+/// never run beside each other: a latency figure is then the platform's, not the
+/// neighbouring test's.
+pub fn alone() -> std::sync::MutexGuard<'static, ()> {
+    static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ALONE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// One sandbox for the whole test binary, as the platform has one.
 pub fn sandbox() -> &'static Sandbox {
     static SANDBOX: OnceLock<Sandbox> = OnceLock::new();

@@ -218,6 +218,7 @@ fn a_module_built_with_wasi_is_refused_naming_its_imports() {
 /// engine: every good grading gets its right grade.
 #[test]
 fn good_gradings_survive_hostile_neighbours_on_all_cores() {
+    let _alone = crate::harness::alone();
     const PER_THREAD: usize = 1_500;
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
@@ -345,6 +346,7 @@ fn a_far_data_segment_is_refused_before_compiling() {
 /// the compile budget, in the compiler process, and the host carries on.
 #[test]
 fn compilation_is_stopped_at_its_budget() {
+    let _alone = crate::harness::alone();
     let heavy = heavy_component();
     assert!(heavy.len() < 4 << 20, "{} bytes", heavy.len());
     let limits = Limits {
@@ -367,6 +369,7 @@ fn compilation_is_stopped_at_its_budget() {
     // A pilot module compiles within 24 MiB; this one needs more.
     let limits = Limits {
         compile_memory_bytes: 24 << 20,
+        compile_time: Duration::from_secs(60),
         ..Limits::default()
     };
     let err = GradingModule::load(&new_sandbox(limits), &heavy).unwrap_err();

@@ -21,26 +21,11 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::{
-    harness::{heavy_component, module_path, nesting_bomb, sandbox},
-    platform::{ADMIN, account, app, call, call_raw, grading_request},
+    harness::{heavy_component, module_path, nesting_bomb, on_both_databases, sandbox},
+    platform::{ADMIN, account, app, call, call_raw, grading_request, scene},
     registry::World,
     serve::{grading, lab_token, request},
 };
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn sqlite() {
-                crate::registry::run(crate::registry::Db::Sqlite, |w| super::$name(w));
-            }
-            #[test]
-            fn postgres() {
-                crate::registry::run(crate::registry::Db::Postgres, |w| super::$name(w));
-            }
-        }
-    )*};
-}
 
 on_both_databases!(
     a_retry_with_an_idempotency_key_gets_the_first_answer,
@@ -80,21 +65,8 @@ async fn post_keyed(
 
 /// The down-jacket module published by its body; a lab and an inspector.
 async fn with_module(w: &World) -> (Router, String, String) {
-    let app = app(w).await;
-    let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
-    let (status, body) = call_raw(
-        &app,
-        "POST",
-        "/api/v1/modules",
-        Some(&ctes),
-        Some(crate::registry::down_jacket(&w.ctes_key)),
-        "application/wasm",
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let lab = account(&app, "lab-one", "lab", None).await;
-    let inspector = account(&app, "inspector-one", "inspector", None).await;
-    (app, lab, inspector)
+    let s = scene(w).await;
+    (s.app, s.lab, s.inspector)
 }
 
 pub async fn a_retry_with_an_idempotency_key_gets_the_first_answer(w: World) {
@@ -434,6 +406,7 @@ fn post_bytes(addr: &str, path: &str, token: &str, body: &[u8]) -> (u16, Value) 
 /// gets a 4xx naming its limit.
 #[test]
 fn a_hostile_neighbour_slows_down_nobody() {
+    let _alone = crate::harness::alone();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("p.db").display());
     let server = crate::serve::start_with(
@@ -690,6 +663,7 @@ fn read_status(reader: &mut BufReader<TcpStream>) -> u16 {
 /// that fails to authenticate too often gets 429; a slow client's headers are cut off.
 #[test]
 fn the_server_sheds_load_and_limits_failed_logins() {
+    let _alone = crate::harness::alone();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("p.db").display());
     let server = crate::serve::start_with(

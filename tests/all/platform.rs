@@ -14,26 +14,11 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::{
-    harness::{date, log_key, new_sandbox, sample_path, unique_report},
+    harness::{date, log_key, new_sandbox, on_both_databases, sample_path, unique_report},
     registry::{World, down_jacket},
 };
 
 pub const ADMIN: &str = "test-admin-token-0123456789";
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn sqlite() {
-                crate::registry::run(crate::registry::Db::Sqlite, |w| super::$name(w));
-            }
-            #[test]
-            fn postgres() {
-                crate::registry::run(crate::registry::Db::Postgres, |w| super::$name(w));
-            }
-        }
-    )*};
-}
 
 on_both_databases!(the_whole_story, every_role_and_endpoint);
 
@@ -116,6 +101,66 @@ pub async fn account(app: &Router, id: &str, role: &str, publisher: Option<&str>
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["token"].as_str().unwrap().to_string()
+}
+
+/// A platform with the down-jacket module published, a lab and an inspector.
+pub struct Scene {
+    pub platform: std::sync::Arc<Platform>,
+    pub app: Router,
+    pub lab: String,
+    pub inspector: String,
+}
+
+pub async fn scene(w: &World) -> Scene {
+    let platform = platform(w).await;
+    let app = qgrade::http::app(platform.clone());
+    let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
+    let lab = account(&app, "lab-one", "lab", None).await;
+    let inspector = account(&app, "inspector-one", "inspector", None).await;
+    let (status, body) = call_raw(
+        &app,
+        "POST",
+        "/api/v1/modules",
+        Some(&ctes),
+        Some(down_jacket(&w.ctes_key)),
+        "application/wasm",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    Scene {
+        platform,
+        app,
+        lab,
+        inspector,
+    }
+}
+
+impl Scene {
+    /// Issue a certificate; its number.
+    pub async fn certify(&self, patch: impl FnOnce(&mut Value)) -> String {
+        let (status, c) = call(
+            &self.app,
+            "POST",
+            "/api/v1/gradings",
+            Some(&self.lab),
+            Some(grading_request(patch)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{c}");
+        c["number"].as_str().unwrap().to_string()
+    }
+
+    pub async fn revoke(&self, number: &str) {
+        let (status, body) = call(
+            &self.app,
+            "POST",
+            &format!("/api/v1/certificates/{number}/revocation"),
+            Some(&self.inspector),
+            Some(json!({ "reason": "falsified_data", "note": "altered test report" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
 }
 
 pub fn grading_request(patch: impl FnOnce(&mut Value)) -> Value {

@@ -10,23 +10,7 @@ use qgrade::{
     runtime::GradingModule,
 };
 
-use crate::harness::{date, fixture_path, module_path, root, sandbox};
-
-/// Run `scenario` once per backend.
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn sqlite() {
-                super::run(super::Db::Sqlite, super::$name);
-            }
-            #[test]
-            fn postgres() {
-                super::run(super::Db::Postgres, super::$name);
-            }
-        }
-    )*};
-}
+use crate::harness::{date, fixture_path, module_path, on_both_databases, root, sandbox};
 
 on_both_databases!(
     publishes_resolves_and_audits,

@@ -145,6 +145,7 @@ pub fn lab_token(addr: &str) -> String {
 
 #[test]
 fn two_servers_on_one_postgres_never_repeat_a_certificate_number() {
+    let _alone = crate::harness::alone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let schema = rt.block_on(postgres_schema());
     let url = format!("{}?options=-csearch_path%3D{schema}", postgres_base());
@@ -219,6 +220,7 @@ fn two_servers_on_one_postgres_never_repeat_a_certificate_number() {
 
 #[test]
 fn a_server_killed_mid_load_keeps_every_acknowledged_certificate() {
+    let _alone = crate::harness::alone();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("platform.db").display());
     let mut server = start(&url);

@@ -11,28 +11,13 @@ use qgrade::{
     },
     registry::log::{Entry, Event, LogVerifier, SignedCheckpoint},
 };
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::{
-    harness::{date, log_key, new_sandbox, sandbox},
-    platform::{ADMIN, account, call, call_raw, grading_request, platform},
-    registry::{World, down_jacket},
+    harness::{date, log_key, new_sandbox, on_both_databases, sandbox},
+    platform::{ADMIN, Scene, call, grading_request, scene},
+    registry::World,
 };
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn sqlite() {
-                crate::registry::run(crate::registry::Db::Sqlite, |w| super::$name(w));
-            }
-            #[test]
-            fn postgres() {
-                crate::registry::run(crate::registry::Db::Postgres, |w| super::$name(w));
-            }
-        }
-    )*};
-}
 
 on_both_databases!(
     the_log_proves_what_it_holds,
@@ -44,65 +29,14 @@ on_both_databases!(
     a_database_from_before_the_log_keeps_its_history,
 );
 
-/// A platform with the down-jacket module published, a lab and an inspector.
-struct Scene {
-    platform: std::sync::Arc<Platform>,
-    app: Router,
-    lab: String,
-    inspector: String,
+/// What the log tests ask of a scene.
+trait LogScene {
+    fn verifier(&self) -> LogVerifier;
+    async fn checkpoint(&self) -> SignedCheckpoint;
+    async fn bundle(&self, number: &str) -> Bundle;
 }
 
-async fn scene(w: &World) -> Scene {
-    let platform = platform(w).await;
-    let app = qgrade::http::app(platform.clone());
-    let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
-    let lab = account(&app, "lab-one", "lab", None).await;
-    let inspector = account(&app, "inspector-one", "inspector", None).await;
-    let (status, body) = call_raw(
-        &app,
-        "POST",
-        "/api/v1/modules",
-        Some(&ctes),
-        Some(down_jacket(&w.ctes_key)),
-        "application/wasm",
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    Scene {
-        platform,
-        app,
-        lab,
-        inspector,
-    }
-}
-
-impl Scene {
-    /// Issue a certificate; its number.
-    async fn certify(&self, patch: impl FnOnce(&mut Value)) -> String {
-        let (status, c) = call(
-            &self.app,
-            "POST",
-            "/api/v1/gradings",
-            Some(&self.lab),
-            Some(grading_request(patch)),
-        )
-        .await;
-        assert_eq!(status, StatusCode::CREATED, "{c}");
-        c["number"].as_str().unwrap().to_string()
-    }
-
-    async fn revoke(&self, number: &str) {
-        let (status, body) = call(
-            &self.app,
-            "POST",
-            &format!("/api/v1/certificates/{number}/revocation"),
-            Some(&self.inspector),
-            Some(json!({ "reason": "falsified_data", "note": "altered test report" })),
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-    }
-
+impl LogScene for Scene {
     fn verifier(&self) -> LogVerifier {
         LogVerifier::parse(self.platform.log_verifier_key()).unwrap()
     }
@@ -539,7 +473,11 @@ async fn restore(w: &World, rows: &[(u64, Vec<u8>)]) {
     }
 }
 
+// The guard keeps other CPU-heavy tests away for the whole scenario, awaits included: the
+// scenario runs on a runtime of its own, so nothing else waits on this thread.
+#[allow(clippy::await_holding_lock)]
 pub async fn a_thousand_certificates_verify_from_their_bundles(w: World) {
+    let _alone = crate::harness::alone();
     let s = scene(&w).await;
     let mut numbers = Vec::new();
     for i in 0..1_000 {

@@ -10,8 +10,8 @@ use serde_json::json;
 use tower::ServiceExt;
 
 use crate::{
-    platform::{account, app, call, call_raw, grading_request},
-    registry::{Db, World, down_jacket, run},
+    platform::{call, scene},
+    registry::{Db, World, run},
 };
 
 /// GET a page: status, content type, body text.
@@ -37,35 +37,9 @@ async fn get(app: &Router, path: &str) -> (StatusCode, String, String) {
 
 /// A platform with the down-jacket module published and one certificate issued.
 async fn with_certificate(w: &World) -> (Router, String, String) {
-    let app = app(w).await;
-    let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
-    let lab = account(&app, "lab-one", "lab", None).await;
-    let inspector = account(&app, "inspector-one", "inspector", None).await;
-    let artifact = down_jacket(&w.ctes_key);
-    let (status, _) = call_raw(
-        &app,
-        "POST",
-        "/api/v1/modules",
-        Some(&ctes),
-        Some(artifact),
-        "application/wasm",
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let (status, certificate) = call(
-        &app,
-        "POST",
-        "/api/v1/gradings",
-        Some(&lab),
-        Some(grading_request(|_| {})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
-    (
-        app,
-        certificate["number"].as_str().unwrap().to_string(),
-        inspector,
-    )
+    let s = scene(w).await;
+    let number = s.certify(|_| {}).await;
+    (s.app, number, s.inspector)
 }
 
 /// Rasterise the QR code nested in a label (the `<path>` of unit squares the QR renderer

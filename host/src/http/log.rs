@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     platform::{Platform, PlatformError},
-    registry::{RegistryError, log::Entry},
+    registry::log::Entry,
 };
 
 /// Most entries one request returns.
@@ -93,12 +93,7 @@ async fn consistency(
     if sizes.from == 0 || sizes.from > sizes.to {
         return Err(PlatformError::field("from", "from is 1 to `to`").into());
     }
-    let size = p
-        .registry()
-        .log_size()
-        .await
-        .map_err(RegistryError::from)
-        .map_err(PlatformError::from)?;
+    let size = p.registry().log_size().await.map_err(PlatformError::from)?;
     if sizes.to > size {
         return Err(PlatformError::field("to", format!("the log has {size} entries")).into());
     }
@@ -106,7 +101,6 @@ async fn consistency(
         .registry()
         .consistency_proof(sizes.from, sizes.to)
         .await
-        .map_err(RegistryError::from)
         .map_err(PlatformError::from)?;
     Ok(Json(json!({
         "from": sizes.from,
@@ -138,7 +132,6 @@ async fn entries(
         .registry()
         .log_entries(range.start, end)
         .await
-        .map_err(RegistryError::from)
         .map_err(PlatformError::from)?;
     Ok(Json(json!({
         "entries": entries.iter().map(|(index, leaf)| json!({

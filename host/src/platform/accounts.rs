@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::{Platform, PlatformError};
 use crate::{
     clock,
-    registry::{RegistryError, log},
+    registry::log,
     text::{self, Shape},
 };
 
@@ -169,8 +169,7 @@ impl Platform {
             "account admin",
             json!({ "id": "admin", "expires_at": clock::timestamp_in(TOKEN_LIFETIME) }),
         )
-        .await
-        .map_err(RegistryError::from)?;
+        .await?;
         tx.commit().await?;
         self.forget_sessions_of("admin");
         Ok(token)
@@ -275,8 +274,7 @@ impl Platform {
                 "publisher": new.publisher,
             }),
         )
-        .await
-        .map_err(RegistryError::from)?;
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -313,8 +311,7 @@ impl Platform {
             &format!("account {id}"),
             json!({ "id": id, "expires_at": expires }),
         )
-        .await
-        .map_err(RegistryError::from)?;
+        .await?;
         tx.commit().await?;
         self.forget_sessions_of(id);
         Ok(token)
@@ -390,8 +387,7 @@ impl Platform {
             &format!("account {id}"),
             json!({ "id": id }),
         )
-        .await
-        .map_err(RegistryError::from)?;
+        .await?;
         tx.commit().await?;
         self.forget_sessions_of(id);
         Ok(())

@@ -19,7 +19,7 @@ use super::{
     certificates::{from_row, select_certificates_after},
 };
 use crate::registry::{
-    Registry, RegistryError,
+    Registry,
     log::{LogReport, LogVerifier, SignedCheckpoint},
 };
 
@@ -46,8 +46,7 @@ pub async fn verify(
         None => Vec::new(),
         Some(v) => registry
             .stored_checkpoints()
-            .await
-            .map_err(RegistryError::from)?
+            .await?
             .iter()
             .filter_map(|note| v.open(note).ok())
             .collect(),
@@ -57,7 +56,7 @@ pub async fn verify(
     let mut findings = Vec::new();
     // Revocations the rows point to and the walk has not reached: leaf index → number.
     let mut expected: HashMap<u64, (String, Value)> = HashMap::new();
-    while let Some(entry) = walk.next().await.map_err(RegistryError::from)? {
+    while let Some(entry) = walk.next().await? {
         match entry.kind.as_str() {
             "certificate.issue" => {
                 while let Some((c, _)) = rows.next_before(entry.index).await? {
@@ -82,14 +81,7 @@ pub async fn verify(
                         match (&c.revocation, c.revocation_log_index, status.as_str()) {
                             (None, None, "valid") => {}
                             (Some(r), Some(at), "revoked") => {
-                                let body = serde_json::json!({
-                                    "number": c.number,
-                                    "reason": r.reason.as_str(),
-                                    "note": r.note,
-                                    "at": r.at,
-                                    "by": r.by,
-                                });
-                                expected.insert(at, (c.number.clone(), body));
+                                expected.insert(at, (c.number.clone(), r.record(&c.number)));
                             }
                             _ => findings.push(format!(
                                 "certificate {}'s status ({status}) disagrees with its revocation fields",
@@ -122,7 +114,7 @@ pub async fn verify(
             _ => {}
         }
     }
-    let log = walk.finish().await.map_err(RegistryError::from)?;
+    let log = walk.finish().await?;
     while let Some((c, _)) = rows.next_before(u64::MAX).await? {
         findings.push(format!(
             "certificate {} names log entry {}, past the end of the log",

@@ -63,6 +63,12 @@ impl From<sqlx::Error> for PlatformError {
     }
 }
 
+impl From<crate::registry::log::LogError> for PlatformError {
+    fn from(e: crate::registry::log::LogError) -> Self {
+        PlatformError::Registry(RegistryError::Log(e))
+    }
+}
+
 impl PlatformError {
     /// A bad request field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {

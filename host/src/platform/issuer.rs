@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     clock,
-    registry::{Registry, RegistryError, log},
+    registry::{Registry, log},
 };
 
 /// Most certificates in one transaction.
@@ -193,20 +193,13 @@ async fn commit(
             let mut c = batch[i].draft.clone();
             c.number = number.clone();
             c.issued_at = issued_at.clone();
-            events.push(log::Event {
-                kind: "certificate.issue",
-                actor: c.lab.clone(),
-                subject: c.number.clone(),
-                at: issued_at.clone(),
-                body: c.record(),
-            });
+            events.push(c.issue_event());
             issued.insert(i, (c, *seq));
         }
     }
     let indexes: Vec<Option<u64>> = if logged {
         log::append(&mut tx, &events)
-            .await
-            .map_err(RegistryError::from)?
+            .await?
             .into_iter()
             .map(Some)
             .collect()

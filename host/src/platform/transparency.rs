@@ -151,38 +151,14 @@ impl Platform {
             }
             for row in &rows {
                 let c = super::certificates::from_row(row)?;
-                let issue = log::Event {
-                    kind: "certificate.issue",
-                    actor: c.lab.clone(),
-                    subject: c.number.clone(),
-                    at: c.issued_at.clone(),
-                    body: c.record(),
-                };
-                let index = log::append(&mut tx, &[issue])
-                    .await
-                    .map_err(RegistryError::from)?[0];
+                let index = log::append(&mut tx, &[c.issue_event()]).await?[0];
                 sqlx::query("UPDATE certificates SET log_index = $1 WHERE number = $2")
                     .bind(index as i64)
                     .bind(&c.number)
                     .execute(&mut *tx)
                     .await?;
                 if let Some(r) = &c.revocation {
-                    let revoke = log::Event {
-                        kind: "certificate.revoke",
-                        actor: r.by.clone(),
-                        subject: c.number.clone(),
-                        at: r.at.clone(),
-                        body: serde_json::json!({
-                            "number": c.number,
-                            "reason": r.reason.as_str(),
-                            "note": r.note,
-                            "at": r.at,
-                            "by": r.by,
-                        }),
-                    };
-                    let index = log::append(&mut tx, &[revoke])
-                        .await
-                        .map_err(RegistryError::from)?[0];
+                    let index = log::append(&mut tx, &[r.event(&c.number)]).await?[0];
                     sqlx::query(
                         "UPDATE certificates SET revocation_log_index = $1 WHERE number = $2",
                     )

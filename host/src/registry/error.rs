@@ -138,3 +138,9 @@ impl From<sqlx::Error> for PublishError {
         PublishError::Registry(RegistryError::Database(e))
     }
 }
+
+impl From<super::log::LogError> for PublishError {
+    fn from(e: super::log::LogError) -> Self {
+        PublishError::Registry(RegistryError::Log(e))
+    }
+}

@@ -314,8 +314,7 @@ impl Registry {
                     "interface": module.interface().to_string(),
                 }),
             )
-            .await
-            .map_err(RegistryError::from)?;
+            .await?;
             tx.commit().await?;
             module.accept(sandbox);
             return Ok(published(false));
