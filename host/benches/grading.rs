@@ -147,7 +147,8 @@ fn main() {
         // allocator, which grows memory on an instance's first allocation: the cost the
         // SDK's bump allocator removes.
         let ok = Submission::from_json(
-            r#"{"product": "hostile", "attributes": {"mode": "ok"}, "measurements": {"x": 1}}"#,
+            r#"{"product": "hostile", "attributes": {"mode": "ok"}, "measurements": {"x": 45},
+                "report": {"body": "Lab", "number": "R1", "date": "2026-03-01"}}"#,
         )
         .unwrap()
         .to_interface(&hostile, on)

@@ -1,19 +1,15 @@
--- The transparency log (host/src/registry/log.rs): its leaves, the stored hashes of its
--- Merkle tree (tlog's layout: each leaf adds its hash and those of the subtrees it
--- completes), the signed checkpoints, and the one key the log is ever signed with. It
--- replaces audit_log's hash chain, which had no key and was anchored nowhere.
+-- The transparency log (host/src/registry/log.rs): its leaves with the stored hashes of
+-- its Merkle tree (tlog's layout: leaf n adds its own hash and those of the subtrees it
+-- completes, kept in its row), the signed checkpoints, and the one key the log is ever
+-- signed with. It replaces audit_log's hash chain, which had no key and was anchored
+-- nowhere.
 
 CREATE TABLE log_entries (
     idx     BIGINT PRIMARY KEY,   -- the leaf index, from 0
     kind    TEXT NOT NULL,        -- certificate.issue, catalog.revision, …
     subject TEXT NOT NULL,        -- a certificate number, `down-jacket 1.0.0`, …
+    hashes  BYTEA NOT NULL,       -- the stored hashes leaf idx adds, 32 bytes each, by level
     leaf    BYTEA NOT NULL        -- the canonical JSON the leaf hash covers
-);
-CREATE INDEX log_entries_subject ON log_entries (subject);
-
-CREATE TABLE log_hashes (
-    id   BIGINT PRIMARY KEY,      -- tlog's stored hash index
-    hash BYTEA NOT NULL
 );
 
 CREATE TABLE log_checkpoints (
@@ -27,7 +23,10 @@ CREATE TABLE log_identity (
     verifier_key TEXT NOT NULL
 );
 
--- Where each certificate and its revocation sit in the log.
+-- Where each catalog revision, certificate and revocation sits in the log. A logged
+-- certificate's submission and outcome live in its leaf only (the row keeps what queries
+-- filter on, and empty submission and outcome columns).
+ALTER TABLE catalog_revisions ADD COLUMN log_index BIGINT;
 ALTER TABLE certificates ADD COLUMN log_index BIGINT;
 ALTER TABLE certificates ADD COLUMN revocation_log_index BIGINT;
 CREATE INDEX certificates_log_index ON certificates (log_index);

@@ -5,21 +5,29 @@
 //! `qgrade-sdk` crate. This crate is the host that runs them:
 //!
 //! - [`runtime`] — the wasmtime sandbox ([`runtime::Sandbox`], [`runtime::Limits`]) and
-//!   loaded modules ([`runtime::GradingModule`]): load-time gates, fuel, memory caps,
-//!   deadlines, a fresh instance per grading;
+//!   loaded modules ([`runtime::GradingModule`]): the structure read before compiling,
+//!   compilation in a bounded child process, the authenticated compile cache, fuel, memory
+//!   caps, deadlines, a fresh instance per grading, and the contract every output is
+//!   checked against;
 //! - [`grading`] — the JSON [`grading::Submission`], the one [`grading::grade`] path, the
 //!   [`grading::Graded`] result and conformance vectors ([`grading::VectorSet`]);
 //! - [`catalog`] — the product directory (目录): revisions, products, publishers, rules;
 //! - [`artifact`] — the signed module artifact (component + vectors + ed25519 signature);
 //! - [`registry`] — the database: catalog revisions, published modules, versioning,
-//!   resolution by date, the audit chain (SQLite or PostgreSQL through sqlx);
-//! - [`platform`] and [`http`] — the grading platform's service layer and its HTTP API;
+//!   resolution by date, and the transparency log ([`registry::log`]) (SQLite or
+//!   PostgreSQL through sqlx);
+//! - [`platform`] and [`http`] — the grading platform's service layer (certificates,
+//!   bundles, the audit of the database against its log) and its HTTP API with the
+//!   server's own defences;
 //! - [`web`] — the unified label and the public pages;
-//! - [`cli`] — the `qgrade` command: `run`, `test`, `inspect`, `keygen`, `package`,
-//!   `publish`, `resolve`, `impact`, `audit`, `catalog`.
+//! - [`cli`] — the `qgrade` command: `serve`, `run`, `test`, `inspect`, `grade-batch`,
+//!   `verify`, `keygen`, `package`, `publish`, `resolve`, `impact`, `audit`, `catalog`;
+//! - [`clock`] (the platform's calendar day, in China) and [`text`] (limits and escaping
+//!   for text from outside) serve every layer.
 //!
 //! Lower layers never import higher ones:
-//! `cli` → `registry` → `artifact`, `catalog` → `grading` → `runtime`.
+//! `cli` → `http` → `platform`, `web` → `registry` → `artifact`, `catalog` → `grading` →
+//! `clock` → `runtime` → `text`.
 
 pub mod artifact;
 pub mod catalog;

@@ -15,7 +15,7 @@ mod error;
 mod publish;
 mod resolve;
 
-pub use db::{Backend, Registry};
+pub use db::{Backend, Registry, placeholders};
 pub use error::{PublishError, RegistryError};
 pub use publish::{Published, VectorChange};
 pub use resolve::{ModuleRecord, Resolved};

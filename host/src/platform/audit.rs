@@ -16,7 +16,7 @@ use sqlx::Row;
 
 use super::{
     Certificate, PlatformError,
-    certificates::{from_row, select_certificates_after},
+    certificates::{from_row_for_audit, select_certificates_after},
 };
 use crate::registry::{
     Registry,
@@ -72,7 +72,18 @@ pub async fn verify(
                         entry.index, entry.subject
                     )),
                     Some((c, status)) => {
-                        if let Some(difference) = differs(&c.record(), &entry.body) {
+                        let record = c.record();
+                        let difference = if entry.subject != c.number {
+                            Some(format!("its number is {} in the log", entry.subject))
+                        } else if entry.at != c.issued_at {
+                            Some(format!(
+                                "issued_at is {:?} in the database but {:?} in the log",
+                                c.issued_at, entry.at
+                            ))
+                        } else {
+                            differs(&record, &entry.body)
+                        };
+                        if let Some(difference) = difference {
                             findings.push(format!(
                                 "certificate {} disagrees with its log entry {}: {difference}",
                                 c.number, entry.index
@@ -215,7 +226,7 @@ impl<'a> Rows<'a> {
                 .await?;
             self.done = (rows.len() as i64) < PAGE;
             for row in &rows {
-                let c = from_row(row)?;
+                let c = from_row_for_audit(row)?;
                 self.after = c.log_index.map_or(self.after, |i| i as i64);
                 self.page.push_back((c, row.try_get("status")?));
             }

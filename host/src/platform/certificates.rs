@@ -12,7 +12,7 @@ use super::{
 use crate::{
     clock,
     grading::{self, GradeError, Graded, Submission, parse_date},
-    registry::log,
+    registry::log::{self, Entry},
     runtime::interface::api,
     text::Shape,
 };
@@ -101,7 +101,7 @@ impl Revocation {
             actor: self.by.clone(),
             subject: number.into(),
             at: self.at.clone(),
-            body: self.record(number),
+            body: self.record(number).into(),
         }
     }
 }
@@ -169,11 +169,12 @@ impl Certificate {
         }
     }
 
-    /// Everything the certificate says, as its log leaf records it: every stored field
-    /// but its number's sequence and its status (a revocation is a leaf of its own).
+    /// Everything the certificate says, as its log leaf's body records it: every stored
+    /// field but its number and issue time (the leaf's subject and time), its sequence
+    /// and its status (a revocation is a leaf of its own). Known before the certificate is
+    /// numbered, so the request that carries it can encode it.
     pub fn record(&self) -> Value {
         json!({
-            "number": self.number,
             "product": self.product,
             "grade": self.grade,
             "enterprise": { "name": self.enterprise, "credit_code": self.credit_code },
@@ -189,18 +190,21 @@ impl Certificate {
             "expires_on": self.expires_on,
             "submission": self.submission,
             "outcome": self.outcome,
-            "issued_at": self.issued_at,
         })
     }
 
-    /// Its issue, as a log event (the leaf holds [`Certificate::record`]).
-    pub fn issue_event(&self) -> log::Event {
+    /// Its issue, as a log event: the leaf's subject is its number, its time the issue
+    /// time, its body [`Certificate::record`] (or that record encoded beforehand).
+    pub fn issue_event(&self, body: Option<Vec<u8>>) -> log::Event {
         log::Event {
             kind: "certificate.issue",
             actor: self.lab.clone(),
             subject: self.number.clone(),
             at: self.issued_at.clone(),
-            body: self.record(),
+            body: match body {
+                Some(encoded) => log::Body::Encoded(encoded),
+                None => self.record().into(),
+            },
         }
     }
 
@@ -315,22 +319,6 @@ impl Platform {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let submission = Submission::from_value(&Value::Object(submission_json))?;
-        // A retry whose first try committed meanwhile gets that answer, before the report
-        // it presents is found to back a certificate (its own).
-        if let Some(key) = &idempotency {
-            let mut conn = self.registry.pool().acquire().await?;
-            if let Some(answer) = key.stored(&mut conn).await? {
-                return Ok(GradingOutcome::Replayed(answer));
-            }
-        }
-        if let Some(report) = &submission.report
-            && let Some(certificate) = self
-                .report_claim(&submission.product, &report.body, &report.number)
-                .await?
-        {
-            return Err(report_used(&report.body, &report.number, &certificate));
-        }
-
         let resolved = self.resolve(&submission.product, on).await?;
         let module = resolved.module.clone();
         let sandbox = self.sandbox.clone();
@@ -399,24 +387,6 @@ impl Platform {
             Answer::New(certificate) => GradingOutcome::Certified(Box::new(certificate)),
             Answer::Replayed(answer) => GradingOutcome::Replayed(answer),
         })
-    }
-
-    /// The certificate a testing body's report already backs, for a product.
-    pub(super) async fn report_claim(
-        &self,
-        product: &str,
-        body: &str,
-        number: &str,
-    ) -> Result<Option<String>, PlatformError> {
-        let row = sqlx::query(
-            "SELECT certificate FROM report_claims WHERE product = $1 AND testing_body = $2 AND report_number = $3",
-        )
-        .bind(product)
-        .bind(body)
-        .bind(number)
-        .fetch_optional(self.registry.pool())
-        .await?;
-        Ok(row.map(|r| r.try_get("certificate")).transpose()?)
     }
 
     /// One certificate.
@@ -573,24 +543,31 @@ pub(super) fn report_used(body: &str, number: &str, certificate: &str) -> Platfo
 /// The columns `from_row` reads, as a literal so that queries stay static strings.
 macro_rules! columns {
     () => {
-        "number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, revoked_reason, revoked_note, revoked_at, revoked_by, submission, outcome, issued_at, log_index, revocation_log_index"
+        "number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, revoked_reason, revoked_note, revoked_at, revoked_by, submission, outcome, issued_at, log_index, revocation_log_index, log_entries.leaf AS leaf"
     };
 }
 
-const SELECT_CERTIFICATE_BY_NUMBER: &str = concat!(
-    "SELECT ",
-    columns!(),
-    " FROM certificates WHERE number = $1"
-);
+/// Certificates with their leaves: a logged certificate's submission and outcome are in
+/// its leaf only.
+macro_rules! from {
+    () => {
+        " FROM certificates LEFT JOIN log_entries ON log_entries.idx = certificates.log_index"
+    };
+}
+
+const SELECT_CERTIFICATE_BY_NUMBER: &str =
+    concat!("SELECT ", columns!(), from!(), " WHERE number = $1");
 const SELECT_CERTIFICATES: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM certificates WHERE ($1 IS NULL OR product = $1) AND ($2 IS NULL OR credit_code = $2 OR enterprise_name = $2) ORDER BY seq DESC LIMIT $3"
+    from!(),
+    " WHERE ($1 IS NULL OR product = $1) AND ($2 IS NULL OR credit_code = $2 OR enterprise_name = $2) ORDER BY seq DESC LIMIT $3"
 );
 const SELECT_AFTER_LOG_INDEX: &str = concat!(
     "SELECT status, ",
     columns!(),
-    " FROM certificates WHERE log_index > $1 ORDER BY log_index LIMIT $2"
+    from!(),
+    " WHERE log_index > $1 ORDER BY log_index LIMIT $2"
 );
 
 /// Certificates (with their `status` column) whose log entry is after `$1`, in log
@@ -602,7 +579,8 @@ pub(super) fn select_certificates_after() -> &'static str {
 const SELECT_UNLOGGED: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM certificates WHERE log_index IS NULL ORDER BY seq LIMIT 500"
+    from!(),
+    " WHERE log_index IS NULL ORDER BY seq LIMIT 500"
 );
 
 /// Certificates without a log leaf (issued before the log existed), oldest first.
@@ -613,15 +591,44 @@ pub(super) fn select_unlogged() -> &'static str {
 const SELECT_REVOKED: &str = concat!(
     "SELECT ",
     columns!(),
-    " FROM certificates WHERE status = 'revoked' ORDER BY revoked_at DESC"
+    from!(),
+    " WHERE status = 'revoked' ORDER BY revoked_at DESC"
 );
 
 pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Certificate, PlatformError> {
-    let json = |col: &str| -> Result<Value, PlatformError> {
+    read_row(r, false)
+}
+
+/// A certificate row as an audit reads it: a submission or outcome that is in neither the
+/// row nor a readable leaf is null (the audit reports the leaf), not an error.
+pub(super) fn from_row_for_audit(r: &sqlx::any::AnyRow) -> Result<Certificate, PlatformError> {
+    read_row(r, true)
+}
+
+fn read_row(r: &sqlx::any::AnyRow, lenient: bool) -> Result<Certificate, PlatformError> {
+    let number: String = r.try_get("number")?;
+    // Read from the leaf once, and only for a logged certificate.
+    let mut leaf_body: Option<Value> = None;
+    let mut json = |col: &str| -> Result<Value, PlatformError> {
         let text: String = r.try_get(col)?;
-        serde_json::from_str(&text)
-            .map_err(|e| PlatformError::Internal(format!("stored {col}: {e}")))
+        if !text.is_empty() {
+            return serde_json::from_str(&text)
+                .map_err(|e| PlatformError::Internal(format!("stored {col}: {e}")));
+        }
+        if leaf_body.is_none() {
+            let leaf: Option<Vec<u8>> = r.try_get("leaf")?;
+            leaf_body = leaf.as_deref().and_then(Entry::parse).map(|e| e.body);
+        }
+        match &leaf_body {
+            Some(body) => Ok(body[col].clone()),
+            None if lenient => Ok(Value::Null),
+            None => Err(PlatformError::Internal(format!(
+                "certificate {number}: its {col} is in neither its row nor its log leaf"
+            ))),
+        }
     };
+    let submission = json("submission")?;
+    let outcome = json("outcome")?;
     let reason: Option<String> = r.try_get("revoked_reason")?;
     let revocation = match reason {
         None => None,
@@ -641,7 +648,7 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Certificate, PlatformErr
         }),
     };
     Ok(Certificate {
-        number: r.try_get("number")?,
+        number,
         product: r.try_get("product")?,
         grade: r.try_get("grade")?,
         enterprise: r.try_get("enterprise_name")?,
@@ -659,8 +666,8 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Certificate, PlatformErr
         graded_on: r.try_get("graded_on")?,
         expires_on: r.try_get("expires_on")?,
         revocation,
-        submission: json("submission")?,
-        outcome: json("outcome")?,
+        submission,
+        outcome,
         issued_at: r.try_get("issued_at")?,
         log_index: r.try_get::<Option<i64>, _>("log_index")?.map(|i| i as u64),
         revocation_log_index: r

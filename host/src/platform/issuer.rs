@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 
+use serde_json::Value;
 use sqlx::Row;
 use tokio::sync::{mpsc, oneshot};
 
@@ -24,7 +25,7 @@ use super::{
 };
 use crate::{
     clock,
-    registry::{Registry, log},
+    registry::{Registry, log, placeholders},
 };
 
 /// Most certificates in one transaction.
@@ -34,6 +35,8 @@ type Reply = oneshot::Sender<Result<Answer<Certificate>, PlatformError>>;
 
 struct Job {
     draft: Certificate,
+    /// The draft's record, encoded by the request (see `log::Body`).
+    record: Vec<u8>,
     idempotency: Option<IdempotencyKey>,
     reply: Reply,
 }
@@ -61,6 +64,7 @@ impl Issuer {
         let (reply, answer) = oneshot::channel();
         self.jobs
             .send(Job {
+                record: log::leaf::canonical(&draft.record()),
                 draft,
                 idempotency,
                 reply,
@@ -74,6 +78,9 @@ impl Issuer {
 }
 
 async fn run(registry: Registry, mut jobs: mpsc::Receiver<Job>, logged: bool) {
+    // The log's frontier as this writer left it (see `log::Frontier`); forgotten after
+    // any failure, when what was written is not known.
+    let mut frontier = log::Frontier::default();
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -82,11 +89,13 @@ async fn run(registry: Registry, mut jobs: mpsc::Receiver<Job>, logged: bool) {
                 Err(_) => break,
             }
         }
-        if let Err(e) = commit(&registry, &mut batch, logged).await {
+        if let Err(e) = commit(&registry, &mut batch, logged, &mut frontier).await {
+            frontier = log::Frontier::default();
             tracing::warn!(error = %e, size = batch.len(), "committing a group of certificates failed; committing each alone");
             for job in batch {
                 let mut alone = vec![job];
-                if let Err(e) = commit(&registry, &mut alone, logged).await {
+                if let Err(e) = commit(&registry, &mut alone, logged, &mut frontier).await {
+                    frontier = log::Frontier::default();
                     tracing::error!(error = %e, "committing a certificate failed");
                     for job in alone {
                         let _ = job.reply.send(Err(PlatformError::Internal(format!(
@@ -110,45 +119,54 @@ enum Decision {
 }
 
 /// Commit `batch` in one transaction and answer every job in it; on a failure, nothing is
-/// committed, no job is answered, and the jobs are left in `batch`.
+/// committed, no job is answered, and the jobs are left in `batch`. Every table is read or
+/// written with one statement for the whole group: a statement, not its rows, is what a
+/// commit costs.
 async fn commit(
     registry: &Registry,
     batch: &mut Vec<Job>,
     logged: bool,
+    frontier: &mut log::Frontier,
 ) -> Result<(), PlatformError> {
     let mut tx = registry.write().await?;
-    let mut seq: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS last FROM certificates")
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("last")?;
+    // The last number and the log's size, in one round trip.
+    let row = sqlx::query(
+        "SELECT COALESCE((SELECT MAX(seq) FROM certificates), 0) AS last, (SELECT MAX(idx) FROM log_entries) AS leaf",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut seq: i64 = row.try_get("last")?;
+    let log_size = row
+        .try_get::<Option<i64>, _>("leaf")?
+        .map_or(0, |last| last as u64 + 1);
+    let keys: Vec<&IdempotencyKey> = batch
+        .iter()
+        .filter_map(|j| j.idempotency.as_ref())
+        .collect();
+    let answered = IdempotencyKey::stored_many(&mut tx, &keys).await?;
+    let mut claimed = claims(&mut tx, batch).await?;
 
     // Decide each job first: answered before, refused, or to be issued.
     let mut decisions = Vec::with_capacity(batch.len());
-    let mut claimed: HashMap<(String, String, String), String> = HashMap::new();
     let mut keyed: HashMap<(String, String), (usize, String)> = HashMap::new();
     for (i, job) in batch.iter().enumerate() {
         if let Some(key) = &job.idempotency {
-            if let Some(stored) = key.stored(&mut tx).await? {
-                decisions.push(Decision::Answered(Box::new(Ok(Answer::Replayed(stored)))));
+            let id = (key.account.clone(), key.key.clone());
+            if let Some(answer) = answered.get(&id) {
+                decisions.push(Decision::Answered(Box::new(key.replay(answer))));
                 continue;
             }
-            match keyed.get(&(key.account.clone(), key.key.clone())) {
+            match keyed.get(&id) {
                 Some((first, hash)) if *hash == key.request_hash => {
                     decisions.push(Decision::SameAs(*first));
                     continue;
                 }
                 Some(_) => {
-                    decisions.push(Decision::Answered(Box::new(Err(PlatformError::field(
-                        "Idempotency-Key",
-                        "this Idempotency-Key was used for a different request: use a new key for a new request",
-                    )))));
+                    decisions.push(Decision::Answered(Box::new(Err(IdempotencyKey::reused()))));
                     continue;
                 }
                 None => {
-                    keyed.insert(
-                        (key.account.clone(), key.key.clone()),
-                        (i, key.request_hash.clone()),
-                    );
+                    keyed.insert(id, (i, key.request_hash.clone()));
                 }
             }
         }
@@ -158,22 +176,9 @@ async fn commit(
             d.testing_body.clone(),
             d.report_number.clone(),
         );
-        let backed = match claimed.get(&claim) {
-            Some(number) => Some(number.clone()),
-            None => sqlx::query(
-                "SELECT certificate FROM report_claims WHERE product = $1 AND testing_body = $2 AND report_number = $3",
-            )
-            .bind(&claim.0)
-            .bind(&claim.1)
-            .bind(&claim.2)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| r.try_get("certificate"))
-            .transpose()?,
-        };
-        if let Some(number) = backed {
+        if let Some(number) = claimed.get(&claim) {
             decisions.push(Decision::Answered(Box::new(Err(report_used(
-                &claim.1, &claim.2, &number,
+                &claim.1, &claim.2, number,
             )))));
             continue;
         }
@@ -186,41 +191,40 @@ async fn commit(
 
     // Number, log and store what is issued.
     let issued_at = clock::now();
-    let mut issued: HashMap<usize, (Certificate, i64)> = HashMap::new();
-    let mut events = Vec::new();
+    let mut issued: Vec<(usize, Certificate, i64)> = Vec::new();
     for (i, decision) in decisions.iter().enumerate() {
         if let Decision::Issue(number, seq) = decision {
             let mut c = batch[i].draft.clone();
             c.number = number.clone();
             c.issued_at = issued_at.clone();
-            events.push(c.issue_event());
-            issued.insert(i, (c, *seq));
+            issued.push((i, c, *seq));
         }
     }
-    let indexes: Vec<Option<u64>> = if logged {
-        log::append(&mut tx, &events)
-            .await?
-            .into_iter()
-            .map(Some)
-            .collect()
-    } else {
-        vec![None; events.len()]
-    };
-    let mut order: Vec<usize> = issued.keys().copied().collect();
-    order.sort();
-    for (i, index) in order.into_iter().zip(indexes) {
-        let (c, seq) = issued.get_mut(&i).expect("issued above");
-        c.log_index = index;
-        insert(&mut tx, *seq, c).await?;
-        if let Some(key) = &batch[i].idempotency {
+    if logged {
+        let events: Vec<_> = issued
+            .iter()
+            // Cloned, not taken: a group that fails is committed again member by member.
+            .map(|(i, c, _)| c.issue_event(Some(batch[*i].record.clone())))
+            .collect();
+        let indexes = log::append_at(&mut tx, &events, log_size, frontier).await?;
+        for ((_, c, _), index) in issued.iter_mut().zip(indexes) {
+            c.log_index = Some(index);
+        }
+    }
+    insert(&mut tx, &issued).await?;
+    let replies: Vec<(&IdempotencyKey, Value)> = issued
+        .iter()
+        .filter_map(|(i, c, _)| {
             // A new certificate is valid on its own grading day.
             let on = crate::grading::parse_date(&c.graded_on).unwrap_or_else(clock::china_today);
-            key.store(&mut tx, 201, &c.to_json(on)).await?;
-        }
-    }
+            Some((batch[*i].idempotency.as_ref()?, c.to_json(on)))
+        })
+        .collect();
+    IdempotencyKey::store_many(&mut tx, 201, &replies).await?;
     tx.commit().await?;
 
-    let answer = |i: usize| Ok(Answer::New(issued[&i].0.clone()));
+    let by_job: HashMap<usize, &Certificate> = issued.iter().map(|(i, c, _)| (*i, c)).collect();
+    let answer = |i: usize| Ok(Answer::New(by_job[&i].clone()));
     let answers: Vec<_> = decisions
         .into_iter()
         .enumerate()
@@ -236,46 +240,98 @@ async fn commit(
     Ok(())
 }
 
+/// The certificates the batch's reports already back, by (product, body, number).
+async fn claims(
+    tx: &mut sqlx::AnyConnection,
+    batch: &[Job],
+) -> Result<HashMap<(String, String, String), String>, PlatformError> {
+    let mut claimed = HashMap::new();
+    for chunk in batch.chunks(200) {
+        // A row-value IN on the primary key: one index probe per report.
+        let sql = format!(
+            "SELECT product, testing_body, report_number, certificate FROM report_claims WHERE (product, testing_body, report_number) IN (VALUES {})",
+            placeholders(chunk.len(), 3)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for job in chunk {
+            let d = &job.draft;
+            query = query
+                .bind(&d.product)
+                .bind(&d.testing_body)
+                .bind(&d.report_number);
+        }
+        for row in query.fetch_all(&mut *tx).await? {
+            claimed.insert(
+                (
+                    row.try_get("product")?,
+                    row.try_get("testing_body")?,
+                    row.try_get("report_number")?,
+                ),
+                row.try_get("certificate")?,
+            );
+        }
+    }
+    Ok(claimed)
+}
+
+/// Store the issued certificates and the reports they claim, one statement per table.
 async fn insert(
     tx: &mut sqlx::AnyConnection,
-    seq: i64,
-    c: &Certificate,
+    issued: &[(usize, Certificate, i64)],
 ) -> Result<(), PlatformError> {
-    sqlx::query(
-        "INSERT INTO certificates (seq, number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, status, submission, outcome, issued_at, log_index) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 'valid', $19, $20, $21, $22)",
-    )
-    .bind(seq)
-    .bind(&c.number)
-    .bind(&c.product)
-    .bind(&c.grade)
-    .bind(&c.enterprise)
-    .bind(&c.credit_code)
-    .bind(&c.model)
-    .bind(&c.lab)
-    .bind(&c.testing_body)
-    .bind(&c.report_number)
-    .bind(&c.report_date)
-    .bind(&c.module_version)
-    .bind(&c.module_digest)
-    .bind(&c.standard)
-    .bind(i64::from(c.catalog_revision))
-    .bind(c.fuel as i64)
-    .bind(&c.graded_on)
-    .bind(&c.expires_on)
-    .bind(c.submission.to_string())
-    .bind(c.outcome.to_string())
-    .bind(&c.issued_at)
-    .bind(c.log_index.map(|i| i as i64))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO report_claims (product, testing_body, report_number, certificate) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(&c.product)
-    .bind(&c.testing_body)
-    .bind(&c.report_number)
-    .bind(&c.number)
-    .execute(&mut *tx)
-    .await?;
+    for chunk in issued.chunks(200) {
+        let sql = format!(
+            "INSERT INTO certificates (seq, number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, status, submission, outcome, issued_at, log_index) VALUES {}",
+            placeholders(chunk.len(), 23)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (_, c, seq) in chunk {
+            query = query
+                .bind(*seq)
+                .bind(&c.number)
+                .bind(&c.product)
+                .bind(&c.grade)
+                .bind(&c.enterprise)
+                .bind(&c.credit_code)
+                .bind(&c.model)
+                .bind(&c.lab)
+                .bind(&c.testing_body)
+                .bind(&c.report_number)
+                .bind(&c.report_date)
+                .bind(&c.module_version)
+                .bind(&c.module_digest)
+                .bind(&c.standard)
+                .bind(i64::from(c.catalog_revision))
+                .bind(c.fuel as i64)
+                .bind(&c.graded_on)
+                .bind(&c.expires_on)
+                .bind("valid")
+                // A logged certificate's submission and outcome are in its leaf.
+                .bind(match c.log_index {
+                    Some(_) => String::new(),
+                    None => c.submission.to_string(),
+                })
+                .bind(match c.log_index {
+                    Some(_) => String::new(),
+                    None => c.outcome.to_string(),
+                })
+                .bind(&c.issued_at)
+                .bind(c.log_index.map(|i| i as i64));
+        }
+        query.execute(&mut *tx).await?;
+        let sql = format!(
+            "INSERT INTO report_claims (product, testing_body, report_number, certificate) VALUES {}",
+            placeholders(chunk.len(), 4)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (_, c, _) in chunk {
+            query = query
+                .bind(&c.product)
+                .bind(&c.testing_body)
+                .bind(&c.report_number)
+                .bind(&c.number);
+        }
+        query.execute(&mut *tx).await?;
+    }
     Ok(())
 }

@@ -8,8 +8,6 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sqlx::Row;
-
 use super::{
     Platform, PlatformError,
     bundle::{BUNDLE_FORMAT, Bundle, LeafProof},
@@ -107,7 +105,8 @@ impl Platform {
             .checkpoint_covering(Some(index.max(revocation.unwrap_or(0))))
             .await?;
         let catalog_index = self
-            .catalog_leaf(certificate.catalog_revision)
+            .registry
+            .revision_leaf(certificate.catalog_revision)
             .await?
             .ok_or_else(|| {
                 PlatformError::Internal(format!(
@@ -151,7 +150,7 @@ impl Platform {
             }
             for row in &rows {
                 let c = super::certificates::from_row(row)?;
-                let index = log::append(&mut tx, &[c.issue_event()]).await?[0];
+                let index = log::append(&mut tx, &[c.issue_event(None)]).await?[0];
                 sqlx::query("UPDATE certificates SET log_index = $1 WHERE number = $2")
                     .bind(index as i64)
                     .bind(&c.number)
@@ -171,20 +170,6 @@ impl Platform {
             }
             tx.commit().await?;
         }
-    }
-
-    /// The log index of catalog revision `number`'s leaf.
-    async fn catalog_leaf(&self, number: u32) -> Result<Option<u64>, PlatformError> {
-        let row = sqlx::query(
-            "SELECT idx FROM log_entries WHERE subject = $1 AND kind = 'catalog.revision' ORDER BY idx LIMIT 1",
-        )
-        .bind(format!("revision {number}"))
-        .fetch_optional(self.registry.pool())
-        .await?;
-        Ok(row
-            .map(|r| r.try_get::<i64, _>("idx"))
-            .transpose()?
-            .map(|i| i as u64))
     }
 }
 

@@ -10,6 +10,25 @@ use sqlx::{
 use super::{RegistryError, log};
 use crate::catalog::{Catalog, Revision};
 
+/// `($1, $2), ($3, $4), …`: the VALUES of a multi-row INSERT of `rows` rows of `columns`
+/// columns. A group of rows costs one statement: with SQLite a statement, not the data,
+/// is what a write costs.
+pub fn placeholders(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for row in 0..rows {
+        out.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..columns {
+            if column > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(row * columns + column + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
 /// Which database a URL names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -107,13 +126,7 @@ impl Registry {
         }
         let mut events: Vec<log::Event> = revisions
             .iter()
-            .map(|revision| log::Event {
-                kind: "catalog.revision",
-                actor: "carried-over".into(),
-                subject: format!("revision {}", revision.number),
-                at: crate::clock::now(),
-                body: serde_json::to_value(revision).expect("a revision serialises"),
-            })
+            .map(|revision| revision_event(revision, "carried-over"))
             .collect();
         for row in &old {
             let text = |c: &str| row.try_get::<String, _>(c);
@@ -123,17 +136,20 @@ impl Registry {
                 actor: text("actor")?,
                 subject: text("subject")?,
                 at: text("at")?,
-                body: serde_json::json!({
+                body: log::Body::Json(serde_json::json!({
                     "seq": row.try_get::<i64, _>("seq")?,
                     "action": text("action")?,
                     "detail": serde_json::from_str::<serde_json::Value>(&detail)
                         .unwrap_or(serde_json::Value::String(detail)),
                     "prev_hash": text("prev_hash")?,
                     "hash": text("hash")?,
-                }),
+                })),
             });
         }
         let carried = log::append(&mut tx, &events).await?;
+        for (revision, index) in revisions.iter().zip(&carried) {
+            set_revision_leaf(&mut tx, revision.number, *index).await?;
+        }
         tx.commit().await?;
         tracing::info!(
             entries = carried.len(),
@@ -201,14 +217,8 @@ impl Registry {
             .bind(crate::clock::now())
             .execute(&mut *tx)
             .await?;
-            log::record(
-                &mut tx,
-                "catalog.revision",
-                actor,
-                &format!("revision {}", revision.number),
-                serde_json::to_value(revision).expect("a revision serialises"),
-            )
-            .await?;
+            let index = log::append(&mut tx, &[revision_event(revision, actor)]).await?[0];
+            set_revision_leaf(&mut tx, revision.number, index).await?;
         }
         tx.commit().await?;
         Ok(new.iter().map(|r| r.number).collect())
@@ -220,6 +230,19 @@ impl Registry {
         Ok(Catalog::new(revisions(&mut conn).await?)?)
     }
 
+    /// The log leaf that recorded catalog revision `number`.
+    pub async fn revision_leaf(&self, number: u32) -> Result<Option<u64>, RegistryError> {
+        let row = sqlx::query("SELECT log_index FROM catalog_revisions WHERE number = $1")
+            .bind(i64::from(number))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<i64>, _>("log_index"))
+            .transpose()?
+            .flatten()
+            .map(|i| i as u64))
+    }
+
     /// The bytes stored under `digest`.
     pub async fn blob(&self, digest: &str) -> Result<Option<Vec<u8>>, RegistryError> {
         let row = sqlx::query("SELECT bytes FROM blobs WHERE digest = $1")
@@ -228,6 +251,33 @@ impl Registry {
             .await?;
         Ok(row.map(|r| r.try_get::<Vec<u8>, _>("bytes")).transpose()?)
     }
+}
+
+/// A catalog revision's recording, as a log event: its leaf holds the whole revision, so
+/// that a certificate's bundle can prove which publishers and keys were in force.
+fn revision_event(revision: &Revision, actor: &str) -> log::Event {
+    log::Event {
+        kind: "catalog.revision",
+        actor: actor.into(),
+        subject: format!("revision {}", revision.number),
+        at: crate::clock::now(),
+        body: serde_json::to_value(revision)
+            .expect("a revision serialises")
+            .into(),
+    }
+}
+
+async fn set_revision_leaf(
+    tx: &mut sqlx::AnyConnection,
+    number: u32,
+    index: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE catalog_revisions SET log_index = $1 WHERE number = $2")
+        .bind(index as i64)
+        .bind(i64::from(number))
+        .execute(&mut *tx)
+        .await
+        .map(drop)
 }
 
 async fn revisions(conn: &mut sqlx::AnyConnection) -> Result<Vec<Revision>, RegistryError> {

@@ -22,9 +22,9 @@ mod tree;
 mod verify;
 
 pub use key::{LogKey, LogVerifier, SignedCheckpoint};
-pub use leaf::{Entry, Event};
+pub use leaf::{Body, Entry, Event};
 pub use tlog_tiles::tlog::Hash;
-pub use tree::{append, check_consistency, check_inclusion, record};
+pub use tree::{Frontier, append, append_at, check_consistency, check_inclusion, record};
 pub use verify::{Finding, LogReport, LogWalk};
 
 /// Why a log operation failed.

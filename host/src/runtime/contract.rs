@@ -397,14 +397,11 @@ fn verdict_is_honest(
     value: Option<api::Value>,
     attributes: &Attributes<'_>,
 ) -> Result<(), Broken> {
-    let applicable: Vec<&api::Rule> = indicator
-        .rules
-        .iter()
-        .filter(|r| attributes.holds(&r.when))
-        .collect();
+    // Every grading runs this: iterators over the few rules, no allocation.
+    let applicable = || indicator.rules.iter().filter(|r| attributes.holds(&r.when));
     if let Some(threshold) = outcome.threshold {
         ensure!(
-            applicable.iter().any(|r| r.bound == threshold),
+            applicable().any(|r| r.bound == threshold),
             "the deciding threshold is not one of its rules"
         );
     }
@@ -416,16 +413,11 @@ fn verdict_is_honest(
         );
         return Ok(());
     };
-    let floors = applicable.iter().filter(|r| r.grade.is_none());
-    let missed_floor = floors.clone().any(|r| !is_met_by(r.bound, value));
-    let steps: Vec<(api::GradeLevel, api::Bound)> = applicable
-        .iter()
-        .filter_map(|r| r.grade.map(|g| (g, r.bound)))
-        .collect();
-    let best = steps
-        .iter()
-        .filter(|(_, b)| is_met_by(*b, value))
-        .map(|(g, _)| *g)
+    let missed_floor = applicable().any(|r| r.grade.is_none() && !is_met_by(r.bound, value));
+    let has_ladder = applicable().any(|r| r.grade.is_some());
+    let best = applicable()
+        .filter(|r| is_met_by(r.bound, value))
+        .filter_map(|r| r.grade)
         .max_by_key(|g| rank(*g));
     match outcome.verdict {
         api::Verdict::NotMeasured => Err("measured, but the verdict is not measured".into()),
@@ -438,12 +430,12 @@ fn verdict_is_honest(
             outcome.verdict
         )),
         api::Verdict::Met => {
-            ensure!(steps.is_empty(), "met, but it has a ladder");
+            ensure!(!has_ladder, "met, but it has a ladder");
             Ok(())
         }
         api::Verdict::BelowLadder => {
             ensure!(
-                !steps.is_empty() && best.is_none(),
+                has_ladder && best.is_none(),
                 "below its ladder, but its value reaches {}",
                 best.map_or("no ladder".to_string(), |g| g.to_string())
             );

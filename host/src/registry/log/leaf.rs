@@ -22,7 +22,7 @@ const VERSION: u64 = 1;
 pub struct Event {
     /// What kind of act: `catalog.revision`, `module.publish`, `account.create`,
     /// `account.revoke`, `account.token`, `account.recover`, `certificate.issue`,
-    /// `certificate.revoke`.
+    /// `certificate.revoke`, `legacy.audit`.
     pub kind: &'static str,
     /// Who did it (an account id, `bootstrap`, `cli`).
     pub actor: String,
@@ -30,22 +30,56 @@ pub struct Event {
     pub subject: String,
     /// When (UTC, RFC 3339 to the second).
     pub at: String,
-    /// Everything the act says, as JSON.
-    pub body: Value,
+    /// Everything the act says.
+    pub body: Body,
+}
+
+/// What an event says: JSON, or its canonical encoding made beforehand — the certificate
+/// issuer has each body encoded by the request that carries it, so that the one writer
+/// only splices it into its leaf.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// A value, encoded when the leaf is.
+    Json(Value),
+    /// Canonical JSON bytes ([`canonical`]).
+    Encoded(Vec<u8>),
+}
+
+impl From<Value> for Body {
+    fn from(value: Value) -> Body {
+        Body::Json(value)
+    }
 }
 
 impl Event {
-    /// The leaf bytes for this event at `index`.
+    /// The leaf bytes for this event at `index`: its fields in canonical order (`actor`,
+    /// `at`, `body`, `index`, `kind`, `subject`, `v`), written directly.
     pub fn encode(&self, index: u64) -> Vec<u8> {
-        canonical(&json!({
-            "v": VERSION,
-            "index": index,
-            "kind": self.kind,
-            "actor": self.actor,
-            "subject": self.subject,
-            "at": self.at,
-            "body": self.body,
-        }))
+        let body_len = match &self.body {
+            Body::Encoded(bytes) => bytes.len(),
+            Body::Json(_) => 1024,
+        };
+        let mut out = Vec::with_capacity(body_len + 160);
+        let text = |out: &mut Vec<u8>, s: &str| {
+            serde_json::to_writer(&mut *out, s).expect("a string serialises")
+        };
+        out.extend_from_slice(b"{\"actor\":");
+        text(&mut out, &self.actor);
+        out.extend_from_slice(b",\"at\":");
+        text(&mut out, &self.at);
+        out.extend_from_slice(b",\"body\":");
+        match &self.body {
+            Body::Json(value) => write(value, &mut out),
+            Body::Encoded(bytes) => out.extend_from_slice(bytes),
+        }
+        out.extend_from_slice(b",\"index\":");
+        out.extend_from_slice(index.to_string().as_bytes());
+        out.extend_from_slice(b",\"kind\":");
+        text(&mut out, self.kind);
+        out.extend_from_slice(b",\"subject\":");
+        text(&mut out, &self.subject);
+        out.extend_from_slice(format!(",\"v\":{VERSION}}}").as_bytes());
+        out
     }
 }
 
@@ -88,7 +122,7 @@ impl Entry {
 
 /// `value` as canonical JSON bytes.
 pub fn canonical(value: &Value) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(4096);
     write(value, &mut out);
     out
 }
@@ -107,23 +141,19 @@ fn write(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         // Scalars as serde_json writes them: its escaping and number formatting are fixed.
-        scalar => out.extend_from_slice(
-            serde_json::to_string(scalar)
-                .expect("a JSON scalar serialises")
-                .as_bytes(),
-        ),
+        scalar => serde_json::to_writer(&mut *out, scalar).expect("a JSON scalar serialises"),
     }
 }
 
 fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
     let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+    keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     out.push(b'{');
     for (i, key) in keys.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write(&Value::String(key.clone()), out);
+        serde_json::to_writer(&mut *out, key.as_str()).expect("a string serialises");
         out.push(b':');
         write(&map[key], out);
     }
@@ -150,9 +180,21 @@ mod tests {
             actor: "lab".into(),
             subject: "QG1".into(),
             at: "2026-11-27T00:00:00Z".into(),
-            body: json!({ "grade": "AAA" }),
+            body: json!({ "grade": "AAA", "indicators": { "b": 1, "a": [2.5] } }).into(),
         };
         let leaf = event.encode(7);
+        // Written directly, the leaf is the canonical encoding of its JSON; a body encoded
+        // beforehand gives the same bytes.
+        let value: Value = serde_json::from_slice(&leaf).unwrap();
+        assert_eq!(canonical(&value), leaf);
+        let Body::Json(body) = &event.body else {
+            unreachable!()
+        };
+        let encoded = Event {
+            body: Body::Encoded(canonical(body)),
+            ..event.clone()
+        };
+        assert_eq!(encoded.encode(7), leaf);
         let entry = Entry::parse(&leaf).unwrap();
         assert_eq!((entry.index, entry.kind.as_str()), (7, "certificate.issue"));
         let spaced = String::from_utf8(leaf).unwrap().replace(':', ": ");

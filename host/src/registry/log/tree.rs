@@ -1,9 +1,10 @@
 //! The log's Merkle tree in the database: appending leaves, tree heads, and proofs.
 //!
-//! The hashes are stored as tlog stores them: leaf `n` adds its record hash and the hash
-//! of every subtree it completes, at consecutive stored-hash indexes, so a tree head or a
-//! proof for any size needs at most `2 log₂ n` stored hashes and never a pass over the
-//! leaves. `tlog_tiles` asks for the hashes it needs through a synchronous reader; the
+//! The hashes are the ones tlog stores: leaf `n` adds its record hash and the hash of
+//! every subtree it completes, so a tree head or a proof for any size needs at most
+//! `2 log₂ n` stored hashes and never a pass over the leaves. They are kept in the row of
+//! the leaf that added them (`hashes`, 32 bytes a level), so that appending a leaf is one
+//! row of one table. `tlog_tiles` asks for the hashes it needs through a synchronous reader; the
 //! indexes it asks for depend only on the sizes involved, so each computation first runs
 //! against a reader that records the indexes, then they are fetched in one query, then
 //! it runs again on the fetched hashes.
@@ -14,41 +15,82 @@ use sqlx::Row;
 use tlog_tiles::tlog::{self, Hash, HashReader};
 
 use super::{Event, LogError, LogKey, SignedCheckpoint};
-use crate::{clock::now, registry::Registry};
+use crate::{
+    clock::now,
+    registry::{Registry, placeholders},
+};
 
 /// Append `events` inside the caller's write transaction (which holds the registry's
-/// write lock, so the size read here is the size written to); their leaf indexes.
+/// write lock, so the size read here is the size written to); their leaf indexes. The
+/// leaves and their hashes are written with one statement each, however many there are.
 pub async fn append(tx: &mut sqlx::AnyConnection, events: &[Event]) -> Result<Vec<u64>, LogError> {
     let size = size(&mut *tx).await?;
-    // The roots of the complete subtrees of the current tree: every hash a new leaf can
-    // need is one of them or one computed here.
-    let mut known = fetch(&mut *tx, &tlog::sub_tree_index(0, size, vec![])).await?;
-    let mut indexes = Vec::with_capacity(events.len());
+    append_at(tx, events, size, &mut Frontier::default()).await
+}
+
+/// The roots of the complete subtrees of the log as a writer last left it: every hash a
+/// new leaf can need. A writer that appends often (the certificate issuer) keeps one so
+/// that a group costs no read of the hashes; it is used only while the log still has the
+/// size it had, so a write by another process is never missed.
+#[derive(Debug, Default)]
+pub struct Frontier {
+    size: Option<u64>,
+    hashes: HashMap<u64, Hash>,
+}
+
+/// [`append`] for a caller that read the log's `size` inside this transaction, reusing
+/// `frontier` when it is current.
+pub async fn append_at(
+    tx: &mut sqlx::AnyConnection,
+    events: &[Event],
+    size: u64,
+    frontier: &mut Frontier,
+) -> Result<Vec<u64>, LogError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    if frontier.size != Some(size) {
+        frontier.hashes = fetch(&mut *tx, &tlog::sub_tree_index(0, size, vec![])).await?;
+    }
+    // Whatever happens below, the frontier is only trusted again once rebuilt.
+    frontier.size = None;
+    let known = &mut frontier.hashes;
+    let mut leaves = Vec::with_capacity(events.len());
     for (i, event) in events.iter().enumerate() {
         let n = size + i as u64;
         let leaf = event.encode(n);
-        let hashes = tlog::stored_hashes(n, &leaf, &InMemory(&known))
+        let stored = tlog::stored_hashes(n, &leaf, &InMemory(known))
             .map_err(|e| LogError::Corrupt(format!("appending leaf {n}: {e}")))?;
-        sqlx::query("INSERT INTO log_entries (idx, kind, subject, leaf) VALUES ($1, $2, $3, $4)")
-            .bind(n as i64)
-            .bind(event.kind)
-            .bind(&event.subject)
-            .bind(leaf)
-            .execute(&mut *tx)
-            .await?;
         let first = tlog::stored_hash_index(0, n);
-        for (offset, hash) in hashes.into_iter().enumerate() {
-            let id = first + offset as u64;
-            sqlx::query("INSERT INTO log_hashes (id, hash) VALUES ($1, $2)")
-                .bind(id as i64)
-                .bind(hash.0.to_vec())
-                .execute(&mut *tx)
-                .await?;
-            known.insert(id, hash);
+        let mut hashes = Vec::with_capacity(stored.len() * 32);
+        for (offset, hash) in stored.into_iter().enumerate() {
+            known.insert(first + offset as u64, hash);
+            hashes.extend_from_slice(&hash.0);
         }
-        indexes.push(n);
+        leaves.push((n, event, hashes, leaf));
     }
-    Ok(indexes)
+    // Within SQLite's and PostgreSQL's limits on a statement's parameters.
+    for chunk in leaves.chunks(1_000) {
+        let sql = format!(
+            "INSERT INTO log_entries (idx, kind, subject, hashes, leaf) VALUES {}",
+            placeholders(chunk.len(), 5)
+        );
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (n, event, hashes, leaf) in chunk {
+            insert = insert
+                .bind(*n as i64)
+                .bind(event.kind)
+                .bind(&event.subject)
+                .bind(hashes.as_slice())
+                .bind(leaf.as_slice());
+        }
+        insert.execute(&mut *tx).await?;
+    }
+    let end = size + leaves.len() as u64;
+    let keep = tlog::sub_tree_index(0, end, vec![]);
+    known.retain(|id, _| keep.contains(id));
+    frontier.size = Some(end);
+    Ok(leaves.iter().map(|(n, ..)| *n).collect())
 }
 
 /// Append one event, dated now, inside the caller's write transaction; its leaf index.
@@ -64,7 +106,7 @@ pub async fn record(
         actor: actor.into(),
         subject: subject.into(),
         at: now(),
-        body,
+        body: body.into(),
     };
     Ok(append(tx, std::slice::from_ref(&event)).await?[0])
 }
@@ -79,6 +121,26 @@ async fn size(conn: &mut sqlx::AnyConnection) -> Result<u64, LogError> {
         .map_or(0, |last| last as u64 + 1))
 }
 
+/// Where the stored hash `id` is kept: in the row of the leaf that completed its subtree
+/// (node (L, k) is completed by leaf (k + 1)·2ᴸ − 1), at position L of its `hashes`.
+pub(super) fn stored_at(id: u64) -> (u64, usize) {
+    let (level, k) = tlog::split_stored_hash_index(id);
+    (((k + 1) << level) - 1, usize::from(level))
+}
+
+/// The hashes leaf `index` stored, from its row's `hashes` column.
+pub(super) fn row_hashes(index: u64, bytes: &[u8]) -> Result<Vec<Hash>, LogError> {
+    if !bytes.len().is_multiple_of(32) {
+        return Err(LogError::Corrupt(format!(
+            "leaf {index}'s stored hashes are not whole hashes"
+        )));
+    }
+    Ok(bytes
+        .chunks_exact(32)
+        .map(|h| Hash(h.try_into().expect("32 bytes")))
+        .collect())
+}
+
 /// The stored hashes at `ids`.
 async fn fetch(
     conn: &mut sqlx::AnyConnection,
@@ -89,22 +151,26 @@ async fn fetch(
     }
     let mut list = String::new();
     for (i, id) in ids.iter().enumerate() {
-        let _ = write!(list, "{}{id}", if i > 0 { "," } else { "" });
+        let _ = write!(list, "{}{}", if i > 0 { "," } else { "" }, stored_at(*id).0);
     }
     // Only integers computed here are spliced into the statement.
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT id, hash FROM log_hashes WHERE id IN ({list})"
+        "SELECT idx, hashes FROM log_entries WHERE idx IN ({list})"
     )))
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = HashMap::with_capacity(rows.len());
+    let mut by_row = HashMap::with_capacity(rows.len());
     for row in rows {
-        let id: i64 = row.try_get("id")?;
-        let bytes: Vec<u8> = row.try_get("hash")?;
-        let hash = bytes
-            .try_into()
-            .map_err(|_| LogError::Corrupt(format!("stored hash {id} is not 32 bytes")))?;
-        out.insert(id as u64, Hash(hash));
+        let index = row.try_get::<i64, _>("idx")? as u64;
+        let bytes: Vec<u8> = row.try_get("hashes")?;
+        by_row.insert(index, row_hashes(index, &bytes)?);
+    }
+    let mut out = HashMap::with_capacity(ids.len());
+    for &id in ids {
+        let (row, level) = stored_at(id);
+        if let Some(hash) = by_row.get(&row).and_then(|h| h.get(level)) {
+            out.insert(id, *hash);
+        }
     }
     Ok(out)
 }
@@ -351,6 +417,19 @@ mod tests {
             }
         }
         known
+    }
+
+    #[test]
+    fn each_stored_hash_lives_in_the_row_of_the_leaf_that_added_it() {
+        let mut known = HashMap::new();
+        for n in 0..64u64 {
+            let stored = tlog::stored_hashes(n, &n.to_be_bytes(), &InMemory(&known)).unwrap();
+            for (level, hash) in stored.into_iter().enumerate() {
+                let id = tlog::stored_hash_index(0, n) + level as u64;
+                assert_eq!(stored_at(id), (n, level), "stored hash {id}");
+                known.insert(id, hash);
+            }
+        }
     }
 
     #[test]

@@ -12,7 +12,10 @@ use std::{collections::HashMap, collections::VecDeque, fmt};
 use sqlx::Row;
 use tlog_tiles::tlog::{self, Hash};
 
-use super::{Entry, LogError, SignedCheckpoint, tree::InMemory};
+use super::{
+    Entry, LogError, SignedCheckpoint,
+    tree::{InMemory, row_hashes},
+};
 use crate::registry::Registry;
 
 /// Leaves read per query.
@@ -118,10 +121,9 @@ pub struct LogWalk<'a> {
     checkpoint: Option<SignedCheckpoint>,
     /// Checkpoints the platform signed earlier that verify with the log key, by size.
     signed: HashMap<u64, Hash>,
-    leaves: VecDeque<(u64, Vec<u8>)>,
-    hashes: VecDeque<(u64, Vec<u8>)>,
+    /// Leaves read ahead, with the hashes their rows store.
+    leaves: VecDeque<(u64, Vec<u8>, Vec<u8>)>,
     next_leaf_page: i64,
-    next_hash_page: i64,
     /// The position the next entry must have.
     expected: u64,
     /// Roots of the complete subtrees of the tree walked so far, by stored-hash index.
@@ -142,9 +144,7 @@ impl Registry {
             checkpoint,
             signed: earlier.into_iter().map(|c| (c.size, c.root)).collect(),
             leaves: VecDeque::new(),
-            hashes: VecDeque::new(),
             next_leaf_page: 0,
-            next_hash_page: 0,
             expected: 0,
             frontier: HashMap::new(),
             findings: Vec::new(),
@@ -171,7 +171,7 @@ impl LogWalk<'_> {
             if self.leaves.is_empty() && !self.fill_leaves().await? {
                 return Ok(None);
             }
-            let (index, leaf) = self.leaves.pop_front().expect("filled");
+            let (index, leaf, stored) = self.leaves.pop_front().expect("filled");
             if index != self.expected {
                 self.findings.push(Finding::Missing {
                     index: self.expected,
@@ -179,7 +179,7 @@ impl LogWalk<'_> {
                 });
                 self.expected = index;
             }
-            self.hash(index, &leaf).await?;
+            self.hash(index, &leaf, &stored)?;
             self.expected = index + 1;
             self.compare_root(index + 1);
             match Entry::parse(&leaf) {
@@ -219,22 +219,16 @@ impl LogWalk<'_> {
     }
 
     /// Record leaf `index`'s hashes, computed from its bytes, and compare them with the
-    /// stored ones.
-    async fn hash(&mut self, index: u64, leaf: &[u8]) -> Result<(), LogError> {
+    /// ones its row stores.
+    fn hash(&mut self, index: u64, leaf: &[u8], stored: &[u8]) -> Result<(), LogError> {
         let computed = tlog::stored_hashes(index, leaf, &InMemory(&self.frontier))
             .map_err(|e| LogError::Corrupt(format!("entry {index}: {e}")))?;
         let first = tlog::stored_hash_index(0, index);
-        let mut rewritten = false;
-        for (offset, hash) in computed.iter().enumerate() {
-            let id = first + offset as u64;
-            match self.stored_hash(id).await? {
-                Some(stored) if stored == hash.0 => {}
-                _ => rewritten = true,
-            }
-            self.frontier.insert(id, *hash);
-        }
-        if rewritten {
+        if row_hashes(index, stored).ok().as_deref() != Some(computed.as_slice()) {
             self.findings.push(Finding::Rewritten { index });
+        }
+        for (offset, hash) in computed.into_iter().enumerate() {
+            self.frontier.insert(first + offset as u64, hash);
         }
         // Keep only the roots of the complete subtrees of the tree so far.
         let keep = tlog::sub_tree_index(0, index + 1, vec![]);
@@ -265,50 +259,19 @@ impl LogWalk<'_> {
         }
     }
 
-    async fn stored_hash(&mut self, id: u64) -> Result<Option<Vec<u8>>, LogError> {
-        loop {
-            while let Some((front, _)) = self.hashes.front() {
-                if *front < id {
-                    self.hashes.pop_front();
-                } else {
-                    break;
-                }
-            }
-            match self.hashes.front() {
-                Some((front, hash)) if *front == id => return Ok(Some(hash.clone())),
-                Some(_) => return Ok(None),
-                None => {
-                    let rows = sqlx::query(
-                        "SELECT id, hash FROM log_hashes WHERE id >= $1 ORDER BY id LIMIT $2",
-                    )
-                    .bind(self.next_hash_page.max(id as i64))
-                    .bind(PAGE * 3)
-                    .fetch_all(&self.registry.pool)
-                    .await?;
-                    if rows.is_empty() {
-                        return Ok(None);
-                    }
-                    for row in rows {
-                        let id: i64 = row.try_get("id")?;
-                        self.next_hash_page = id + 1;
-                        self.hashes.push_back((id as u64, row.try_get("hash")?));
-                    }
-                }
-            }
-        }
-    }
-
     async fn fill_leaves(&mut self) -> Result<bool, LogError> {
-        let rows =
-            sqlx::query("SELECT idx, leaf FROM log_entries WHERE idx >= $1 ORDER BY idx LIMIT $2")
-                .bind(self.next_leaf_page)
-                .bind(PAGE)
-                .fetch_all(&self.registry.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT idx, hashes, leaf FROM log_entries WHERE idx >= $1 ORDER BY idx LIMIT $2",
+        )
+        .bind(self.next_leaf_page)
+        .bind(PAGE)
+        .fetch_all(&self.registry.pool)
+        .await?;
         for row in &rows {
             let index: i64 = row.try_get("idx")?;
             self.next_leaf_page = index + 1;
-            self.leaves.push_back((index as u64, row.try_get("leaf")?));
+            self.leaves
+                .push_back((index as u64, row.try_get("leaf")?, row.try_get("hashes")?));
         }
         Ok(!rows.is_empty())
     }
