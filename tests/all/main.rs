@@ -7,13 +7,17 @@
 mod harness;
 
 mod browser;
+mod bundles;
 mod cli;
+mod defences;
 mod hostile;
 mod load;
 mod neighbours;
 mod pilots;
 mod platform;
 mod registry;
+mod roles;
 mod serve;
 mod transparency;
+mod trust;
 mod web;

@@ -1,5 +1,5 @@
 //! The platform through its real router and a real database: the full story on SQLite and
-//! on PostgreSQL, and every role × endpoint pair.
+//! on PostgreSQL, and the scene the other router tests share.
 
 use std::sync::Arc;
 
@@ -9,7 +9,12 @@ use axum::{
     http::{Request, StatusCode},
 };
 use http_body_util::BodyExt;
-use qgrade::{clock::Clock, platform::Platform, registry::log::Entry, runtime::Limits};
+use qgrade::{
+    clock::Clock,
+    platform::{Platform, bundle::Bundle},
+    registry::log::{Entry, LogVerifier, SignedCheckpoint},
+    runtime::Limits,
+};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -20,7 +25,7 @@ use crate::{
 
 pub const ADMIN: &str = "test-admin-token-0123456789";
 
-on_both_databases!(the_whole_story, every_role_and_endpoint);
+on_both_databases!(the_whole_story);
 
 /// The day the router tests' platform lives on (a clock of its own: the platform grades
 /// as of its calendar day, and the sample reports are of 2026-03-01).
@@ -161,6 +166,40 @@ impl Scene {
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
+
+    pub fn verifier(&self) -> LogVerifier {
+        LogVerifier::parse(self.platform.log_verifier_key()).unwrap()
+    }
+
+    pub async fn checkpoint(&self) -> SignedCheckpoint {
+        let note = text(&self.app, "/api/v1/log/checkpoint").await;
+        self.verifier().open(&note).unwrap()
+    }
+
+    pub async fn bundle(&self, number: &str) -> Bundle {
+        let (status, body) = call(
+            &self.app,
+            "GET",
+            &format!("/api/v1/certificates/{number}/bundle"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_value(body).unwrap()
+    }
+}
+
+/// GET a text resource (a checkpoint, a page): its body, asserting 200.
+pub async fn text(app: &Router, path: &str) -> String {
+    let response = app
+        .clone()
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(bytes.to_vec()).unwrap()
 }
 
 pub fn grading_request(patch: impl FnOnce(&mut Value)) -> Value {
@@ -531,178 +570,4 @@ pub async fn the_whole_story(w: World) {
         .await
         .unwrap();
     assert_eq!(audit.findings, Vec::<String>::new());
-}
-
-pub async fn every_role_and_endpoint(w: World) {
-    let app = app(&w).await;
-    let tokens = [
-        ("admin", ADMIN.to_string()),
-        (
-            "publisher",
-            account(&app, "pub", "publisher", Some("ctes")).await,
-        ),
-        ("lab", account(&app, "lab", "lab", None).await),
-        ("inspector", account(&app, "insp", "inspector", None).await),
-    ];
-    account(&app, "victim", "lab", None).await;
-    // (method, path, body, the one role allowed)
-    let writes: Vec<(&str, &str, Option<Value>, &str)> = vec![
-        (
-            "POST",
-            "/api/v1/accounts",
-            Some(json!({ "id": "x", "name": "x", "role": "lab" })),
-            "admin",
-        ),
-        (
-            "POST",
-            "/api/v1/catalog/revisions",
-            Some(json!({})),
-            "admin",
-        ),
-        ("POST", "/api/v1/modules", None, "publisher"),
-        ("POST", "/api/v1/accounts/victim/revocation", None, "admin"),
-        ("POST", "/api/v1/accounts/victim/token", None, "admin"),
-        (
-            "POST",
-            "/api/v1/gradings",
-            Some(grading_request(|_| {})),
-            "lab",
-        ),
-        (
-            "POST",
-            "/api/v1/certificates/QG000/revocation",
-            Some(json!({ "reason": "other", "note": "n" })),
-            "inspector",
-        ),
-    ];
-    // A new endpoint that needs a role cannot be left out of this matrix.
-    for e in qgrade::http::endpoints()
-        .iter()
-        .filter(|e| e.role.is_some())
-    {
-        let role = e.role.unwrap().as_str();
-        assert!(
-            writes
-                .iter()
-                .any(|(m, p, _, r)| m.eq_ignore_ascii_case(e.method)
-                    && p.trim_start_matches("/api/v1")
-                        .replace("QG000", "{number}")
-                        .replace("victim", "{id}")
-                        == e.path
-                    && *r == role),
-            "{} {} ({role}) is in the role matrix",
-            e.method,
-            e.path
-        );
-    }
-    for (method, path, body, allowed) in &writes {
-        let (status, _) = call(&app, method, path, None, body.clone()).await;
-        assert_eq!(
-            status,
-            StatusCode::UNAUTHORIZED,
-            "{method} {path} without a token"
-        );
-        let (status, _) = call(&app, method, path, Some("qg_not_a_token"), body.clone()).await;
-        assert_eq!(
-            status,
-            StatusCode::UNAUTHORIZED,
-            "{method} {path} with a bad token"
-        );
-        for (role, token) in &tokens {
-            let (status, reply) = call(&app, method, path, Some(token), body.clone()).await;
-            if role == allowed {
-                assert!(
-                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
-                    "{role} may {method} {path}: {status} {reply}"
-                );
-                assert!(
-                    status.as_u16() < 500,
-                    "{role} {method} {path}: {status} {reply}"
-                );
-            } else {
-                assert_eq!(
-                    status,
-                    StatusCode::FORBIDDEN,
-                    "{role} may not {method} {path}: {reply}"
-                );
-                assert!(reply["error"]["message"].as_str().is_some());
-            }
-        }
-    }
-    // The public reads need no token.
-    for path in [
-        "/api/v1/catalog",
-        "/api/v1/catalog/revisions",
-        "/api/v1/certificates",
-        "/api/v1/exposure",
-        "/api/v1/statistics",
-        "/api/v1/modules/down-jacket",
-    ] {
-        let (status, body) = call(&app, "GET", path, None, None).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {body}");
-    }
-}
-
-on_both_databases!(the_openapi_document_matches_the_router);
-
-/// Every endpoint in the table is documented and served; the document is valid enough
-/// to name its security, bodies and errors.
-pub async fn the_openapi_document_matches_the_router(w: World) {
-    let app = app(&w).await;
-    let (status, doc) = call(&app, "GET", "/api/v1/openapi.json", None, None).await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(doc["openapi"], "3.1.0");
-    let paths = doc["paths"].as_object().unwrap();
-    let endpoints = qgrade::http::endpoints();
-    let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
-    assert_eq!(documented, endpoints.len());
-    for e in &endpoints {
-        let op = &doc["paths"][format!("/api/v1{}", e.path)][e.method];
-        assert!(op.is_object(), "{} {} is documented", e.method, e.path);
-        let concrete = e
-            .path
-            .replace("{product}", "down-jacket")
-            .replace("{version}", "9.9.9")
-            .replace("{number}", "QG0");
-        let body = e.body.as_ref().map(|_| json!({}));
-        let (status, reply) = call(
-            &app,
-            &e.method.to_uppercase(),
-            &format!("/api/v1{concrete}"),
-            None,
-            body,
-        )
-        .await;
-        assert_ne!(
-            reply["error"]["message"], "no such endpoint",
-            "{} {} is served",
-            e.method, e.path
-        );
-        assert_ne!(
-            status,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "{} {}",
-            e.method,
-            e.path
-        );
-        if e.role.is_some() {
-            assert_eq!(
-                status,
-                StatusCode::UNAUTHORIZED,
-                "{} {} needs a token",
-                e.method,
-                e.path
-            );
-            assert_eq!(op["security"][0]["bearer"], json!([]));
-            assert!(op["responses"]["403"].is_object());
-        } else {
-            assert_ne!(
-                status,
-                StatusCode::UNAUTHORIZED,
-                "{} {} is public",
-                e.method,
-                e.path
-            );
-        }
-    }
 }

@@ -101,6 +101,16 @@ async fn world(db: Db) -> World {
     }
 }
 
+/// Run `sql` against the test's database, as someone with database access would.
+pub async fn tamper(w: &World, sql: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(&w.url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
 pub fn postgres_base() -> String {
     std::env::var("QGRADE_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())

@@ -2,81 +2,25 @@
 //! tampering an audit finds (naming the entry), offline bundles, and the platform's own
 //! calendar day. On SQLite and on PostgreSQL.
 
-use axum::{Router, http::StatusCode};
+use axum::http::StatusCode;
 use qgrade::{
     clock::Clock,
-    platform::{
-        Platform,
-        bundle::{self, Bundle},
-    },
+    platform::{Platform, bundle},
     registry::log::{Entry, Event, LogVerifier, SignedCheckpoint},
 };
 use serde_json::json;
 
 use crate::{
     harness::{date, log_key, new_sandbox, on_both_databases, sandbox},
-    platform::{ADMIN, Scene, call, grading_request, scene},
-    registry::World,
+    platform::{Scene, call, scene, text},
+    registry::{World, tamper},
 };
 
 on_both_databases!(
     the_log_proves_what_it_holds,
     tampering_is_found_naming_the_entry,
-    a_thousand_certificates_verify_from_their_bundles,
-    a_changed_byte_names_the_part,
-    the_platform_grades_on_its_own_day,
-    tokens_can_be_reissued_and_the_admin_recovered,
     a_database_from_before_the_log_keeps_its_history,
 );
-
-/// What the log tests ask of a scene.
-trait LogScene {
-    fn verifier(&self) -> LogVerifier;
-    async fn checkpoint(&self) -> SignedCheckpoint;
-    async fn bundle(&self, number: &str) -> Bundle;
-}
-
-impl LogScene for Scene {
-    fn verifier(&self) -> LogVerifier {
-        LogVerifier::parse(self.platform.log_verifier_key()).unwrap()
-    }
-
-    async fn checkpoint(&self) -> SignedCheckpoint {
-        let note = text(&self.app, "/api/v1/log/checkpoint").await;
-        self.verifier().open(&note).unwrap()
-    }
-
-    async fn bundle(&self, number: &str) -> Bundle {
-        let (status, body) = call(
-            &self.app,
-            "GET",
-            &format!("/api/v1/certificates/{number}/bundle"),
-            None,
-            None,
-        )
-        .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        serde_json::from_value(body).unwrap()
-    }
-}
-
-/// GET a text/plain resource.
-async fn text(app: &Router, path: &str) -> String {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let response = app
-        .clone()
-        .oneshot(
-            axum::http::Request::get(path)
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{path}");
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
 
 pub async fn the_log_proves_what_it_holds(w: World) {
     let s = scene(&w).await;
@@ -202,39 +146,12 @@ pub async fn the_log_proves_what_it_holds(w: World) {
     assert!(kinds.contains(&"certificate.revoke"));
 
     // The certificate's public page says where it sits in the log and links its bundle.
-    let page = page(&s.app, &format!("/c/{first}")).await;
+    let page = text(&s.app, &format!("/c/{first}")).await;
     assert!(page.contains("id=\"log\""), "{page}");
     assert!(
         page.contains(&format!("/api/v1/certificates/{first}/bundle")),
         "{page}"
     );
-}
-
-/// GET a page's HTML.
-async fn page(app: &Router, path: &str) -> String {
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let response = app
-        .clone()
-        .oneshot(
-            axum::http::Request::get(path)
-                .body(axum::body::Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
-
-/// Run `sql` against the test's database, as someone with database access would.
-async fn tamper(w: &World, sql: &str) {
-    use sqlx::Connection;
-    let mut conn = sqlx::AnyConnection::connect(&w.url).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(&mut conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 async fn findings(w: &World, s: &Scene, checkpoint: &SignedCheckpoint) -> Vec<String> {
@@ -460,288 +377,6 @@ async fn set_leaf(w: &World, index: u64, leaf: &[u8]) {
         .execute(w.registry.pool())
         .await
         .unwrap();
-}
-
-// The guard keeps other CPU-heavy tests away for the whole scenario, awaits included: the
-// scenario runs on a runtime of its own, so nothing else waits on this thread.
-#[allow(clippy::await_holding_lock)]
-pub async fn a_thousand_certificates_verify_from_their_bundles(w: World) {
-    let _alone = crate::harness::alone();
-    let s = scene(&w).await;
-    let mut numbers = Vec::new();
-    for i in 0..1_000 {
-        numbers.push(
-            s.certify(|r| r["measurements"]["down_cluster_pct"] = json!(86 + i % 5))
-                .await,
-        );
-    }
-    s.revoke(&numbers[7]).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut files = Vec::new();
-    for number in &numbers {
-        let path = dir.path().join(format!("{number}.bundle.json"));
-        std::fs::write(&path, serde_json::to_vec(&s.bundle(number).await).unwrap()).unwrap();
-        files.push(path);
-    }
-    let key = dir.path().join("log.pub");
-    std::fs::write(&key, s.platform.log_verifier_key()).unwrap();
-    let mut args = vec!["verify", "--log-key", key.to_str().unwrap()];
-    args.extend(files.iter().map(|f| f.to_str().unwrap()));
-    let out = crate::harness::qgrade(&args);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    // Authentic, one of them revoked: exit 4, every line "verified".
-    assert_eq!(out.status.code(), Some(4), "{stdout}");
-    assert_eq!(
-        stdout
-            .lines()
-            .filter(|l| l.starts_with("verified "))
-            .count(),
-        1_000,
-        "{stdout}"
-    );
-    assert!(
-        stdout
-            .lines()
-            .any(|l| l.contains(&numbers[7]) && l.contains("REVOKED")),
-        "{stdout}"
-    );
-    // Grades and fuel replayed exactly: the verifier says which grade it reproduced.
-    assert!(stdout.contains("down-jacket AAAA"), "{stdout}");
-}
-
-pub async fn a_changed_byte_names_the_part(w: World) {
-    let s = scene(&w).await;
-    let number = s.certify(|_| {}).await;
-    let good = s.bundle(&number).await;
-    let verifier = s.verifier();
-    let v = bundle::verify(&good, &verifier, sandbox()).unwrap();
-    assert_eq!((v.grade.as_str(), v.revocation.is_none()), ("AAAAA", true));
-
-    let flip = |bytes: &mut Vec<u8>, at: usize| bytes[at] ^= 0x01;
-    let mut changed: Vec<(&str, Bundle)> = Vec::new();
-    let mut b = good.clone();
-    let at = b.certificate.leaf.len() / 2;
-    flip(&mut b.certificate.leaf, at);
-    changed.push(("certificate", b));
-    let mut b = good.clone();
-    b.certificate.proof[0].0[3] ^= 0x01;
-    changed.push(("certificate", b));
-    let mut b = good.clone();
-    let mut note = b.checkpoint.into_bytes();
-    flip(&mut note, 20);
-    b.checkpoint = String::from_utf8(note).unwrap();
-    changed.push(("checkpoint", b));
-    let mut b = good.clone();
-    let at = b.artifact.len() / 3;
-    flip(&mut b.artifact, at);
-    changed.push(("artifact", b));
-    let mut b = good.clone();
-    let at = b.catalog.leaf.len() / 2;
-    flip(&mut b.catalog.leaf, at);
-    changed.push(("catalog", b));
-    for (part, bundle) in changed {
-        let mismatch = bundle::verify(&bundle, &verifier, sandbox()).unwrap_err();
-        assert_eq!(mismatch.part, part, "{mismatch}");
-    }
-    // A proof changed (its leaf hash intact) is named as the proof.
-    let mut b = good.clone();
-    b.certificate.proof[0].0[3] ^= 0x01;
-    let mismatch = bundle::verify(&b, &verifier, sandbox()).unwrap_err();
-    assert!(
-        mismatch.message.contains("the proof was altered"),
-        "{mismatch}"
-    );
-
-    // Through the command line: one byte changed in the file's artifact, exit 1 naming it.
-    let dir = tempfile::tempdir().unwrap();
-    let mut b = good.clone();
-    let at = b.artifact.len() / 3;
-    flip(&mut b.artifact, at);
-    std::fs::write(dir.path().join("b.json"), serde_json::to_vec(&b).unwrap()).unwrap();
-    std::fs::write(dir.path().join("log.pub"), s.platform.log_verifier_key()).unwrap();
-    let out = crate::harness::qgrade(&[
-        "verify",
-        dir.path().join("b.json").to_str().unwrap(),
-        "--log-key",
-        dir.path().join("log.pub").to_str().unwrap(),
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(
-        stdout.contains(&format!("FAILED {number}: artifact:")),
-        "{stdout}"
-    );
-
-    // Another platform's key opens nothing.
-    let other = LogVerifier::parse(log_key().verifier_key()).unwrap();
-    assert_eq!(
-        bundle::verify(&good, &other, sandbox()).unwrap_err().part,
-        "checkpoint"
-    );
-}
-
-/// The platform grades as of its own day: a request dated otherwise is refused; on a
-/// leap day the one-year report rule reaches back to 28 February; the day after a
-/// report's anniversary it is stale.
-pub async fn the_platform_grades_on_its_own_day(w: World) {
-    let s = scene(&w).await;
-    let on = |day: &str| {
-        let platform = Platform::new(
-            w.registry.clone(),
-            std::sync::Arc::new(new_sandbox(qgrade::runtime::Limits::default())),
-            log_key(),
-        )
-        .with_clock(Clock::Fixed(date(day)));
-        qgrade::http::app(std::sync::Arc::new(platform))
-    };
-    let grade = |app: Router, report: &'static str| {
-        let lab = s.lab.clone();
-        async move {
-            call(
-                &app,
-                "POST",
-                "/api/v1/gradings",
-                Some(&lab),
-                Some(grading_request(|r| r["report"]["date"] = json!(report))),
-            )
-            .await
-        }
-    };
-    // 2028-02-29: a report of 2027-02-28 is exactly one year old and counts.
-    let (status, c) = grade(on("2028-02-29"), "2027-02-28").await;
-    assert_eq!(status, StatusCode::CREATED, "{c}");
-    assert_eq!(
-        (c["graded_on"].as_str(), c["expires_on"].as_str()),
-        (Some("2028-02-29"), Some("2031-02-28"))
-    );
-    let (status, body) = grade(on("2028-02-29"), "2027-02-27").await;
-    assert_eq!(
-        (status, body["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("report.date")),
-        "{body}"
-    );
-    // A report's anniversary counts; the day after, it is stale.
-    let (status, c) = grade(on("2027-03-01"), "2026-03-01").await;
-    assert_eq!(status, StatusCode::CREATED, "{c}");
-    let (status, body) = grade(on("2027-03-02"), "2026-03-01").await;
-    assert_eq!(
-        (status, body["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("report.date")),
-        "{body}"
-    );
-    // A date in the request must be the platform's own day.
-    let (status, body) = call(
-        &on("2027-03-01"),
-        "POST",
-        "/api/v1/gradings",
-        Some(&s.lab),
-        Some(grading_request(|r| r["date"] = json!("2026-05-01"))),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"]["field"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("date")),
-        "{body}"
-    );
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("2027-03-01"),
-        "{body}"
-    );
-    let (status, c) = call(
-        &on("2027-03-01"),
-        "POST",
-        "/api/v1/gradings",
-        Some(&s.lab),
-        Some(grading_request(|r| {
-            r["date"] = json!("2027-03-01");
-            r["report"]["date"] = json!("2026-12-01");
-        })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{c}");
-}
-
-pub async fn tokens_can_be_reissued_and_the_admin_recovered(w: World) {
-    let s = scene(&w).await;
-    // A new token for the lab: the old one stops working.
-    let (status, body) = call(
-        &s.app,
-        "POST",
-        "/api/v1/accounts/lab-one/token",
-        Some(ADMIN),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let fresh = body["token"].as_str().unwrap().to_string();
-    let (status, _) = call(
-        &s.app,
-        "POST",
-        "/api/v1/gradings",
-        Some(&s.lab),
-        Some(grading_request(|_| {})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, c) = call(
-        &s.app,
-        "POST",
-        "/api/v1/gradings",
-        Some(&fresh),
-        Some(grading_request(|_| {})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{c}");
-    // A revoked account gets none.
-    call(
-        &s.app,
-        "POST",
-        "/api/v1/accounts/inspector-one/revocation",
-        Some(ADMIN),
-        None,
-    )
-    .await;
-    let (status, body) = call(
-        &s.app,
-        "POST",
-        "/api/v1/accounts/inspector-one/token",
-        Some(ADMIN),
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-
-    // Locked out: every admin token expired. Recovery gives the admin back, on the record.
-    tamper(
-        &w,
-        "UPDATE accounts SET expires_at = '2000-01-01T00:00:00Z' WHERE role = 'admin'",
-    )
-    .await;
-    let recovered = s
-        .platform
-        .recover_admin(Some("recovered-admin-token-0123".into()))
-        .await
-        .unwrap();
-    let (status, body) = call(
-        &s.app,
-        "POST",
-        "/api/v1/accounts",
-        Some(&recovered),
-        Some(json!({ "id": "lab-two", "name": "lab two", "role": "lab" })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let kinds: Vec<String> = crate::registry::entries(&w.registry)
-        .await
-        .into_iter()
-        .map(|e| e.kind)
-        .collect();
-    for kind in ["account.token", "account.recover"] {
-        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
-    }
 }
 
 /// A database from before the log (certificates without leaves, an audit chain) opened by
