@@ -1,21 +1,32 @@
 //! Certificates replayed anywhere: a thousand bundles verified offline by `qgrade verify`,
 //! and a bundle with one byte changed named by its part. On SQLite and on PostgreSQL.
 
+use std::sync::Arc;
+
+use axum::{Router, http::StatusCode};
 use qgrade::{
-    platform::bundle::{self, Bundle},
-    registry::log::LogVerifier,
+    artifact::Artifact,
+    catalog::Catalog,
+    clock::Clock,
+    platform::{
+        Platform,
+        bundle::{self, Bundle},
+    },
+    registry::log::{LogKey, LogVerifier},
+    runtime::Limits,
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::{
-    harness::{log_key, on_both_databases, sandbox},
-    platform::scene,
-    registry::World,
+    harness::{date, log_key, new_sandbox, on_both_databases, sandbox},
+    platform::{ADMIN, TODAY, account, call, call_raw, grading_request, scene},
+    registry::{World, kettle, revision},
 };
 
 on_both_databases!(
     a_thousand_certificates_verify_from_their_bundles,
     a_changed_byte_names_the_part,
+    a_superseded_module_still_verifies,
 );
 
 // The guard keeps other CPU-heavy tests away for the whole scenario, awaits included: the
@@ -134,4 +145,94 @@ pub async fn a_changed_byte_names_the_part(w: World) {
         bundle::verify(&good, &other, sandbox()).unwrap_err().part,
         "checkpoint"
     );
+}
+
+/// A certificate graded by kettle 1.0.0 under catalog revision 1 still verifies after
+/// 1.1.0 supersedes it within its line, and after revision 2 admits 2.0.0 in its place:
+/// its bundle, served by the platform a month later, carries the module that graded it
+/// and the revision in force that day.
+pub async fn a_superseded_module_still_verifies(w: World) {
+    let (secret, key) = LogKey::generate("qgrade.test/log").unwrap();
+    let on_day = |day: &str, key: LogKey| {
+        let sandbox = Arc::new(new_sandbox(Limits::default()));
+        let platform = Platform::new(w.registry.clone(), sandbox, key);
+        Arc::new(platform.with_clock(Clock::Fixed(date(day))))
+    };
+    let june = on_day(TODAY, key);
+    june.bootstrap_admin(Some(ADMIN.into())).await.unwrap();
+    let app = qgrade::http::app(june.clone());
+    let lab = account(&app, "lab-one", "lab", None).await;
+    let publisher = account(&app, "kettle-group", "publisher", Some("kettle-body")).await;
+    let publish = |version: &str| {
+        let (app, publisher) = (app.clone(), publisher.clone());
+        let artifact = kettle(version, &w.kettle_key);
+        async move {
+            let (status, body) = call_raw(
+                &app,
+                "POST",
+                "/api/v1/modules",
+                Some(&publisher),
+                Some(artifact),
+                "application/wasm",
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+    };
+    let grade = |app: Router| {
+        let lab = lab.clone();
+        async move {
+            let request = grading_request(|r| {
+                r["product"] = json!("kettle");
+                r["attributes"] = json!({});
+                r["measurements"] = json!({ "efficiency": 88 });
+                r["conformity"] = json!([{ "standard": "GB 4706.19-2008", "passed": true }]);
+            });
+            let (status, c) =
+                call(&app, "POST", "/api/v1/gradings", Some(&lab), Some(request)).await;
+            assert_eq!(status, StatusCode::CREATED, "{c}");
+            c
+        }
+    };
+
+    publish("1.0.0").await;
+    let first = grade(app.clone()).await;
+    assert_eq!(first["module"]["version"], "1.0.0");
+    let number = first["number"].as_str().unwrap().to_string();
+    publish("1.1.0").await;
+    assert_eq!(grade(app.clone()).await["module"]["version"], "1.1.0");
+    publish("2.0.0").await;
+    std::fs::write(
+        w.catalog_dir.join("revisions/0002.toml"),
+        revision(2, "2026-07-01", "^2.0", &w.kettle_key, &w.ctes_key),
+    )
+    .unwrap();
+    w.registry
+        .record_catalog(&Catalog::load(&w.catalog_dir).unwrap(), "admin")
+        .await
+        .unwrap();
+
+    let july = on_day("2026-07-01", LogKey::parse(&secret).unwrap());
+    let later = qgrade::http::app(july.clone());
+    assert_eq!(grade(later.clone()).await["module"]["version"], "2.0.0");
+    let (status, body) = call(
+        &later,
+        "GET",
+        &format!("/api/v1/certificates/{number}/bundle"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let b: Bundle = serde_json::from_value(body).unwrap();
+    let verifier = LogVerifier::parse(july.log_verifier_key()).unwrap();
+    let v = bundle::verify(&b, &verifier, sandbox()).unwrap();
+    assert_eq!((v.grade.as_str(), v.graded_on.as_str()), ("AAAAA", TODAY));
+    let artifact = Artifact::parse(b.artifact.clone()).unwrap();
+    assert_eq!(
+        artifact.digest().to_string(),
+        first["module"]["sha256"].as_str().unwrap()
+    );
+    let catalog: Value = serde_json::from_slice(&b.catalog.leaf).unwrap();
+    assert_eq!(catalog["body"]["number"], 1, "{catalog}");
 }

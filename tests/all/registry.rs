@@ -184,7 +184,7 @@ status = "active"
     )
 }
 
-fn kettle(version: &str, key: &SecretKey) -> Vec<u8> {
+pub fn kettle(version: &str, key: &SecretKey) -> Vec<u8> {
     let name = format!("kettle-{}", version.replace('.', "-"));
     let component = std::fs::read(fixture_path(&name)).unwrap();
     let vectors = std::fs::read(
