@@ -45,7 +45,7 @@ mod table;
 pub use date::Date;
 pub use engine::{Context, grade};
 pub use model::{
-    AttributeValue, Basis, Bound, Condition, Direction, Grade, IndicatorKind, StandardLevel,
+    AttributeValue, Basis, Bound, Condition, Direction, Grade, Group, IndicatorKind, StandardLevel,
     ValidRange, Value,
 };
 pub use report::{GradingError, NotGraded, Outcome, Report, Verdict};
@@ -58,5 +58,5 @@ pub use table::{
 #[doc(hidden)]
 pub mod __private {
     #[cfg(target_arch = "wasm32")]
-    pub use crate::export::glue;
+    pub use crate::export::{v1_0_0, v1_1_0};
 }

@@ -72,6 +72,22 @@ pub enum IndicatorKind {
     Boolean,
 }
 
+/// The group an indicator belongs to, as standards arrange their tables (interface
+/// 1.1.0; a module built for 1.0.0 does not say).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    /// Safety and hygiene (安全与卫生).
+    Safety,
+    /// Performance (性能).
+    Performance,
+    /// Durability (耐久).
+    Durability,
+    /// Energy and resource efficiency (能效与资源).
+    Efficiency,
+    /// Use: noise, handling, comfort (使用体验).
+    Usability,
+}
+
 /// How sure a threshold is (the [V], [B] and [≈] marks of the domain tables).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Basis {

@@ -4,7 +4,7 @@
 //! fresh instance grades without building anything first.
 
 use crate::{
-    Basis, Bound, Condition, Direction, Grade, IndicatorKind, StandardLevel, ValidRange,
+    Basis, Bound, Condition, Direction, Grade, Group, IndicatorKind, StandardLevel, ValidRange,
     engine::Context,
 };
 
@@ -165,6 +165,8 @@ pub struct Indicator {
     pub ladder: Ladder,
     /// Requirements every grade needs.
     pub floors: &'static [Floor],
+    /// The group it belongs to, if the standard groups its indicators.
+    pub group: Option<Group>,
 }
 
 impl Indicator {
@@ -187,6 +189,7 @@ impl Indicator {
             valid: ValidRange::NON_NEGATIVE,
             ladder: Ladder::None,
             floors: &[],
+            group: None,
         }
     }
 
@@ -233,6 +236,14 @@ impl Indicator {
     /// Replace the valid range.
     pub const fn valid(self, valid: ValidRange) -> Indicator {
         Indicator { valid, ..self }
+    }
+
+    /// Put the indicator in a group (safety, performance, …), as pages show it.
+    pub const fn group(self, group: Group) -> Indicator {
+        Indicator {
+            group: Some(group),
+            ..self
+        }
     }
 
     /// Make the indicator optional: when not measured it does not count.

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::{Router, http::StatusCode};
 use qgrade::{
     artifact::Artifact,
-    catalog::Catalog,
     clock::Clock,
     platform::{
         Platform,
@@ -20,7 +19,7 @@ use serde_json::{Value, json};
 use crate::{
     harness::{date, log_key, new_sandbox, on_both_databases, sandbox},
     platform::{ADMIN, TODAY, account, call, call_raw, grading_request, scene},
-    registry::{World, kettle, revision},
+    registry::{World, admit_kettle_2, kettle},
 };
 
 on_both_databases!(
@@ -202,15 +201,7 @@ pub async fn a_superseded_module_still_verifies(w: World) {
     publish("1.1.0").await;
     assert_eq!(grade(app.clone()).await["module"]["version"], "1.1.0");
     publish("2.0.0").await;
-    std::fs::write(
-        w.catalog_dir.join("revisions/0002.toml"),
-        revision(2, "2026-07-01", "^2.0", &w.kettle_key, &w.ctes_key),
-    )
-    .unwrap();
-    w.registry
-        .record_catalog(&Catalog::load(&w.catalog_dir).unwrap(), "admin")
-        .await
-        .unwrap();
+    admit_kettle_2(&w, "2026-07-01").await;
 
     let july = on_day("2026-07-01", LogKey::parse(&secret).unwrap());
     let later = qgrade::http::app(july.clone());

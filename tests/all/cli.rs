@@ -178,12 +178,13 @@ fn inspect_shows_interface_no_imports_size_and_digest() {
     let out = qgrade(&["inspect", path(&module_path("down-jacket")), "--json"]);
     assert!(out.status.success());
     let json = stdout_json(&out);
-    assert_eq!(json["interface"], "qgrade:grading@1.0.0");
+    assert_eq!(json["interface"], "qgrade:grading@1.1.0");
     assert_eq!(json["imports"], serde_json::json!([]));
     assert_eq!(json["product"], "down-jacket");
     assert_eq!(json["standard"]["level"], "group");
     assert_eq!(json["indicators"][0]["id"], "down_cluster_pct");
     assert_eq!(json["indicators"][0]["name_zh"], "绒子含量");
+    assert_eq!(json["indicators"][0]["group"], "performance");
     let rules = json["indicators"][0]["rules"].as_array().unwrap();
     assert_eq!(rules[1]["basis"], "approximate");
     assert!(json["size"].as_u64().unwrap() > 1000);

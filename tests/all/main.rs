@@ -11,6 +11,7 @@ mod bundles;
 mod cli;
 mod defences;
 mod hostile;
+mod interfaces;
 mod load;
 mod neighbours;
 mod pilots;

@@ -184,6 +184,19 @@ status = "active"
     )
 }
 
+/// Record catalog revision 2, which admits kettle `^2.0` from `effective`.
+pub async fn admit_kettle_2(w: &World, effective: &str) {
+    std::fs::write(
+        w.catalog_dir.join("revisions/0002.toml"),
+        revision(2, effective, "^2.0", &w.kettle_key, &w.ctes_key),
+    )
+    .unwrap();
+    w.registry
+        .record_catalog(&Catalog::load(&w.catalog_dir).unwrap(), "admin")
+        .await
+        .unwrap();
+}
+
 pub fn kettle(version: &str, key: &SecretKey) -> Vec<u8> {
     let name = format!("kettle-{}", version.replace('.', "-"));
     let component = std::fs::read(fixture_path(&name)).unwrap();
@@ -394,6 +407,8 @@ pub async fn enforces_versioning_and_resolves_by_revision(w: World) {
         w.registry
             .publish(sandbox(), kettle(version, &w.kettle_key), "kettle-body")
     };
+    // Kettle 1.0.0 is on interface 1.0.0 and every later kettle on 1.1.0: the rules for
+    // minor releases hold across a change of interface.
     publish("1.0.0").await.unwrap();
     // A minor release that grades every earlier vector alike is accepted.
     publish("1.1.0").await.unwrap();
@@ -445,15 +460,7 @@ pub async fn enforces_versioning_and_resolves_by_revision(w: World) {
             .to_string(),
         "1.1.0"
     );
-    std::fs::write(
-        w.catalog_dir.join("revisions/0002.toml"),
-        revision(2, "2027-01-01", "^2.0", &w.kettle_key, &w.ctes_key),
-    )
-    .unwrap();
-    w.registry
-        .record_catalog(&Catalog::load(&w.catalog_dir).unwrap(), "admin")
-        .await
-        .unwrap();
+    admit_kettle_2(&w, "2027-01-01").await;
     assert_eq!(
         w.registry
             .resolve("kettle", on)

@@ -161,6 +161,27 @@ pub async fn the_pages_show_what_a_person_needs(w: World) {
     assert!(page.contains(r#"data-status="valid""#));
     assert!(page.contains(r#"<p class="grade" id="grade">AAAAA</p>"#));
     assert!(page.contains("fill_power") && page.contains("≥ 17.5 cm"));
+    // Down-jacket is on interface 1.1.0: its indicators stand under their groups, in order.
+    let heading = |group: &str| page.find(&format!(r#"data-group="{group}""#));
+    let (safety, performance, durability) = (
+        heading("safety"),
+        heading("performance"),
+        heading("durability"),
+    );
+    assert!(
+        safety.is_some() && performance.is_some() && durability.is_some(),
+        "{page}"
+    );
+    assert!(safety < performance && performance < durability);
+    let odour = page.find("<td>odour</td>").unwrap();
+    assert!(
+        safety.unwrap() < odour && odour < performance.unwrap(),
+        "odour is a safety item"
+    );
+    assert!(
+        heading("efficiency").is_none(),
+        "an empty group has no heading"
+    );
 
     call(
         &app,

@@ -59,9 +59,14 @@ pub fn run(sandbox: &Sandbox, args: BatchArgs) -> anyhow::Result<ExitCode> {
         String,
         Result<std::sync::Arc<GradingModule>, String>,
     >::new());
-    let grade_line = |line: &str| -> Value {
+    let grade_line = |number: usize, line: &str| -> Value {
         match &args.server {
-            Some(server) => remote(server, args.token.as_deref().unwrap_or_default(), line),
+            Some(server) => remote(
+                server,
+                args.token.as_deref().unwrap_or_default(),
+                number,
+                line,
+            ),
             None => local(sandbox, &args.modules, &modules, line, on),
         }
     };
@@ -79,7 +84,7 @@ pub fn run(sandbox: &Sandbox, args: BatchArgs) -> anyhow::Result<ExitCode> {
                     let Some((number, line)) = lines.get(i) else {
                         break;
                     };
-                    let mut result = grade_line(line);
+                    let mut result = grade_line(*number, line);
                     result["line"] = json!(number);
                     *results[i].lock().expect("not poisoned") = Some(result);
                     let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -173,7 +178,15 @@ fn local(
     }
 }
 
-fn remote(server: &str, token: &str, line: &str) -> Value {
+/// How many times a line is sent while the platform answers 503 (busy, overloaded, timed
+/// out), waiting as its `Retry-After` says (at most [`MOST_WAIT`] seconds) between tries.
+const ATTEMPTS: u32 = 5;
+const MOST_WAIT: u64 = 5;
+
+/// Send one line to the platform. Every try carries the same `Idempotency-Key`: a try that
+/// timed out may have committed its certificate, and the next one then gets that answer
+/// back instead of a second certificate or a 409.
+fn remote(server: &str, token: &str, number: usize, line: &str) -> Value {
     let request: Value = match serde_json::from_str(line) {
         Ok(v) => v,
         Err(e) => {
@@ -185,22 +198,49 @@ fn remote(server: &str, token: &str, line: &str) -> Value {
         .build()
         .into();
     let url = format!("{}/api/v1/gradings", server.trim_end_matches('/'));
-    match agent
-        .post(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .send_json(&request)
-    {
-        Ok(mut response) => {
-            let status = response.status().as_u16();
-            let body: Value = response.body_mut().read_json().unwrap_or(Value::Null);
-            if status == 201 {
-                json!({ "grade": body["grade"], "certificate": body["number"], "fuel": body["fuel"] })
-            } else if status == 200 {
-                json!({ "grade": Value::Null, "reason": body["reason"], "fuel": body["fuel"] })
-            } else {
-                json!({ "error": body.get("error").cloned().unwrap_or(json!({ "message": format!("HTTP {status}") })), "status": status })
+    let key = idempotency_key(number);
+    for attempt in 1..=ATTEMPTS {
+        let response = agent
+            .post(&url)
+            .header("Authorization", &format!("Bearer {token}"))
+            .header("Idempotency-Key", &key)
+            .send_json(&request);
+        let mut response = match response {
+            Ok(response) => response,
+            Err(e) => {
+                return json!({ "error": { "kind": "unreachable", "message": format!("{url}: {e}") } });
             }
+        };
+        let status = response.status().as_u16();
+        let body: Value = response.body_mut().read_json().unwrap_or(Value::Null);
+        if status == 503 && attempt < ATTEMPTS {
+            let wait = response
+                .headers()
+                .get("Retry-After")
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .unwrap_or(1)
+                .min(MOST_WAIT);
+            std::thread::sleep(std::time::Duration::from_secs(wait));
+            continue;
         }
-        Err(e) => json!({ "error": { "kind": "unreachable", "message": format!("{url}: {e}") } }),
+        return if status == 201 {
+            json!({ "grade": body["grade"], "certificate": body["number"], "fuel": body["fuel"] })
+        } else if status == 200 {
+            json!({ "grade": Value::Null, "reason": body["reason"], "fuel": body["fuel"] })
+        } else {
+            json!({ "error": body.get("error").cloned().unwrap_or(json!({ "message": format!("HTTP {status}") })), "status": status })
+        };
     }
+    unreachable!("the last attempt returns")
+}
+
+/// A key no other batch run uses: this process, the time it started, the line.
+fn idempotency_key(line: usize) -> String {
+    static STARTED: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    let started = STARTED.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    });
+    format!("grade-batch-{}-{started}-{line}", std::process::id())
 }

@@ -124,6 +124,7 @@ pub fn describe(module: &GradingModule) -> Value {
             "kind": match i.kind { api::IndicatorKind::Number => "number", api::IndicatorKind::Boolean => "boolean" },
             "direction": direction(i.direction),
             "required": i.required,
+            "group": i.group.map(|g| g.as_str()),
             "valid": i.valid.map(|r| json!({ "min": r.min, "min_exclusive": r.min_exclusive, "max": finite(r.max), "step": r.step })),
             "rules": i.rules.iter().map(|r| json!({
                 "grade": r.grade.map(|g| g.as_str()),
@@ -196,8 +197,12 @@ fn print_text(module: &GradingModule) {
     }
     say!("indicators");
     for i in &m.indicators {
+        let group = i
+            .group
+            .map(|g| format!(" · {}", g.title()))
+            .unwrap_or_default();
         say!(
-            "  {:<20} {} / {} [{}] {}",
+            "  {:<20} {} / {} [{}] {}{group}",
             i.id,
             i.name_zh,
             i.name_en,

@@ -44,6 +44,8 @@ pub struct IndicatorOutcome {
     pub value: Option<MeasuredValue>,
     /// The threshold that decided, as text (`≥ 90 %`).
     pub threshold: Option<String>,
+    /// The indicator's group, when its module names one (interface 1.1.0 and later).
+    pub group: Option<api::IndicatorGroup>,
 }
 
 /// The result of one grading.
@@ -107,6 +109,7 @@ impl Graded {
                         .find(|(id, _)| *id == ind.id)
                         .map(|(_, v)| *v),
                     threshold: o.threshold.map(|b| bound_text(b, &ind.unit)),
+                    group: ind.group,
                 }
             })
             .collect();
@@ -142,10 +145,13 @@ impl Graded {
                     Some(MeasuredValue::Boolean(b)) => json!(b),
                     None => Value::Null,
                 };
-                (
-                    o.id.clone(),
-                    json!({ "result": o.result, "value": value, "threshold": o.threshold }),
-                )
+                let mut outcome =
+                    json!({ "result": o.result, "value": value, "threshold": o.threshold });
+                // Only when there is one: a 1.0.0 module's outcomes read as they always did.
+                if let Some(group) = o.group {
+                    outcome["group"] = json!(group.as_str());
+                }
+                (o.id.clone(), outcome)
             })
             .collect();
         json!({

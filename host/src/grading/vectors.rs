@@ -176,12 +176,9 @@ impl VectorSet {
             .collect()
     }
 
-    fn grade_vector(
-        &self,
-        sandbox: &Sandbox,
-        module: &GradingModule,
-        vector: &Vector,
-    ) -> Result<Graded, GradeError> {
+    /// A vector's submission as JSON (the base with its patch, or its own) and its grading
+    /// date as written.
+    pub fn submission<'a>(&'a self, vector: &'a Vector) -> (Value, &'a str) {
         let mut json = match (&vector.submission, &self.base) {
             (Some(s), _) => s.clone(),
             (None, Some(base)) => base.clone(),
@@ -190,7 +187,16 @@ impl VectorSet {
         if let (None, Some(patch)) = (&vector.submission, &vector.patch) {
             merge_patch(&mut json, patch);
         }
-        let on = vector.on.as_deref().unwrap_or(&self.on);
+        (json, vector.on.as_deref().unwrap_or(&self.on))
+    }
+
+    fn grade_vector(
+        &self,
+        sandbox: &Sandbox,
+        module: &GradingModule,
+        vector: &Vector,
+    ) -> Result<Graded, GradeError> {
+        let (json, on) = self.submission(vector);
         let on = parse_date(on).ok_or_else(|| {
             Invalid::field(
                 InvalidKind::InvalidField,

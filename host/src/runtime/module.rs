@@ -14,7 +14,7 @@ use wasmtime::{
 
 use super::{
     Fault, LoadError, Sandbox, SandboxError, Structure, TrapKind, WireSize, contract,
-    interface::{GRADER_INTERFACE, api, supported, v1_0_0},
+    interface::{GRADER_INTERFACE, Grader, api, supported},
     limiter::MemoryCapExceeded,
     sandbox::StoreState,
 };
@@ -67,7 +67,7 @@ pub struct GradingModule {
     metadata: api::ModuleMetadata,
     version: semver::Version,
     indicator_index: HashMap<String, u32>,
-    pre: v1_0_0::GradingModulePre<StoreState>,
+    grader: Grader,
     name: String,
     load_time: Duration,
     /// The compiled form, until the module is accepted into the cache (`None` when it
@@ -138,13 +138,11 @@ impl GradingModule {
         };
         let linker = Linker::new(engine);
         let instance_pre = linker.instantiate_pre(&component).map_err(wrong_world)?;
-        let pre = v1_0_0::GradingModulePre::new(instance_pre).map_err(wrong_world)?;
+        let grader = Grader::new(&interface, instance_pre).map_err(wrong_world)?;
 
         let unnamed = format!("sha256:{}", &digest.to_string()[..12]);
-        let call = call_fresh(&pre, sandbox, &unnamed, 0, |store, guest| {
-            guest.qgrade_grading_grader().call_metadata(store)
-        })
-        .map_err(LoadError::Metadata)?;
+        let call = call_fresh(sandbox, &unnamed, 0, |store| grader.metadata(store))
+            .map_err(LoadError::Metadata)?;
         let metadata = call.output;
         let size = metadata.wire_size();
         if size > sandbox.limits().metadata_bytes {
@@ -171,7 +169,7 @@ impl GradingModule {
             metadata,
             version,
             indicator_index,
-            pre,
+            grader,
             load_time: started.elapsed(),
             compiled,
         })
@@ -193,13 +191,9 @@ impl GradingModule {
     ) -> Result<Call<Result<api::GradeReport, api::GradingError>>, SandboxError> {
         let span = tracing::debug_span!("grade", module = %self.name, fuel = tracing::field::Empty);
         let _entered = span.enter();
-        let call = call_fresh(
-            &self.pre,
-            sandbox,
-            &self.name,
-            submission.wire_size(),
-            |store, guest| guest.qgrade_grading_grader().call_grade(store, submission),
-        )?;
+        let call = call_fresh(sandbox, &self.name, submission.wire_size(), |store| {
+            self.grader.grade(store, submission)
+        })?;
         span.record("fuel", call.fuel);
         let fault = |fault| SandboxError {
             module: self.name.clone(),
@@ -221,9 +215,8 @@ impl GradingModule {
     #[doc(hidden)]
     pub fn instantiate_only(&self, sandbox: &Sandbox) -> Result<(), SandboxError> {
         let mut store = sandbox.new_store();
-        self.pre
+        self.grader
             .instantiate(&mut store)
-            .map(drop)
             .map_err(|e| SandboxError {
                 module: self.name.clone(),
                 fault: Fault::Instantiate(format!("{e:#}")),
@@ -309,13 +302,12 @@ fn grader_version(exports: &[String]) -> Result<semver::Version, LoadError> {
     Ok(interface)
 }
 
-/// Run `f` in a fresh store and instance under every limit.
+/// Run `f` (which instantiates and calls) in a fresh store under every limit.
 fn call_fresh<R: WireSize>(
-    pre: &v1_0_0::GradingModulePre<StoreState>,
     sandbox: &Sandbox,
     module: &str,
     input_bytes: usize,
-    f: impl FnOnce(&mut Store<StoreState>, &v1_0_0::GradingModule) -> wasmtime::Result<R>,
+    f: impl FnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
 ) -> Result<Call<R>, SandboxError> {
     let limits = sandbox.limits();
     let started = Instant::now();
@@ -324,20 +316,7 @@ fn call_fresh<R: WireSize>(
         fault,
     };
     let mut store = sandbox.new_store();
-    let guest = match pre.instantiate(&mut store) {
-        Ok(guest) => guest,
-        Err(e) if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
-            return Err(fault(Fault::Busy));
-        }
-        Err(e) => {
-            return Err(fault(trap(
-                &e,
-                limits.fuel - store.get_fuel().unwrap_or(0),
-                sandbox,
-            )));
-        }
-    };
-    match f(&mut store, &guest) {
+    match f(&mut store) {
         Ok(output) => Ok(Call {
             output_bytes: output.wire_size(),
             output,
@@ -346,6 +325,10 @@ fn call_fresh<R: WireSize>(
             input_bytes,
             elapsed: started.elapsed(),
         }),
+        // Only instantiation meets the pool's limit: every slot is in use.
+        Err(e) if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() => {
+            Err(fault(Fault::Busy))
+        }
         Err(e) => Err(fault(trap(
             &e,
             limits.fuel - store.get_fuel().unwrap_or(0),

@@ -46,6 +46,7 @@ th, td {{ text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd
 .revoked {{ background: #b00020; color: #fff; padding: .8rem 1rem; font-size: 1.3rem; font-weight: 700; }}
 .bar {{ display: inline-block; height: .8rem; background: #0b5; vertical-align: middle; }}
 .muted {{ color: #666; font-size: .9rem; }}
+tr.group th {{ background: #f2f5f3; padding-top: .6rem; }}
 footer {{ margin-top: 2rem; padding-top: .5rem; border-top: 1px solid #ddd; }}
 .dev {{ background: #fff3cd; color: #5c4400; padding: .6rem .8rem; }}
 form {{ margin: 1rem 0; }} input {{ font-size: 1rem; padding: .3rem; width: 60%; }}

@@ -7,6 +7,7 @@ use super::{escape, html::page};
 use crate::{
     catalog::Revision,
     platform::{Certificate, Platform, PlatformError},
+    runtime::interface::api,
 };
 
 const GRADES: [&str; 5] = ["AAAAA", "AAAA", "AAA", "AA", "A"];
@@ -97,23 +98,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
         }
         _ => "<p id=\"status\" data-status=\"valid\"><strong>有效 VALID</strong></p>".into(),
     };
-    let mut indicators = String::new();
-    if let Some(map) = c.outcome["indicators"].as_object() {
-        for (id, o) in map {
-            let value = match &o["value"] {
-                serde_json::Value::Bool(true) => "pass".to_string(),
-                serde_json::Value::Bool(false) => "fail".to_string(),
-                v => v.to_string(),
-            };
-            indicators.push_str(&format!(
-                "<tr><td>{id}</td><td>{value}</td><td>{result}</td><td class=\"muted\">{threshold}</td></tr>",
-                id = escape(id),
-                value = escape(&value),
-                result = escape(o["result"].as_str().unwrap_or("")),
-                threshold = escape(o["threshold"].as_str().unwrap_or("")),
-            ));
-        }
-    }
+    let indicators = indicator_rows(&c.outcome);
     Ok(page(
         platform.mode(),
         &format!("证书 {}", c.number),
@@ -254,4 +239,43 @@ pub fn product_names(revisions: &[Revision], code: &str) -> (String, String) {
             || (code.to_string(), code.to_string()),
             |p| (p.name_zh.clone(), p.name_en.clone()),
         )
+}
+
+/// The certificate's indicator rows, under a heading per group when the module groups its
+/// indicators (interface 1.1.0): ungrouped ones first, then each group in its fixed order.
+fn indicator_rows(outcome: &serde_json::Value) -> String {
+    let Some(map) = outcome["indicators"].as_object() else {
+        return String::new();
+    };
+    let group_of = |o: &serde_json::Value| o["group"].as_str().and_then(api::IndicatorGroup::parse);
+    let mut rows = String::new();
+    let sections = std::iter::once(None).chain(api::IndicatorGroup::ALL.into_iter().map(Some));
+    for group in sections {
+        let members: Vec<_> = map.iter().filter(|(_, o)| group_of(o) == group).collect();
+        if members.is_empty() {
+            continue;
+        }
+        if let Some(group) = group {
+            rows.push_str(&format!(
+                "<tr class=\"group\" data-group=\"{id}\"><th colspan=\"4\">{title}</th></tr>",
+                id = group.as_str(),
+                title = group.title(),
+            ));
+        }
+        for (id, o) in members {
+            let value = match &o["value"] {
+                serde_json::Value::Bool(true) => "pass".to_string(),
+                serde_json::Value::Bool(false) => "fail".to_string(),
+                v => v.to_string(),
+            };
+            rows.push_str(&format!(
+                "<tr><td>{id}</td><td>{value}</td><td>{result}</td><td class=\"muted\">{threshold}</td></tr>",
+                id = escape(id),
+                value = escape(&value),
+                result = escape(o["result"].as_str().unwrap_or("")),
+                threshold = escape(o["threshold"].as_str().unwrap_or("")),
+            ));
+        }
+    }
+    rows
 }

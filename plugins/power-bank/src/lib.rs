@@ -27,6 +27,7 @@ pub static MODULE: Module = Module::new(
 )])
 .indicators(&[
     Indicator::percent("conversion_eff", "转换效率", "conversion efficiency", Direction::Higher)
+        .group(Group::Efficiency)
         .ladder([b(80.0), x(83.0), x(85.0), x(88.0), x(90.0)]),
     Indicator::percent(
         "capacity_ratio_rt",
@@ -34,6 +35,7 @@ pub static MODULE: Module = Module::new(
         "rated capacity delivered at room temperature",
         Direction::Higher,
     )
+        .group(Group::Performance)
     .valid(CAPACITY_RATIO)
     .floors(&[Floor::at_least(100.0, Basis::Baseline)]),
     Indicator::percent(
@@ -42,9 +44,11 @@ pub static MODULE: Module = Module::new(
         "rated capacity delivered at −10 °C",
         Direction::Higher,
     )
+        .group(Group::Performance)
     .valid(CAPACITY_RATIO)
     .ladder([x(60.0), x(70.0), x(75.0), x(80.0), x(85.0)]),
     Indicator::count("cycle_life", "循环寿命", "cycle life", "cycles", Direction::Higher)
+        .group(Group::Durability)
         .ladder([b(300.0), x(400.0), x(500.0), x(650.0), x(800.0)]),
     Indicator::number(
         "energy_density",
@@ -53,6 +57,7 @@ pub static MODULE: Module = Module::new(
         "Wh/kg",
         Direction::Higher,
     )
+        .group(Group::Performance)
     .ladder([x(100.0), x(120.0), x(140.0), x(160.0), x(180.0)]),
     Indicator::percent(
         "capacity_retention",
@@ -60,8 +65,10 @@ pub static MODULE: Module = Module::new(
         "charge retention",
         Direction::Higher,
     )
+        .group(Group::Performance)
     .ladder([x(85.0), x(88.0), x(90.0), x(92.0), x(95.0)]),
     Indicator::number("ripple", "输出纹波", "output ripple", "mV", Direction::Lower)
+        .group(Group::Safety)
         .floors(&[Floor::at_most(200.0, Basis::Baseline)]),
 ])
 .notes(&[

@@ -25,22 +25,29 @@ pub static MODULE: Module = Module::new(
 )])
 .indicators(&[
     Indicator::number("flush_water_avg", "冲洗平均用水量", "average flush volume", "L", Direction::Lower)
+        .group(Group::Efficiency)
         .ladder([v(5.6), x(5.3), v(5.0), x(4.5), v(4.0)]),
     Indicator::percent("clean_rate", "清洗率", "cleaning rate", Direction::Higher)
+        .group(Group::Performance)
         .ladder([b(95.0), x(96.0), x(97.0), x(98.0), x(99.0)]),
     Indicator::number("energy_cycle", "单位周期能耗", "energy per cycle", "kWh", Direction::Lower)
+        .group(Group::Efficiency)
         .ladder([x(0.075), x(0.065), x(0.055), x(0.045), x(0.035)])
         .floors(&[
             Floor::at_most(0.10, Basis::Baseline).when("heating", "storage"),
             Floor::at_most(0.12, Basis::Baseline).when("heating", "instant"),
         ]),
     Indicator::number("flush_noise", "冲洗噪声", "flush noise", "dB(A)", Direction::Lower)
+        .group(Group::Usability)
         .ladder([x(60.0), x(58.0), x(55.0), x(52.0), x(50.0)]),
     Indicator::number("nozzle_time", "喷嘴伸出/收回时间", "nozzle extend/retract time", "s", Direction::Lower)
+        .group(Group::Usability)
         .floors(&[Floor::at_most(10.0, Basis::Baseline)]),
     Indicator::count("durability", "耐久性", "durability", "cycles", Direction::Higher)
+        .group(Group::Durability)
         .floors(&[Floor::at_least(25_000.0, Basis::Verified)]),
-    Indicator::pass_fail("nozzle_selfclean", "喷头自洁", "nozzle self-cleaning", Basis::Baseline),
+    Indicator::pass_fail("nozzle_selfclean", "喷头自洁", "nozzle self-cleaning", Basis::Baseline)
+        .group(Group::Safety),
 ])
 .notes(&[
     "T/CZGX 002-2025's text is not public: steps marked approximate are the project's approximations; a later major version replaces them.",

@@ -5,43 +5,13 @@
 //! QB/T 2919-2018 (handle fatigue), QB/T 2920-2018 (walking), QB/T 2921-2007 (drop),
 //! QB/T 2922-2018 (oscillating impact) and QB/T 4116-2023 (drum). The handle's wobble
 //! limit depends on its number of sections.
+//!
+//! This pilot stays on interface `qgrade:grading@1.0.0` (no indicator groups): the host
+//! runs it beside the 1.1.0 pilots, and a 1.1.0 build of the same table grades every
+//! vector alike (`tests/all/interfaces.rs`).
 
-use qgrade_sdk::*;
+mod table;
 
-/// The trolley luggage grading table.
-pub static MODULE: Module = Module::new(
-    "trolley-luggage",
-    Standard::industry("QB/T 2155-2018", "旅行箱包 Luggage"),
-)
-.prerequisites(&[Prerequisite::always("QB/T 2155")])
-.attributes(&[Attribute::choice(
-    "handle_sections",
-    "拉杆节数 number of telescopic handle sections",
-    &["2", "3"],
-)])
-.indicators(&[
-    Indicator::count("rod_fatigue", "拉杆往复疲劳", "handle fatigue", "cycles", Direction::Higher)
-        .ladder([x(2500.0), x(3000.0), x(4000.0), x(5000.0), x(6000.0)]),
-    Indicator::number("walk_km", "走行距离", "walking distance", "km", Direction::Higher)
-        .ladder([x(8.0), x(16.0), x(24.0), x(32.0), x(48.0)]),
-    Indicator::count("oscillation", "振荡冲击", "oscillating impact", "cycles", Direction::Higher)
-        .ladder([b(300.0), x(400.0), x(500.0), x(750.0), x(1000.0)]),
-    Indicator::number("rod_wobble", "拉杆摇晃度", "handle wobble", "mm", Direction::Lower).floors(&[
-        Floor::at_most(20.0, Basis::Verified).when("handle_sections", "2"),
-        Floor::at_most(25.0, Basis::Verified).when("handle_sections", "3"),
-    ]),
-    Indicator::number("wheel_noise", "走轮噪音", "wheel noise", "dB", Direction::Lower)
-        .floors(&[Floor::at_most(75.0, Basis::Verified)]),
-    Indicator::pass_fail("drop_pass", "跌落(900 mm)", "drop test (900 mm)", Basis::Approximate),
-    Indicator::pass_fail(
-        "drum_pass",
-        "滚筒冲击(−12 °C, 50 rev)",
-        "drum impact (−12 °C, 50 revolutions)",
-        Basis::Verified,
-    ),
-])
-.notes(&[
-    "No public grading standard exists for trolley luggage: every grade step is the project's approximation; a later major version replaces them.",
-]);
+pub use table::MODULE;
 
-export!(MODULE);
+qgrade_sdk::export!(MODULE, interface = v1_0_0);
