@@ -20,14 +20,16 @@
 //!   bundles, the audit of the database against its log) and its HTTP API with the
 //!   server's own defences;
 //! - [`web`] — the unified label and the public pages;
+//! - [`wire`] — the JSON the CLI and the HTTP API share: one error shape,
+//!   `{"error": {"code", "message", "field"?}}`;
 //! - [`cli`] — the `qgrade` command: `serve`, `run`, `test`, `inspect`, `grade-batch`,
 //!   `verify`, `keygen`, `package`, `publish`, `resolve`, `impact`, `audit`, `catalog`;
 //! - [`clock`] (the platform's calendar day, in China) and [`text`] (limits and escaping
 //!   for text from outside) serve every layer.
 //!
 //! Lower layers never import higher ones:
-//! `cli` → `http` → `platform`, `web` → `registry` → `artifact`, `catalog` → `grading` →
-//! `clock` → `runtime` → `text`.
+//! `cli` → `http` → `platform`, `web`, `wire` → `registry` → `artifact`, `catalog` →
+//! `grading` → `clock` → `runtime` → `text`.
 
 pub mod artifact;
 pub mod catalog;
@@ -40,6 +42,7 @@ pub mod registry;
 pub mod runtime;
 pub mod text;
 pub mod web;
+pub mod wire;
 
 /// Where the build leaves the pilot modules (`target/modules`), fixed at compile time.
 pub const MODULES_DIR: &str = env!("QGRADE_MODULES_DIR");

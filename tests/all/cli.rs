@@ -87,8 +87,8 @@ fn an_invalid_submission_exits_non_zero_naming_the_indicator() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let json = stdout_json(&out);
-    assert_eq!(json["error"]["kind"], "invalid_value");
-    assert_eq!(json["error"]["indicator"], "down_cluster_pct");
+    assert_eq!(json["error"]["code"], "invalid_value");
+    assert_eq!(json["error"]["field"], "measurements.down_cluster_pct");
     assert!(json["error"]["message"].as_str().unwrap().contains("101"));
 }
 
@@ -102,7 +102,7 @@ fn invalid_json_names_the_problem() {
         "--json",
     ]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(stdout_json(&out)["error"]["kind"], "invalid_json");
+    assert_eq!(stdout_json(&out)["error"]["code"], "invalid_json");
 }
 
 #[test]
@@ -116,7 +116,7 @@ fn a_file_that_is_not_a_module_is_refused_without_a_panic() {
     ]);
     assert_eq!(out.status.code(), Some(3));
     let json = stdout_json(&out);
-    assert_eq!(json["error"]["kind"], "module");
+    assert_eq!(json["error"]["code"], "invalid_module");
     assert!(
         json["error"]["message"]
             .as_str()
@@ -238,8 +238,13 @@ fn a_hostile_module_exits_with_the_fault_named() {
     ]);
     assert_eq!(out.status.code(), Some(3));
     let json = stdout_json(&out);
-    assert_eq!(json["error"]["fault"], "out_of_fuel");
-    assert_eq!(json["error"]["module"], "hostile 1.0.0");
+    assert_eq!(json["error"]["code"], "out_of_fuel");
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("module hostile 1.0.0: ")
+    );
     assert!(
         json["error"]["message"]
             .as_str()
@@ -398,7 +403,7 @@ fn grade_batch_reports_bad_lines_and_goes_on() {
             (7, None)
         ]
     );
-    assert_eq!(results[2]["error"]["kind"], "invalid_json");
+    assert_eq!(results[2]["error"]["code"], "invalid_json");
     assert_eq!(results[6]["reason"]["indicator"], "odour");
     assert!(String::from_utf8_lossy(&out.stderr).contains("5 graded, 1 not graded, 1 errors"));
 }

@@ -99,6 +99,18 @@ pub fn request(
     token: Option<&str>,
     body: Option<&Value>,
 ) -> (u16, Value) {
+    let (status, body) = request_raw(addr, method, path, token, body);
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+}
+
+/// The same, with the response body as the server wrote it.
+pub fn request_raw(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let auth = token
@@ -114,7 +126,7 @@ pub fn request(
     stream.read_to_string(&mut response).unwrap();
     let status = response[9..12].parse().unwrap();
     let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    (status, body.to_string())
 }
 
 pub fn grading() -> Value {
@@ -338,9 +350,50 @@ fn grade_batch_against_a_server() {
     assert_eq!(first["grade"], "AAA", "{results:?}");
     let number = first["certificate"].as_str().unwrap();
     assert!(number.starts_with("QG2026"), "{number}");
-    assert_eq!(again["status"], 409, "{results:?}");
-    assert_eq!(again["error"]["code"], "report_already_certified");
+    assert_eq!(
+        again["error"]["code"], "report_already_certified",
+        "{results:?}"
+    );
     assert!(again["error"]["message"].as_str().unwrap().contains(number));
+}
+
+/// One error shape: the HTTP API and `qgrade run --json` answer the same invalid submission
+/// with the same bytes.
+#[test]
+fn the_cli_and_the_api_answer_an_error_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&format!("sqlite://{}", dir.path().join("p.db").display()));
+    let lab = lab_token(&server.addr);
+    let mut grading = grading();
+    grading["measurements"]["clean_rate"] = json!(101);
+    let (status, api) = request_raw(
+        &server.addr,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(&grading),
+    );
+    assert_eq!(status, 422, "{api}");
+    let error: Value = serde_json::from_str(&api).unwrap();
+    assert_eq!(error["error"]["code"], "invalid_value");
+    assert_eq!(error["error"]["field"], "measurements.clean_rate");
+
+    // The CLI grades the submission alone, without the platform's envelope.
+    let mut submission = grading.clone();
+    for envelope in ["enterprise", "model"] {
+        submission.as_object_mut().unwrap().remove(envelope);
+    }
+    let file = dir.path().join("submission.json");
+    std::fs::write(&file, submission.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_qgrade"))
+        .arg("run")
+        .arg(crate::harness::module_path("smart-toilet"))
+        .arg(&file)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), api);
 }
 
 /// A platform that sheds load answers 503 with `Retry-After`; `grade-batch --server` waits

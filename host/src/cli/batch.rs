@@ -21,6 +21,7 @@ use super::{exit, run::parse_on};
 use crate::{
     grading::{self, GradeError, Submission},
     runtime::{GradingModule, Sandbox, interface::api},
+    wire::ErrorBody,
 };
 
 #[derive(Debug, Args)]
@@ -57,7 +58,7 @@ pub fn run(sandbox: &Sandbox, args: BatchArgs) -> anyhow::Result<ExitCode> {
     let on = args.on.unwrap_or_else(crate::clock::china_today);
     let modules = Mutex::new(HashMap::<
         String,
-        Result<std::sync::Arc<GradingModule>, String>,
+        Result<std::sync::Arc<GradingModule>, ErrorBody>,
     >::new());
     let grade_line = |number: usize, line: &str| -> Value {
         match &args.server {
@@ -133,13 +134,13 @@ pub fn run(sandbox: &Sandbox, args: BatchArgs) -> anyhow::Result<ExitCode> {
 fn local(
     sandbox: &Sandbox,
     dir: &std::path::Path,
-    modules: &Mutex<HashMap<String, Result<std::sync::Arc<GradingModule>, String>>>,
+    modules: &Mutex<HashMap<String, Result<std::sync::Arc<GradingModule>, ErrorBody>>>,
     line: &str,
     on: api::Date,
 ) -> Value {
     let submission = match Submission::from_json(line) {
         Ok(s) => s,
-        Err(e) => return e.to_json(),
+        Err(e) => return ErrorBody::from(&e).to_value(),
     };
     let module = {
         let mut modules = modules.lock().expect("not poisoned");
@@ -149,15 +150,18 @@ fn local(
                 let path = dir.join(format!("{}.wasm", submission.product));
                 std::fs::read(&path)
                     .map_err(|e| {
-                        format!(
+                        let message = format!(
                             "no module for product {:?} ({}: {e})",
                             submission.product,
                             path.display()
-                        )
+                        );
+                        ErrorBody::new("unknown_product", message, Some("product".into()))
                     })
                     .and_then(|bytes| {
-                        GradingModule::load(sandbox, &bytes)
-                            .map_err(|e| format!("{}: {e}", path.display()))
+                        GradingModule::load(sandbox, &bytes).map_err(|e| {
+                            let message = format!("{}: {e}", path.display());
+                            ErrorBody::new("invalid_module", message, None)
+                        })
                     })
                     .map(std::sync::Arc::new)
             })
@@ -165,16 +169,12 @@ fn local(
     };
     let module = match module {
         Ok(m) => m,
-        Err(message) => {
-            return json!({ "error": { "kind": "module", "field": "product", "message": message } });
-        }
+        Err(error) => return error.to_value(),
     };
     match grading::grade(sandbox, &module, &submission, on) {
         Ok(graded) => graded.to_json(),
-        Err(GradeError::Invalid(e)) => e.to_json(),
-        Err(GradeError::Sandbox(e)) => {
-            json!({ "error": { "kind": "module", "message": e.to_string() } })
-        }
+        Err(GradeError::Invalid(e)) => ErrorBody::from(&e).to_value(),
+        Err(GradeError::Sandbox(e)) => ErrorBody::from(&e).to_value(),
     }
 }
 
@@ -190,7 +190,8 @@ fn remote(server: &str, token: &str, number: usize, line: &str) -> Value {
     let request: Value = match serde_json::from_str(line) {
         Ok(v) => v,
         Err(e) => {
-            return json!({ "error": { "kind": "invalid_json", "message": format!("not valid JSON: {e}") } });
+            let message = format!("not valid JSON: {e}");
+            return ErrorBody::new("invalid_json", message, None).to_value();
         }
     };
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -208,7 +209,8 @@ fn remote(server: &str, token: &str, number: usize, line: &str) -> Value {
         let mut response = match response {
             Ok(response) => response,
             Err(e) => {
-                return json!({ "error": { "kind": "unreachable", "message": format!("{url}: {e}") } });
+                let message = format!("{url}: {e}");
+                return ErrorBody::new("unreachable", message, None).to_value();
             }
         };
         let status = response.status().as_u16();
@@ -228,7 +230,14 @@ fn remote(server: &str, token: &str, number: usize, line: &str) -> Value {
         } else if status == 200 {
             json!({ "grade": Value::Null, "reason": body["reason"], "fuel": body["fuel"] })
         } else {
-            json!({ "error": body.get("error").cloned().unwrap_or(json!({ "message": format!("HTTP {status}") })), "status": status })
+            // The platform's error as it sent it: the same shape as a local line's.
+            match body.get("error") {
+                Some(error) => json!({ "error": error }),
+                None => {
+                    let message = format!("{url} answered HTTP {status}");
+                    ErrorBody::new("unexpected_status", message, None).to_value()
+                }
+            }
         };
     }
     unreachable!("the last attempt returns")

@@ -10,6 +10,7 @@ use crate::{
     grading::bound_text,
     runtime::{GradingModule, ModuleDigest, Sandbox, Structure, interface::api},
     text::printable,
+    wire::ErrorBody,
 };
 
 #[derive(Debug, Args)]
@@ -31,7 +32,7 @@ pub fn run(sandbox: &Sandbox, args: InspectArgs) -> anyhow::Result<ExitCode> {
             // exports that refused it, and the figures the static limits check.
             let read = Structure::read(&bytes).ok();
             let body = json!({
-                "error": { "kind": "module", "message": e.to_string() },
+                "error": ErrorBody::from(&e).error,
                 "size": bytes.len(),
                 "sha256": ModuleDigest::of(&bytes).to_string(),
                 "imports": read.as_ref().map(|s| &s.imports),

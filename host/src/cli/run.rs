@@ -8,7 +8,8 @@ use serde_json::json;
 use super::{exit, load, read};
 use crate::{
     grading::{self, GradeError, Graded, Invalid, InvalidKind, Subject, Submission},
-    runtime::{Fault, Sandbox},
+    runtime::Sandbox,
+    wire::ErrorBody,
 };
 
 #[derive(Debug, Args)]
@@ -34,12 +35,8 @@ pub fn run(sandbox: &Sandbox, args: RunArgs) -> anyhow::Result<ExitCode> {
     let module = match load(sandbox, &args.module)? {
         Ok(m) => m,
         Err(message) => {
-            return Ok(fail(
-                args.json,
-                exit::MODULE,
-                json!({ "error": { "kind": "module", "message": message } }),
-                &message,
-            ));
+            let body = ErrorBody::new("invalid_module", message, None);
+            return Ok(fail(args.json, exit::MODULE, &body));
         }
     };
     let text = if args.submission.as_os_str() == "-" {
@@ -90,30 +87,21 @@ pub fn run(sandbox: &Sandbox, args: RunArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(exit::OK))
         }
         Err(GradeError::Invalid(invalid)) => {
-            let text = format!("invalid submission: {invalid}");
-            Ok(fail(args.json, exit::INVALID, invalid.to_json(), &text))
+            Ok(fail(args.json, exit::INVALID, &ErrorBody::from(&invalid)))
         }
-        Err(GradeError::Sandbox(e)) => {
-            let fault = match &e.fault {
-                Fault::Trap { kind, .. } => kind.as_str(),
-                Fault::Busy => "busy",
-                Fault::Instantiate(_) => "instantiate",
-                Fault::OutputTooLarge { .. } => "output_too_large",
-                Fault::InvalidOutput(_) => "invalid_output",
-            };
-            let body = json!({ "error": { "kind": "module", "fault": fault, "module": e.module, "message": e.to_string() } });
-            Ok(fail(args.json, exit::MODULE, body, &e.to_string()))
-        }
+        Err(GradeError::Sandbox(e)) => Ok(fail(args.json, exit::MODULE, &ErrorBody::from(&e))),
     }
 }
 
-fn fail(json: bool, code: u8, body: serde_json::Value, text: &str) -> ExitCode {
+/// Print the error as the HTTP API would answer it (`--json`), or as a line for people.
+fn fail(json: bool, exit: u8, body: &ErrorBody) -> ExitCode {
     if json {
-        println!("{body}");
+        println!("{}", body.to_json());
     } else {
-        eprintln!("error: {}", crate::text::printable(text));
+        let e = &body.error;
+        eprintln!("error: {}: {}", e.code, crate::text::printable(&e.message));
     }
-    ExitCode::from(code)
+    ExitCode::from(exit)
 }
 
 fn print_table(module: &crate::runtime::GradingModule, g: &Graded) {

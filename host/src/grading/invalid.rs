@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use serde_json::{Value, json};
-
 use crate::runtime::{GradingModule, interface::api};
 
 /// A valid range as people read it: `0–100 %`, `≥ 0 cycles, whole numbers`, `> 0`.
@@ -242,18 +240,5 @@ impl Invalid {
                 )
             }
         }
-    }
-
-    /// `{"error": {"kind", "message", and "field" | "indicator" | "attribute"}}`.
-    pub fn to_json(&self) -> Value {
-        let mut error = json!({ "kind": self.kind.as_str(), "message": self.message });
-        let (key, value) = match &self.subject {
-            Subject::Submission => return json!({ "error": error }),
-            Subject::Field(f) => ("field", f),
-            Subject::Indicator(i) => ("indicator", i),
-            Subject::Attribute(a) => ("attribute", a),
-        };
-        error[key] = json!(value);
-        json!({ "error": error })
     }
 }

@@ -1,19 +1,19 @@
-//! The one place errors become HTTP statuses. Every error body is
-//! `{ "error": { "code", "message", "field"? } }`; internal details are logged, never sent.
+//! The one place errors become HTTP statuses. Every error body is the shared
+//! [`ErrorBody`], `{ "error": { "code", "message", "field"? } }`; internal details are
+//! logged, never sent.
 
+use crate::{
+    grading::InvalidKind,
+    platform::PlatformError,
+    registry::{PublishError, RegistryError},
+    runtime::Fault,
+    wire::ErrorBody,
+};
 use axum::{
     Json,
     extract::rejection::{BytesRejection, JsonRejection},
     http::StatusCode,
     response::{IntoResponse, Response},
-};
-use serde_json::json;
-
-use crate::{
-    grading::Subject,
-    platform::PlatformError,
-    registry::{PublishError, RegistryError},
-    runtime::Fault,
 };
 
 /// An error response.
@@ -57,11 +57,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({ "code": self.code, "message": self.message });
-        if let Some(field) = self.field {
-            error["field"] = json!(field);
-        }
-        let mut response = (self.status, Json(json!({ "error": error }))).into_response();
+        let body = ErrorBody::new(self.code, self.message, self.field);
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response
                 .headers_mut()
@@ -81,22 +78,17 @@ impl From<PlatformError> for ApiError {
                 ApiError::new(S::UNPROCESSABLE_ENTITY, "invalid_field", message).with_field(field)
             }
             PlatformError::Invalid(invalid) => {
-                let field = match &invalid.subject {
-                    Subject::Submission => None,
-                    Subject::Field(f) => Some(f.clone()),
-                    Subject::Indicator(i) => Some(format!("measurements.{i}")),
-                    Subject::Attribute(a) => Some(format!("attributes.{a}")),
-                };
                 let status = match invalid.kind {
-                    crate::grading::InvalidKind::TooLarge => S::PAYLOAD_TOO_LARGE,
-                    crate::grading::InvalidKind::InvalidJson => S::BAD_REQUEST,
+                    InvalidKind::TooLarge => S::PAYLOAD_TOO_LARGE,
+                    InvalidKind::InvalidJson => S::BAD_REQUEST,
                     _ => S::UNPROCESSABLE_ENTITY,
                 };
+                let body = ErrorBody::from(&invalid);
                 ApiError {
                     status,
                     code: invalid.kind.as_str(),
-                    message: invalid.message,
-                    field,
+                    message: body.error.message,
+                    field: body.error.field,
                     retry_after: None,
                 }
             }
@@ -116,7 +108,8 @@ impl From<PlatformError> for ApiError {
                     return ApiError::new(S::SERVICE_UNAVAILABLE, "busy", e.to_string())
                         .retry_after(1);
                 }
-                ApiError::new(S::BAD_GATEWAY, "module_failure", e.to_string())
+                // The module's fault, named as the CLI names it (`out_of_fuel`, …).
+                ApiError::new(S::BAD_GATEWAY, e.fault.code(), e.to_string())
             }
             PlatformError::Internal(m) => internal(m),
         }
@@ -204,5 +197,36 @@ impl From<JsonRejection> for ApiError {
 impl From<BytesRejection> for ApiError {
     fn from(r: BytesRejection) -> Self {
         ApiError::new(r.status(), "invalid_body", r.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::{SandboxError, TrapKind};
+
+    #[test]
+    fn a_module_fault_is_named_by_its_kind() {
+        let stopped = |fault| {
+            ApiError::from(PlatformError::Sandbox(SandboxError {
+                module: "kettle 1.0.0".into(),
+                fault,
+            }))
+        };
+        let e = stopped(Fault::Trap {
+            kind: TrapKind::Deadline,
+            fuel: 5,
+            message: "ran past the deadline of 1000 ms".into(),
+        });
+        assert_eq!((e.status, e.code), (StatusCode::BAD_GATEWAY, "deadline"));
+        let e = stopped(Fault::InvalidOutput(
+            "grade AAAAA with a failed floor".into(),
+        ));
+        assert_eq!(e.code, "invalid_output");
+        let e = stopped(Fault::Busy);
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "busy")
+        );
     }
 }

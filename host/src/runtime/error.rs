@@ -130,6 +130,19 @@ pub enum Fault {
     InvalidOutput(String),
 }
 
+impl Fault {
+    /// The stable snake_case code of the fault, as JSON errors carry it.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Fault::Trap { kind, .. } => kind.as_str(),
+            Fault::Busy => "busy",
+            Fault::Instantiate(_) => "instantiate",
+            Fault::OutputTooLarge { .. } => "output_too_large",
+            Fault::InvalidOutput(_) => "invalid_output",
+        }
+    }
+}
+
 /// A guest call that did not complete: the module misbehaved and was stopped. The host
 /// carries on serving everyone else.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
