@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::{
     harness::{date, log_key, new_sandbox, on_both_databases, sandbox},
-    platform::{ADMIN, TODAY, account, call, call_raw, grading_request, scene},
+    platform::{ADMIN, TODAY, account, call, grading_request, publish, scene},
     registry::{World, admit_kettle_2, kettle},
 };
 
@@ -162,19 +162,11 @@ pub async fn a_superseded_module_still_verifies(w: World) {
     let app = qgrade::http::app(june.clone());
     let lab = account(&app, "lab-one", "lab", None).await;
     let publisher = account(&app, "kettle-group", "publisher", Some("kettle-body")).await;
-    let publish = |version: &str| {
+    let release = |version: &str| {
         let (app, publisher) = (app.clone(), publisher.clone());
         let artifact = kettle(version, &w.kettle_key);
         async move {
-            let (status, body) = call_raw(
-                &app,
-                "POST",
-                "/api/v1/modules",
-                Some(&publisher),
-                Some(artifact),
-                "application/wasm",
-            )
-            .await;
+            let (status, body) = publish(&app, &publisher, artifact).await;
             assert_eq!(status, StatusCode::CREATED, "{body}");
         }
     };
@@ -194,13 +186,13 @@ pub async fn a_superseded_module_still_verifies(w: World) {
         }
     };
 
-    publish("1.0.0").await;
+    release("1.0.0").await;
     let first = grade(app.clone()).await;
     assert_eq!(first["module"]["version"], "1.0.0");
     let number = first["number"].as_str().unwrap().to_string();
-    publish("1.1.0").await;
+    release("1.1.0").await;
     assert_eq!(grade(app.clone()).await["module"]["version"], "1.1.0");
-    publish("2.0.0").await;
+    release("2.0.0").await;
     admit_kettle_2(&w, "2026-07-01").await;
 
     let july = on_day("2026-07-01", LogKey::parse(&secret).unwrap());

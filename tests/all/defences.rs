@@ -3,7 +3,7 @@
 //! mid-response; load shedding; failed logins.
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
+    io::{BufReader, Read, Write},
     net::TcpStream,
     time::{Duration, Instant},
 };
@@ -12,7 +12,7 @@ use qgrade::artifact::generate_key;
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{heavy_component, nesting_bomb},
+    harness::{heavy_component, nesting_bomb, read_message},
     neighbours::packaged,
     serve::{grading, lab_token, request},
 };
@@ -304,23 +304,12 @@ fn reset(stream: TcpStream) {
 }
 
 fn read_status(reader: &mut BufReader<TcpStream>) -> u16 {
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let status = line.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let mut length = 0;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).unwrap();
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    status
+    let response = read_message(reader);
+    response
+        .start
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Past its requests in flight the server sheds load with 503 and Retry-After; an address

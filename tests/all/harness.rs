@@ -1,6 +1,7 @@
 //! Shared helpers: the sandbox, the pilot modules, and the `qgrade` binary.
 
 use std::{
+    io::BufRead,
     path::{Path, PathBuf},
     process::{Command, Output},
     sync::OnceLock,
@@ -238,4 +239,46 @@ pub fn heavy_component() -> Vec<u8> {
                 .local_set((i * 31 + 11) % 200);
         }
     }))
+}
+
+/// One HTTP/1.1 message read off a raw connection, for tests that speak HTTP by hand.
+pub struct RawMessage {
+    /// The request or status line.
+    pub start: String,
+    /// The header lines, names lower-cased, values trimmed.
+    pub headers: Vec<(String, String)>,
+}
+
+impl RawMessage {
+    /// The value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Read one message: its head up to the blank line (or the end of the stream), then the
+/// body its `Content-Length` gives, which is dropped so that the next message starts clean.
+pub fn read_message(reader: &mut impl BufRead) -> RawMessage {
+    let mut start = String::new();
+    reader.read_line(&mut start).unwrap();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            headers.push((name.to_ascii_lowercase(), value.trim().to_string()));
+        }
+    }
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(0, |(_, v)| v.parse().unwrap());
+    reader.read_exact(&mut vec![0; length]).unwrap();
+    RawMessage { start, headers }
 }

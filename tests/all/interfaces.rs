@@ -10,7 +10,10 @@ use qgrade::{
 use serde_json::Value;
 
 use crate::{
-    harness::{date, fixture_path, module, on_both_databases, qgrade, root, sandbox, stdout_json},
+    harness::{
+        date, fixture_path, module, module_path, on_both_databases, qgrade, root, sandbox,
+        stdout_json,
+    },
     registry::{World, admit_kettle_2, kettle},
 };
 
@@ -39,11 +42,7 @@ fn the_pilots_run_side_by_side_on_both_versions() {
                 "{product}: every indicator of a 1.1.0 pilot is grouped: {groups:?}"
             );
         }
-        let out = qgrade(&[
-            "inspect",
-            &crate::harness::module_path(product).to_string_lossy(),
-            "--json",
-        ]);
+        let out = qgrade(&["inspect", &module_path(product).to_string_lossy(), "--json"]);
         assert_eq!(
             stdout_json(&out)["interface"],
             format!("qgrade:grading@{}", module.interface())

@@ -17,7 +17,7 @@ use tower::ServiceExt;
 
 use crate::{
     harness::{heavy_component, module_path, nesting_bomb, on_both_databases, sandbox},
-    platform::{ADMIN, account, app, call, call_raw, grading_request, scene},
+    platform::{ADMIN, account, app, call, grading_request, publish, scene},
     registry::World,
 };
 
@@ -296,15 +296,7 @@ pub async fn publishing_checks_before_it_compiles(w: World) {
     ];
     for (artifact, status, code, says) in cases {
         let started = Instant::now();
-        let (got, body) = call_raw(
-            &app,
-            "POST",
-            "/api/v1/modules",
-            Some(&ctes),
-            Some(artifact.clone()),
-            "application/wasm",
-        )
-        .await;
+        let (got, body) = publish(&app, &ctes, artifact.clone()).await;
         assert_eq!(
             (got, body["error"]["code"].as_str()),
             (status, Some(code)),
@@ -328,15 +320,7 @@ pub async fn publishing_checks_before_it_compiles(w: World) {
     // Signed by its publisher and within the limits, it is compiled — and refused, with
     // nothing cached.
     let heavy = packaged(&heavy_component(), "down-jacket", &w.ctes_key);
-    let (status, body) = call_raw(
-        &app,
-        "POST",
-        "/api/v1/modules",
-        Some(&ctes),
-        Some(heavy.clone()),
-        "application/wasm",
-    )
-    .await;
+    let (status, body) = publish(&app, &ctes, heavy.clone()).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_module")),

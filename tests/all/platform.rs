@@ -93,6 +93,19 @@ pub async fn call_raw(
     (status, value)
 }
 
+/// `POST /api/v1/modules`: publish a signed artifact as `publisher`.
+pub async fn publish(app: &Router, publisher: &str, artifact: Vec<u8>) -> (StatusCode, Value) {
+    call_raw(
+        app,
+        "POST",
+        "/api/v1/modules",
+        Some(publisher),
+        Some(artifact),
+        "application/wasm",
+    )
+    .await
+}
+
 pub async fn account(app: &Router, id: &str, role: &str, publisher: Option<&str>) -> String {
     let (status, body) = call(
         app,
@@ -122,15 +135,7 @@ pub async fn scene(w: &World) -> Scene {
     let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
     let lab = account(&app, "lab-one", "lab", None).await;
     let inspector = account(&app, "inspector-one", "inspector", None).await;
-    let (status, body) = call_raw(
-        &app,
-        "POST",
-        "/api/v1/modules",
-        Some(&ctes),
-        Some(down_jacket(&w.ctes_key)),
-        "application/wasm",
-    )
-    .await;
+    let (status, body) = publish(&app, &ctes, down_jacket(&w.ctes_key)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     Scene {
         platform,
@@ -222,15 +227,7 @@ pub async fn the_whole_story(w: World) {
 
     // A standards body publishes its module.
     let artifact = down_jacket(&w.ctes_key);
-    let (status, body) = call_raw(
-        &app,
-        "POST",
-        "/api/v1/modules",
-        Some(&ctes),
-        Some(artifact.clone()),
-        "application/wasm",
-    )
-    .await;
+    let (status, body) = publish(&app, &ctes, artifact.clone()).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["version"], "1.0.0");
     let (status, body) = call(&app, "GET", "/api/v1/modules/down-jacket", None, None).await;
@@ -535,15 +532,7 @@ pub async fn the_whole_story(w: World) {
 
     // A publisher publishing another body's product.
     let kettle_body = account(&app, "kettle-body", "publisher", Some("kettle-body")).await;
-    let (status, body) = call_raw(
-        &app,
-        "POST",
-        "/api/v1/modules",
-        Some(&kettle_body),
-        Some(artifact),
-        "application/wasm",
-    )
-    .await;
+    let (status, body) = publish(&app, &kettle_body, artifact).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     // Every act is a leaf of the transparency log, and the database agrees with it.

@@ -11,7 +11,7 @@ use std::{
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{recent_report_date, root, sample_path, unique_report},
+    harness::{module_path, read_message, recent_report_date, root, sample_path, unique_report},
     registry::{postgres_base, postgres_schema},
 };
 
@@ -387,7 +387,7 @@ fn the_cli_and_the_api_answer_an_error_byte_for_byte() {
     std::fs::write(&file, submission.to_string()).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_qgrade"))
         .arg("run")
-        .arg(crate::harness::module_path("smart-toilet"))
+        .arg(module_path("smart-toilet"))
         .arg(&file)
         .arg("--json")
         .output()
@@ -426,22 +426,8 @@ fn grade_batch_retries_a_busy_platform_with_one_key() {
         ] {
             let (stream, _) = listener.accept().unwrap();
             let mut reader = BufReader::new(stream);
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                let lower = line.to_ascii_lowercase();
-                if let Some(v) = lower.strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap();
-                }
-                if let Some(v) = lower.strip_prefix("idempotency-key:") {
-                    keys.push(v.trim().to_string());
-                }
-                if line == "\r\n" {
-                    break;
-                }
-            }
-            reader.read_exact(&mut vec![0; length]).unwrap();
+            let request = read_message(&mut reader);
+            keys.extend(request.header("idempotency-key").map(str::to_string));
             reader.get_mut().write_all(answer.as_bytes()).unwrap();
         }
         keys
