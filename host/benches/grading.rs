@@ -19,8 +19,9 @@ use std::{
 };
 
 use qgrade::{
-    grading::{AttributeValue, MeasuredValue, Submission, parse_date},
-    runtime::{GradingModule, Limits, Sandbox, StoreState, Tuning, interface::api},
+    grading::{AttributeValue, MeasuredValue, Submission},
+    model,
+    runtime::{GradingModule, Limits, Sandbox, StoreState, Tuning},
 };
 use wasmtime::component::{Component, Linker};
 
@@ -50,7 +51,7 @@ fn main() {
         qgrade::pilot_modules(),
         "every pilot module is benchmarked"
     );
-    let on = parse_date("2026-06-01").unwrap();
+    let on = model::Date::parse("2026-06-01").unwrap();
 
     // No cache: every load below compiles, in the compiler process as the host always does.
     let sandbox = Sandbox::new(Limits::default())
@@ -324,8 +325,8 @@ fn sample(product: &str) -> Submission {
 }
 
 /// The sample as the SDK takes it natively: ids become table indexes.
-fn native(table: &qgrade_sdk::Module, s: &Submission, on: api::Date) -> qgrade_sdk::Submission {
-    let date = |d: api::Date| qgrade_sdk::Date::new(d.year, d.month, d.day).unwrap();
+fn native(table: &qgrade_sdk::Module, s: &Submission, on: model::Date) -> qgrade_sdk::Submission {
+    let date = |d: model::Date| qgrade_sdk::Date::new(d.year, d.month, d.day).unwrap();
     qgrade_sdk::Submission {
         date: date(on),
         attributes: s

@@ -16,7 +16,7 @@ use std::{
 use qgrade::{
     catalog::Catalog,
     clock::Clock,
-    grading::parse_date,
+    model,
     platform::{NewAccount, Platform, Role, publish_pilots},
     registry::{Registry, log::LogKey},
     runtime::{Limits, Sandbox},
@@ -129,7 +129,7 @@ fn load(logged: bool) -> Figures {
             .with_compiler(env!("CARGO_BIN_EXE_qgrade"));
         let key = LogKey::generate("qgrade.bench/log").unwrap().1;
         let platform = Platform::new(registry, Arc::new(sandbox), key)
-            .with_clock(Clock::Fixed(parse_date("2026-06-01").unwrap()));
+            .with_clock(Clock::Fixed(model::Date::parse("2026-06-01").unwrap()));
         let platform = Arc::new(if logged {
             platform
         } else {

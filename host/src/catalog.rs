@@ -14,7 +14,7 @@ use std::path::Path;
 pub use error::CatalogError;
 pub use revision::{Level, Product, ProductStatus, PublicKey, Publisher, Revision, StandardRef};
 
-use crate::runtime::interface::api;
+use crate::model;
 
 /// A checked sequence of revisions, oldest first.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,7 +63,7 @@ impl Catalog {
     }
 
     /// The revision in force on `date`: the latest effective on or before it.
-    pub fn in_force(&self, date: api::Date) -> Option<&Revision> {
+    pub fn in_force(&self, date: model::Date) -> Option<&Revision> {
         let day = (date.year, date.month, date.day);
         self.revisions
             .iter()

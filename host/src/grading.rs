@@ -4,21 +4,22 @@
 //! [`grade`] is the one path from a JSON submission to a result; the CLI, the vector
 //! runner and (later) the platform all call it.
 
-mod date;
 mod impact;
 mod invalid;
 mod result;
 mod submission;
 mod vectors;
 
-pub use date::parse_date;
 pub use impact::{Change, impact};
 pub use invalid::{Invalid, InvalidKind, Subject};
 pub use result::{Graded, IndicatorOutcome, Reason, bound_text};
 pub use submission::{AttributeValue, Conformity, MeasuredValue, Submission, TestReport};
 pub use vectors::{VectorFailure, VectorReport, VectorSet};
 
-use crate::runtime::{GradingModule, Sandbox, SandboxError, interface::api};
+use crate::{
+    model,
+    runtime::{GradingModule, Sandbox, SandboxError},
+};
 
 /// Why a grading produced no result.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +37,7 @@ pub fn grade(
     sandbox: &Sandbox,
     module: &GradingModule,
     submission: &Submission,
-    on: api::Date,
+    on: model::Date,
 ) -> Result<Graded, GradeError> {
     let input = submission.to_interface(module, on)?;
     let call = module.grade(sandbox, &input)?;

@@ -11,8 +11,8 @@ mod guard;
 mod log;
 mod modules;
 pub mod openapi;
-mod pages;
 mod server;
+mod site;
 
 use std::sync::Arc;
 
@@ -57,7 +57,7 @@ pub fn app_with(platform: Arc<Platform>, limits: &ServerLimits) -> Router {
     }
     Router::new()
         .nest("/api/v1", api)
-        .merge(pages::routes())
+        .merge(site::routes())
         .fallback(|| async {
             ApiError::new(
                 axum::http::StatusCode::NOT_FOUND,

@@ -13,7 +13,8 @@ mod issuer;
 mod metrics;
 mod mode;
 mod pilots;
-mod resolver;
+mod publishing;
+mod resolution_cache;
 mod transparency;
 
 use std::sync::Arc;
@@ -25,12 +26,13 @@ pub use idempotency::{Answer, IdempotencyKey, StoredAnswer};
 pub use metrics::Metrics;
 pub use mode::{DEVELOPMENT_KEY, Mode};
 pub use pilots::publish_pilots;
-pub use resolver::ResolvedModule;
+pub use resolution_cache::ResolvedModule;
 
 use crate::{
     clock::Clock,
+    model,
     registry::{Registry, log::LogKey},
-    runtime::{Sandbox, interface::api},
+    runtime::Sandbox,
 };
 
 /// The platform: the registry, the sandbox, the modules loaded so far, the key its log's
@@ -38,7 +40,7 @@ use crate::{
 pub struct Platform {
     registry: Registry,
     sandbox: Arc<Sandbox>,
-    resolver: resolver::Resolver,
+    resolutions: resolution_cache::ResolutionCache,
     issuer: issuer::Issuer,
     sessions: accounts::Sessions,
     metrics: Metrics,
@@ -58,7 +60,7 @@ impl Platform {
             issuer: issuer::Issuer::start(registry.clone(), true),
             registry,
             sandbox,
-            resolver: resolver::Resolver::default(),
+            resolutions: resolution_cache::ResolutionCache::default(),
             sessions: accounts::Sessions::default(),
             metrics: Metrics::default(),
             public_url: "http://127.0.0.1:8080".into(),
@@ -93,7 +95,7 @@ impl Platform {
     }
 
     /// Today, the platform's calendar day.
-    pub fn today(&self) -> api::Date {
+    pub fn today(&self) -> model::Date {
         self.clock.today()
     }
 
@@ -126,41 +128,5 @@ impl Platform {
     /// Where grading requests spend their time.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
-    }
-
-    /// Publish an artifact as a publisher account (scoped to its catalog publisher).
-    pub async fn publish(
-        &self,
-        by: &Account,
-        bytes: Vec<u8>,
-    ) -> Result<crate::registry::Published, PlatformError> {
-        accounts::require(by, &[Role::Publisher], "publish modules")?;
-        let _turn = self.publishing.try_acquire().map_err(|_| {
-            PlatformError::Busy(
-                "another module is being checked for publishing; try again in a few seconds".into(),
-            )
-        })?;
-        let published = self
-            .registry
-            .publish_as(&self.sandbox, bytes, &by.id, by.publisher.as_deref())
-            .await?;
-        self.resolver.invalidate();
-        Ok(published)
-    }
-
-    /// Record a new catalog revision (admin only).
-    pub async fn record_revision(
-        &self,
-        by: &Account,
-        revision: crate::catalog::Revision,
-    ) -> Result<(), PlatformError> {
-        accounts::require(by, &[Role::Admin], "publish catalog revisions")?;
-        let catalog = self.registry.catalog().await?;
-        let next = catalog
-            .with(revision)
-            .map_err(crate::registry::RegistryError::from)?;
-        self.registry.record_catalog(&next, &by.id).await?;
-        self.resolver.invalidate();
-        Ok(())
     }
 }

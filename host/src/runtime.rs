@@ -28,10 +28,12 @@ mod structure;
 mod wire;
 
 pub use cache::CompileCache;
-pub use compile::{CHILD_COMMAND, CompileError, child_main as compile_child_main};
-pub use error::{Fault, LoadError, SandboxError, TrapKind};
+pub use compile::{
+    CHILD_COMMAND, CompileError, child_main as compile_child_main, exit_if_compile_child,
+};
+pub use error::{LoadError, SandboxError};
 pub use limits::{Limits, StaticLimits};
-pub use module::{Call, GradingModule, ModuleDigest};
+pub use module::{Call, GradingModule};
 pub use sandbox::{Sandbox, StoreState, Tuning};
 pub use structure::{OverLimit, Structure};
 pub use wire::WireSize;

@@ -89,7 +89,7 @@ mod tests {
     use super::*;
     use crate::{
         grading::InvalidKind,
-        runtime::{Fault, TrapKind},
+        model::{Fault, TrapKind},
     };
 
     #[test]

@@ -29,7 +29,7 @@ fn run_json_prints_grade_indicators_fuel_and_module() {
     assert!(json["fuel"].as_u64().unwrap() > 0);
     assert_eq!(json["module"]["product"], "down-jacket");
     assert_eq!(json["module"]["version"], "1.0.0");
-    let digest = qgrade::runtime::ModuleDigest::of(&std::fs::read(&module).unwrap());
+    let digest = qgrade::model::ModuleDigest::of(&std::fs::read(&module).unwrap());
     assert_eq!(json["module"]["sha256"], digest.to_string());
 }
 

@@ -8,8 +8,9 @@ use std::{
 };
 
 use qgrade::{
-    grading::{Submission, parse_date},
-    runtime::{GradingModule, Limits, Sandbox, interface::api},
+    grading::Submission,
+    model,
+    runtime::{GradingModule, Limits, Sandbox},
 };
 
 /// Run each named scenario (`async fn(World)`) once on a SQLite file and once on the
@@ -82,7 +83,8 @@ pub fn unique_report() -> String {
 /// A report date a month before today in China: current for the platform's one-year
 /// rule whatever day the tests run.
 pub fn recent_report_date() -> String {
-    qgrade::clock::days_after(qgrade::clock::china_today(), -30)
+    qgrade::clock::china_today()
+        .days_after(-30)
         .unwrap()
         .to_string()
 }
@@ -124,8 +126,8 @@ pub fn sample_path(product: &str) -> PathBuf {
 }
 
 /// A date from `YYYY-MM-DD`.
-pub fn date(text: &str) -> api::Date {
-    parse_date(text).unwrap()
+pub fn date(text: &str) -> model::Date {
+    model::Date::parse(text).unwrap()
 }
 
 /// Run the `qgrade` binary.

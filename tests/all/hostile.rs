@@ -9,7 +9,8 @@ use std::{sync::OnceLock, time::Duration};
 
 use qgrade::{
     grading::{self, GradeError, Graded, Submission},
-    runtime::{Fault, GradingModule, Limits, LoadError, Sandbox, SandboxError, TrapKind},
+    model::{Fault, TrapKind},
+    runtime::{GradingModule, Limits, LoadError, Sandbox, SandboxError},
 };
 
 use crate::harness::{date, fixture_path, module, new_sandbox, sample, sandbox};

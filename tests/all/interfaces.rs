@@ -4,8 +4,8 @@
 
 use qgrade::{
     grading::{self, Submission, VectorSet},
-    pilot_modules,
-    runtime::{GradingModule, interface::api},
+    model, pilot_modules,
+    runtime::GradingModule,
 };
 use serde_json::Value;
 
@@ -59,9 +59,12 @@ fn the_pilots_run_side_by_side_on_both_versions() {
     let toilet = groups("smart-toilet");
     assert!(toilet.contains(&(
         "flush_water_avg".into(),
-        Some(api::IndicatorGroup::Efficiency)
+        Some(model::IndicatorGroup::Efficiency)
     )));
-    assert!(toilet.contains(&("nozzle_selfclean".into(), Some(api::IndicatorGroup::Safety))));
+    assert!(toilet.contains(&(
+        "nozzle_selfclean".into(),
+        Some(model::IndicatorGroup::Safety)
+    )));
 }
 
 /// Everything a grading says but its cost, the module's digest and the indicators' groups.
@@ -152,7 +155,7 @@ fn a_1_0_0_and_a_1_1_0_build_of_one_table_grade_alike() {
     let mut compared = 0;
     for vector in &set.vectors {
         let (json, on) = set.submission(vector);
-        let on = qgrade::grading::parse_date(on).unwrap();
+        let on = qgrade::model::Date::parse(on).unwrap();
         for varied in variations(&json) {
             let grade = |module: &GradingModule| match Submission::from_value(&varied) {
                 Ok(submission) => decision(grading::grade(sandbox(), module, &submission, on)),

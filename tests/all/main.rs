@@ -6,6 +6,7 @@
 
 mod harness;
 
+mod architecture;
 mod browser;
 mod bundles;
 mod cli;

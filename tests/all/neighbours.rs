@@ -311,7 +311,7 @@ pub async fn publishing_checks_before_it_compiles(w: World) {
             "{says}: {:?}",
             started.elapsed()
         );
-        let digest = qgrade::runtime::ModuleDigest::of(&artifact);
+        let digest = qgrade::model::ModuleDigest::of(&artifact);
         assert!(
             !sandbox().cache().unwrap().path(digest).exists(),
             "nothing cached for {says}"
@@ -330,7 +330,7 @@ pub async fn publishing_checks_before_it_compiles(w: World) {
         !sandbox()
             .cache()
             .unwrap()
-            .path(qgrade::runtime::ModuleDigest::of(&heavy))
+            .path(qgrade::model::ModuleDigest::of(&heavy))
             .exists()
     );
     assert_eq!(w.registry.versions("down-jacket").await.unwrap().len(), 0);

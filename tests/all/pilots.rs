@@ -115,7 +115,7 @@ fn not_graded_names_the_indicator_and_its_threshold() {
     let graded = grading::grade(sandbox(), &module, &submission, date("2026-06-01")).unwrap();
     assert_eq!(graded.grade, None);
     let reason = graded.reason.unwrap();
-    assert_eq!(reason.kind, "below_lowest_grade");
+    assert_eq!(reason.kind(), "below_lowest_grade");
     assert_eq!(reason.indicator.as_deref(), Some("fill_power"));
     assert!(reason.message.contains("≥ 12 cm"), "{}", reason.message);
 }
@@ -231,7 +231,7 @@ fn each_pilot_grades_its_sample_with_the_whole_report() {
 /// without knowing the product, and marks approximated thresholds.
 #[test]
 fn metadata_names_every_indicator_and_marks_approximations() {
-    use qgrade::runtime::interface::api::{Basis, IndicatorKind};
+    use qgrade::model::{Basis, IndicatorKind};
     for product in pilot_modules() {
         let module = module(product);
         let m = module.metadata();

@@ -261,7 +261,7 @@ pub async fn publishes_resolves_and_audits(w: World) {
     assert_eq!(p.admitted_by, Some(1));
     assert_eq!(
         p.digest,
-        qgrade::runtime::ModuleDigest::of(&bytes).to_string()
+        qgrade::model::ModuleDigest::of(&bytes).to_string()
     );
     // The same bytes again change nothing.
     let again = w

@@ -119,6 +119,15 @@ pub async fn the_label_scans_to_the_certificate_page(w: World) {
     ] {
         assert!(label.contains(shown), "the label shows {shown}");
     }
+    // Its module groups its indicators: the label carries each group's grade, in order,
+    // and no line for a group it does not have.
+    let at = |text: &str| label.find(text);
+    let (safety, performance, durability) = (at("安全 "), at("性能 AAAAA"), at("耐久 "));
+    assert!(
+        safety.is_some() && safety < performance && performance < durability,
+        "{label}"
+    );
+    assert!(at("能效").is_none(), "{label}");
     assert_eq!(
         decode_qr(&label),
         format!("http://127.0.0.1:8080/c/{number}")

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{SecretKey, keys::verify};
-use crate::{catalog::PublicKey, runtime::ModuleDigest};
+use crate::{catalog::PublicKey, model::ModuleDigest};
 
 const VECTORS: &str = "qgrade-vectors";
 const SIGNATURE: &str = "qgrade-signature";

@@ -24,7 +24,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::interface::api;
+use crate::model;
 
 /// Where a standard sits: national > industry > group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -40,11 +40,11 @@ pub enum Level {
 
 impl Level {
     /// The level as the interface names it.
-    pub fn from_interface(level: api::StandardLevel) -> Level {
+    pub fn from_interface(level: model::StandardLevel) -> Level {
         match level {
-            api::StandardLevel::National => Level::National,
-            api::StandardLevel::Industry => Level::Industry,
-            api::StandardLevel::Group => Level::Group,
+            model::StandardLevel::National => Level::National,
+            model::StandardLevel::Industry => Level::Industry,
+            model::StandardLevel::Group => Level::Group,
         }
     }
 }
@@ -181,8 +181,7 @@ pub struct Revision {
     /// Its number: 1, 2, 3, … in order.
     pub number: u32,
     /// The date it takes effect.
-    #[serde(with = "date_text")]
-    pub effective: api::Date,
+    pub effective: model::Date,
     /// A title for people.
     #[serde(default)]
     pub title: String,
@@ -211,21 +210,5 @@ impl Revision {
     /// A publisher by id.
     pub fn publisher(&self, id: &str) -> Option<&Publisher> {
         self.publishers.iter().find(|p| p.id == id)
-    }
-}
-
-mod date_text {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::{grading::parse_date, runtime::interface::api};
-
-    pub fn serialize<S: Serializer>(date: &api::Date, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(date)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<api::Date, D::Error> {
-        let text = String::deserialize(d)?;
-        parse_date(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a date YYYY-MM-DD")))
     }
 }

@@ -141,7 +141,7 @@ fn is_code(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
+    use crate::{catalog::Catalog, model};
 
     const KEY: &str = "ed25519:d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
@@ -190,7 +190,7 @@ mod tests {
             revision(2, "2027-01-01", &dj2),
         ])
         .unwrap();
-        let on = |y, m, d| crate::runtime::interface::api::Date {
+        let on = |y, m, d| model::Date {
             year: y,
             month: m,
             day: d,

@@ -20,7 +20,8 @@ use serde_json::{Value, json};
 use super::{exit, run::parse_on};
 use crate::{
     grading::{self, GradeError, Submission},
-    runtime::{GradingModule, Sandbox, interface::api},
+    model,
+    runtime::{GradingModule, Sandbox},
     wire::ErrorBody,
 };
 
@@ -40,7 +41,7 @@ pub struct BatchArgs {
     token: Option<String>,
     /// The grading date for local grading (default today).
     #[arg(long, value_parser = parse_on)]
-    on: Option<api::Date>,
+    on: Option<model::Date>,
     /// Write the results here instead of standard output.
     #[arg(long, short)]
     out: Option<PathBuf>,
@@ -136,7 +137,7 @@ fn local(
     dir: &std::path::Path,
     modules: &Mutex<HashMap<String, Result<std::sync::Arc<GradingModule>, ErrorBody>>>,
     line: &str,
-    on: api::Date,
+    on: model::Date,
 ) -> Value {
     let submission = match Submission::from_json(line) {
         Ok(s) => s,

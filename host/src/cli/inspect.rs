@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use super::{exit, read};
 use crate::{
     grading::bound_text,
-    runtime::{GradingModule, ModuleDigest, Sandbox, Structure, interface::api},
+    model,
+    model::ModuleDigest,
+    runtime::{GradingModule, Sandbox, Structure},
     text::printable,
     wire::ErrorBody,
 };
@@ -112,8 +114,8 @@ pub fn describe(module: &GradingModule) -> Value {
             "name": a.name,
             "description": a.description,
             "values": match &a.values {
-                api::AttributeValues::Choice(c) => json!(c),
-                api::AttributeValues::Number(r) => json!({ "min": r.min, "min_exclusive": r.min_exclusive, "max": finite(r.max) }),
+                model::AttributeValues::Choice(c) => json!(c),
+                model::AttributeValues::Number(r) => json!({ "min": r.min, "min_exclusive": r.min_exclusive, "max": finite(r.max) }),
             },
             "default": a.default_value,
         })).collect::<Vec<_>>(),
@@ -122,7 +124,7 @@ pub fn describe(module: &GradingModule) -> Value {
             "name_zh": i.name_zh,
             "name_en": i.name_en,
             "unit": i.unit,
-            "kind": match i.kind { api::IndicatorKind::Number => "number", api::IndicatorKind::Boolean => "boolean" },
+            "kind": match i.kind { model::IndicatorKind::Number => "number", model::IndicatorKind::Boolean => "boolean" },
             "direction": direction(i.direction),
             "required": i.required,
             "group": i.group.map(|g| g.as_str()),
@@ -186,8 +188,8 @@ fn print_text(module: &GradingModule) {
     say!("attributes");
     for a in &m.attributes {
         let values = match &a.values {
-            api::AttributeValues::Choice(c) => c.join(" | "),
-            api::AttributeValues::Number(r) => format!("number ≥ {}", r.min),
+            model::AttributeValues::Choice(c) => c.join(" | "),
+            model::AttributeValues::Number(r) => format!("number ≥ {}", r.min),
         };
         let default = a
             .default_value
@@ -233,28 +235,28 @@ fn finite(n: f64) -> Option<f64> {
     n.is_finite().then_some(n)
 }
 
-fn level(l: api::StandardLevel) -> &'static str {
+fn level(l: model::StandardLevel) -> &'static str {
     match l {
-        api::StandardLevel::National => "national",
-        api::StandardLevel::Industry => "industry",
-        api::StandardLevel::Group => "group",
+        model::StandardLevel::National => "national",
+        model::StandardLevel::Industry => "industry",
+        model::StandardLevel::Group => "group",
     }
 }
 
-fn direction(d: api::Direction) -> &'static str {
+fn direction(d: model::Direction) -> &'static str {
     match d {
-        api::Direction::HigherBetter => "higher is better",
-        api::Direction::LowerBetter => "lower is better",
-        api::Direction::Window => "within a window",
-        api::Direction::Pass => "pass/fail",
+        model::Direction::HigherBetter => "higher is better",
+        model::Direction::LowerBetter => "lower is better",
+        model::Direction::Window => "within a window",
+        model::Direction::Pass => "pass/fail",
     }
 }
 
-fn basis(b: api::Basis) -> &'static str {
+fn basis(b: model::Basis) -> &'static str {
     match b {
-        api::Basis::Verified => "verified",
-        api::Basis::Baseline => "baseline",
-        api::Basis::Approximate => "approximate",
+        model::Basis::Verified => "verified",
+        model::Basis::Baseline => "baseline",
+        model::Basis::Approximate => "approximate",
     }
 }
 

@@ -96,7 +96,7 @@ pub fn package(args: PackageArgs) -> anyhow::Result<ExitCode> {
         .out
         .unwrap_or_else(|| args.module.with_extension("artifact.wasm"));
     std::fs::write(&out, &artifact)?;
-    let digest = crate::runtime::ModuleDigest::of(&artifact);
+    let digest = crate::model::ModuleDigest::of(&artifact);
     println!(
         "{} — {} bytes, sha256 {digest}, signed by key {}",
         out.display(),

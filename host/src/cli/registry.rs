@@ -10,12 +10,12 @@ use super::{exit, read};
 use crate::{
     catalog::Catalog,
     grading::{self, Submission},
-    platform,
+    model, platform,
     registry::{
         Registry,
         log::{Entry, LogVerifier},
     },
-    runtime::{GradingModule, Sandbox, interface::api},
+    runtime::{GradingModule, Sandbox},
     text::printable,
 };
 
@@ -100,7 +100,7 @@ pub struct ResolveArgs {
     product: String,
     /// The grading date (default today).
     #[arg(long, value_parser = super::run::parse_on)]
-    on: Option<api::Date>,
+    on: Option<model::Date>,
 }
 
 pub async fn resolve(args: ResolveArgs) -> anyhow::Result<ExitCode> {
@@ -136,7 +136,7 @@ pub struct ImpactArgs {
     submissions: PathBuf,
     /// The grading date for both (default today).
     #[arg(long, value_parser = super::run::parse_on)]
-    on: Option<api::Date>,
+    on: Option<model::Date>,
     /// Print JSON lines instead of a table.
     #[arg(long)]
     json: bool,

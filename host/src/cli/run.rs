@@ -8,6 +8,7 @@ use serde_json::json;
 use super::{exit, load, read};
 use crate::{
     grading::{self, GradeError, Graded, Invalid, InvalidKind, Subject, Submission},
+    model,
     runtime::Sandbox,
     wire::ErrorBody,
 };
@@ -20,15 +21,14 @@ pub struct RunArgs {
     submission: PathBuf,
     /// The grading date, YYYY-MM-DD (default: today).
     #[arg(long, value_parser = parse_on)]
-    on: Option<crate::runtime::interface::api::Date>,
+    on: Option<crate::model::Date>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
 }
 
-pub(super) fn parse_on(text: &str) -> Result<crate::runtime::interface::api::Date, String> {
-    grading::parse_date(text)
-        .ok_or_else(|| format!("{text:?} is not a date of the form YYYY-MM-DD"))
+pub(super) fn parse_on(text: &str) -> Result<crate::model::Date, String> {
+    model::Date::parse(text).ok_or_else(|| format!("{text:?} is not a date of the form YYYY-MM-DD"))
 }
 
 pub fn run(sandbox: &Sandbox, args: RunArgs) -> anyhow::Result<ExitCode> {

@@ -2,7 +2,10 @@
 //! What a regulator reads before a catalog revision takes effect.
 
 use super::{GradeError, Submission, grade};
-use crate::runtime::{GradingModule, Sandbox, interface::api};
+use crate::{
+    model,
+    runtime::{GradingModule, Sandbox},
+};
 
 /// A submission whose outcome would change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,12 +24,12 @@ pub fn impact(
     in_force: &GradingModule,
     candidate: &GradingModule,
     submissions: &[Submission],
-    on: api::Date,
+    on: model::Date,
 ) -> Vec<Change> {
     let outcome = |module: &GradingModule, s: &Submission| match grade(sandbox, module, s, on) {
         Ok(g) => match (g.grade, g.reason) {
             (Some(grade), _) => grade.to_string(),
-            (None, Some(r)) => format!("not graded ({})", r.kind),
+            (None, Some(r)) => format!("not graded ({})", r.kind()),
             (None, None) => "not graded".into(),
         },
         Err(GradeError::Invalid(e)) => format!("error {}", e.kind.as_str()),

@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-use crate::runtime::{GradingModule, interface::api};
+use crate::{model, runtime::GradingModule};
 
 /// A valid range as people read it: `0–100 %`, `≥ 0 cycles, whole numbers`, `> 0`.
-pub fn range_text(r: api::ValidRange, unit: &str) -> String {
+pub fn range_text(r: model::ValidRange, unit: &str) -> String {
     let unit = if unit.is_empty() {
         String::new()
     } else {
@@ -127,11 +127,11 @@ impl Invalid {
     /// is wrong; the host knows the rest, see `qgrade_sdk::ValidRange::check`).
     pub fn from_module(
         module: &GradingModule,
-        error: api::GradingError,
-        submission: &api::Submission,
+        error: model::GradingError,
+        submission: &model::Submission,
     ) -> Self {
         use InvalidKind as K;
-        use api::GradingError as E;
+        use model::GradingError as E;
         let id = |i: u32| {
             module
                 .indicator(i)
@@ -168,8 +168,8 @@ impl Invalid {
                     .iter()
                     .find(|m| m.indicator == v.indicator)
                     .map(|m| match m.value {
-                        api::Value::Number(n) => format!(" = {n}"),
-                        api::Value::Boolean(b) => format!(" = {b}"),
+                        model::Value::Number(n) => format!(" = {n}"),
+                        model::Value::Boolean(b) => format!(" = {b}"),
                     })
                     .unwrap_or_default();
                 let valid = module
@@ -202,8 +202,8 @@ impl Invalid {
                     .iter()
                     .find(|x| x.name == a.attribute)
                     .map(|x| match &x.value {
-                        api::AttributeValue::Text(t) => format!(" = {t:?}"),
-                        api::AttributeValue::Number(n) => format!(" = {n}"),
+                        model::AttributeValue::Text(t) => format!(" = {t:?}"),
+                        model::AttributeValue::Number(n) => format!(" = {n}"),
                     })
                     .unwrap_or_default();
                 let allowed = module
@@ -212,8 +212,10 @@ impl Invalid {
                     .iter()
                     .find(|x| x.name == a.attribute)
                     .map(|x| match &x.values {
-                        api::AttributeValues::Choice(c) => format!(" (allowed: {})", c.join(", ")),
-                        api::AttributeValues::Number(r) => {
+                        model::AttributeValues::Choice(c) => {
+                            format!(" (allowed: {})", c.join(", "))
+                        }
+                        model::AttributeValues::Number(r) => {
                             format!(" (valid: {})", range_text(*r, ""))
                         }
                     })

@@ -6,7 +6,10 @@ use std::time::Duration;
 use serde_json::{Map, Value, json};
 
 use super::{MeasuredValue, Submission};
-use crate::runtime::{GradingModule, ModuleDigest, interface::api};
+use crate::{
+    model::{self, ModuleDigest},
+    runtime::GradingModule,
+};
 
 /// What a grading cost.
 #[derive(Clone, Copy, Debug)]
@@ -21,9 +24,8 @@ pub(super) struct Cost {
 /// Why a submission got no grade, with its subject resolved to names.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Reason {
-    /// `missing_prerequisite`, `failed_prerequisite`, `no_report`, `stale_report`,
-    /// `failed_floor`, `below_lowest_grade` or `other`.
-    pub kind: &'static str,
+    /// What the module answered.
+    pub cause: model::NotGraded,
     /// The indicator it is about, if any.
     pub indicator: Option<String>,
     /// The prerequisite standard it is about, if any.
@@ -45,20 +47,20 @@ pub struct IndicatorOutcome {
     /// The threshold that decided, as text (`≥ 90 %`).
     pub threshold: Option<String>,
     /// The indicator's group, when its module names one (interface 1.1.0 and later).
-    pub group: Option<api::IndicatorGroup>,
+    pub group: Option<model::IndicatorGroup>,
 }
 
 /// The result of one grading.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Graded {
     /// The grade, or `None` when not graded.
-    pub grade: Option<api::GradeLevel>,
+    pub grade: Option<model::GradeLevel>,
     /// Why not graded.
     pub reason: Option<Reason>,
     /// Per indicator, in the module's order.
     pub indicators: Vec<IndicatorOutcome>,
     /// The grading date.
-    pub on: api::Date,
+    pub on: model::Date,
     /// Fuel consumed (deterministic).
     pub fuel: u64,
     /// Peak linear memory, bytes.
@@ -79,12 +81,28 @@ pub struct Graded {
     pub standard: String,
 }
 
+impl Reason {
+    /// The reason's stable code: `missing_prerequisite`, `failed_prerequisite`,
+    /// `no_report`, `stale_report`, `failed_floor`, `below_lowest_grade` or `other`.
+    pub fn kind(&self) -> &'static str {
+        match self.cause {
+            model::NotGraded::MissingPrerequisite(_) => "missing_prerequisite",
+            model::NotGraded::FailedPrerequisite(_) => "failed_prerequisite",
+            model::NotGraded::NoReport => "no_report",
+            model::NotGraded::StaleReport(_) => "stale_report",
+            model::NotGraded::FailedFloor(_) => "failed_floor",
+            model::NotGraded::BelowLowestGrade(_) => "below_lowest_grade",
+            model::NotGraded::Other(_) => "other",
+        }
+    }
+}
+
 impl Graded {
     pub(super) fn new(
         module: &GradingModule,
         submission: &Submission,
-        on: api::Date,
-        report: api::GradeReport,
+        on: model::Date,
+        report: model::GradeReport,
         cost: Cost,
     ) -> Graded {
         let metadata = module.metadata();
@@ -94,11 +112,11 @@ impl Graded {
             .map(|o| {
                 let ind = &metadata.indicators[o.indicator as usize];
                 let result = match o.verdict {
-                    api::Verdict::Reached(g) => g.to_string(),
-                    api::Verdict::Met => "pass".into(),
-                    api::Verdict::BelowLadder => "below A".into(),
-                    api::Verdict::FailedFloor => "fail".into(),
-                    api::Verdict::NotMeasured => "not measured".into(),
+                    model::Verdict::Reached(g) => g.to_string(),
+                    model::Verdict::Met => "pass".into(),
+                    model::Verdict::BelowLadder => "below A".into(),
+                    model::Verdict::FailedFloor => "fail".into(),
+                    model::Verdict::NotMeasured => "not measured".into(),
                 };
                 IndicatorOutcome {
                     id: ind.id.clone(),
@@ -157,7 +175,7 @@ impl Graded {
         json!({
             "grade": self.grade.map(|g| g.as_str()),
             "reason": self.reason.as_ref().map(|r| json!({
-                "kind": r.kind,
+                "kind": r.kind(),
                 "indicator": r.indicator,
                 "standard": r.standard,
                 "message": r.message,
@@ -181,73 +199,70 @@ impl Graded {
 
 fn reason(
     module: &GradingModule,
-    outcomes: &[api::Outcome],
-    not_graded: api::NotGraded,
-    on: api::Date,
+    outcomes: &[model::Outcome],
+    not_graded: model::NotGraded,
+    on: model::Date,
 ) -> Reason {
-    let about_indicator = |kind, index: u32, why: &str| {
+    let about_indicator = |index: u32, why: &str| {
         let ind = &module.metadata().indicators[index as usize];
         let threshold = outcomes
             .get(index as usize)
             .and_then(|o| o.threshold)
             .map(|b| format!(" ({})", bound_text(b, &ind.unit)))
             .unwrap_or_default();
-        Reason {
-            kind,
-            indicator: Some(ind.id.clone()),
-            standard: None,
-            message: format!(
+        (
+            Some(ind.id.clone()),
+            None,
+            format!(
                 "{} ({} {}) {why}{threshold}",
                 ind.id, ind.name_zh, ind.name_en
             ),
-        }
+        )
     };
-    let plain = |kind, standard: Option<String>, message: String| Reason {
-        kind,
-        indicator: None,
-        standard,
-        message,
-    };
-    match not_graded {
-        api::NotGraded::MissingPrerequisite(s) => plain(
-            "missing_prerequisite",
+    let (indicator, standard, message) = match &not_graded {
+        model::NotGraded::MissingPrerequisite(s) => (
+            None,
             Some(s.clone()),
             format!("no conformity result for the prerequisite standard {s} (合格)"),
         ),
-        api::NotGraded::FailedPrerequisite(s) => plain(
-            "failed_prerequisite",
+        model::NotGraded::FailedPrerequisite(s) => (
+            None,
             Some(s.clone()),
             format!("the product did not pass the prerequisite standard {s}"),
         ),
-        api::NotGraded::NoReport => plain("no_report", None, "no third-party test report".into()),
-        api::NotGraded::StaleReport(d) => plain(
-            "stale_report",
+        model::NotGraded::NoReport => (None, None, "no third-party test report".into()),
+        model::NotGraded::StaleReport(d) => (
+            None,
             None,
             format!(
                 "the test report of {d} is more than one year older than the grading date {on}"
             ),
         ),
-        api::NotGraded::FailedFloor(i) => {
-            about_indicator("failed_floor", i, "misses a requirement of every grade")
+        model::NotGraded::FailedFloor(i) => {
+            about_indicator(*i, "misses a requirement of every grade")
         }
-        api::NotGraded::BelowLowestGrade(i) => {
-            about_indicator("below_lowest_grade", i, "does not reach grade A")
-        }
-        api::NotGraded::Other(text) => plain("other", None, text),
+        model::NotGraded::BelowLowestGrade(i) => about_indicator(*i, "does not reach grade A"),
+        model::NotGraded::Other(text) => (None, None, text.clone()),
+    };
+    Reason {
+        cause: not_graded,
+        indicator,
+        standard,
+        message,
     }
 }
 
 /// A bound as people read it: `≥ 90 %`, `≤ 5.6 mg/100 g`, `0.5–1.2 %`, `pass`.
-pub fn bound_text(bound: api::Bound, unit: &str) -> String {
+pub fn bound_text(bound: model::Bound, unit: &str) -> String {
     let unit = if unit.is_empty() {
         String::new()
     } else {
         format!(" {unit}")
     };
     match bound {
-        api::Bound::AtLeast(n) => format!("≥ {n}{unit}"),
-        api::Bound::AtMost(n) => format!("≤ {n}{unit}"),
-        api::Bound::Within((lo, hi)) => format!("{lo}–{hi}{unit}"),
-        api::Bound::Passes => "pass".into(),
+        model::Bound::AtLeast(n) => format!("≥ {n}{unit}"),
+        model::Bound::AtMost(n) => format!("≤ {n}{unit}"),
+        model::Bound::Within((lo, hi)) => format!("{lo}–{hi}{unit}"),
+        model::Bound::Passes => "pass".into(),
     }
 }

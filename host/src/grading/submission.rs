@@ -14,26 +14,12 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Invalid, InvalidKind as K, Subject, parse_date};
-use crate::runtime::{GradingModule, interface::api};
+use super::{Invalid, InvalidKind as K, Subject};
+use crate::{model, runtime::GradingModule};
 
-/// An attribute value: text or a number.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AttributeValue {
-    /// Text.
-    Text(String),
-    /// A number.
-    Number(f64),
-}
-
-/// A measured value: a number or pass/fail.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum MeasuredValue {
-    /// A number.
-    Number(f64),
-    /// Pass (`true`) or fail.
-    Boolean(bool),
-}
+/// A measured value and an attribute value are the host's own (the same a module
+/// receives); the names are the JSON submission's.
+pub use crate::model::{AttributeValue, Value as MeasuredValue};
 
 /// One conformity result.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,7 +40,7 @@ pub struct TestReport {
     /// The report's number.
     pub number: String,
     /// The report's date.
-    pub date: api::Date,
+    pub date: model::Date,
 }
 
 /// A parsed submission.
@@ -250,8 +236,8 @@ impl Submission {
     pub fn to_interface(
         &self,
         module: &GradingModule,
-        on: api::Date,
-    ) -> Result<api::Submission, Invalid> {
+        on: model::Date,
+    ) -> Result<model::Submission, Invalid> {
         let product = &module.metadata().product;
         if &self.product != product {
             return Err(Invalid::field(
@@ -274,33 +260,27 @@ impl Submission {
                         format!("indicator {id} is not one the {product} module grades"),
                     )
                 })?;
-                Ok(api::Measurement {
+                Ok(model::Measurement {
                     indicator: index,
-                    value: match *value {
-                        MeasuredValue::Number(n) => api::Value::Number(n),
-                        MeasuredValue::Boolean(b) => api::Value::Boolean(b),
-                    },
+                    value: *value,
                 })
             })
             .collect::<Result<_, Invalid>>()?;
-        Ok(api::Submission {
+        Ok(model::Submission {
             date: on,
             attributes: self
                 .attributes
                 .iter()
-                .map(|(name, value)| api::Attribute {
+                .map(|(name, value)| model::Attribute {
                     name: name.clone(),
-                    value: match value {
-                        AttributeValue::Text(t) => api::AttributeValue::Text(t.clone()),
-                        AttributeValue::Number(n) => api::AttributeValue::Number(*n),
-                    },
+                    value: value.clone(),
                 })
                 .collect(),
             measurements,
             conformity: self
                 .conformity
                 .iter()
-                .map(|c| api::Conformity {
+                .map(|c| model::Conformity {
                     standard: c.standard.clone(),
                     passed: c.passed,
                 })
@@ -394,9 +374,9 @@ fn boolean(value: Option<&Value>, path: &str) -> Result<bool, Invalid> {
     }
 }
 
-fn date(value: Option<&Value>, path: &str) -> Result<api::Date, Invalid> {
+fn date(value: Option<&Value>, path: &str) -> Result<model::Date, Invalid> {
     let text = string(value, path)?;
-    parse_date(&text).ok_or_else(|| {
+    model::Date::parse(&text).ok_or_else(|| {
         Invalid::field(
             K::InvalidField,
             path,

@@ -25,8 +25,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{GradeError, Graded, Invalid, InvalidKind, Subject, Submission, grade, parse_date};
-use crate::runtime::{GradingModule, Sandbox, interface::api};
+use super::{GradeError, Graded, Invalid, InvalidKind, Subject, Submission, grade};
+use crate::{
+    model,
+    runtime::{GradingModule, Sandbox},
+};
 
 /// A file of conformance vectors.
 #[derive(Debug, Deserialize)]
@@ -118,7 +121,7 @@ impl VectorSet {
     /// Parse a vector file.
     pub fn from_json(text: &str) -> anyhow::Result<VectorSet> {
         let set: VectorSet = serde_json::from_str(text)?;
-        if parse_date(&set.on).is_none() {
+        if model::Date::parse(&set.on).is_none() {
             anyhow::bail!("on: {:?} is not a date of the form YYYY-MM-DD", set.on);
         }
         for v in &set.vectors {
@@ -197,7 +200,7 @@ impl VectorSet {
         vector: &Vector,
     ) -> Result<Graded, GradeError> {
         let (json, on) = self.submission(vector);
-        let on = parse_date(on).ok_or_else(|| {
+        let on = model::Date::parse(on).ok_or_else(|| {
             Invalid::field(
                 InvalidKind::InvalidField,
                 "on",
@@ -224,9 +227,9 @@ impl VectorSet {
                 let matches = match (&e.grade, &e.reason) {
                     (Some(g), _) => graded
                         .grade
-                        .is_some_and(|x| api::GradeLevel::parse(g) == Some(x)),
+                        .is_some_and(|x| model::GradeLevel::parse(g) == Some(x)),
                     (None, Some(kind)) => graded.reason.as_ref().is_some_and(|r| {
-                        r.kind == kind
+                        r.kind() == kind
                             && (e.indicator.is_none() || e.indicator == r.indicator)
                             && (e.standard.is_none() || e.standard == r.standard)
                     }),
@@ -273,7 +276,7 @@ fn describe(result: &Result<Graded, GradeError>) -> String {
             (Some(g), _) => format!("grade {g}"),
             (None, Some(r)) => format!(
                 "not graded: {}{}",
-                r.kind,
+                r.kind(),
                 subject(r.indicator.as_deref().or(r.standard.as_deref()))
             ),
             (None, None) => "nothing".into(),

@@ -4,9 +4,9 @@
 
 use crate::{
     grading::InvalidKind,
+    model::Fault,
     platform::PlatformError,
     registry::{PublishError, RegistryError},
-    runtime::Fault,
     wire::ErrorBody,
 };
 use axum::{
@@ -203,7 +203,7 @@ impl From<BytesRejection> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runtime::{SandboxError, TrapKind};
+    use crate::{model::TrapKind, runtime::SandboxError};
 
     #[test]
     fn a_module_fault_is_named_by_its_kind() {

@@ -16,7 +16,7 @@ use sqlx::Row;
 
 use super::{
     Certificate, PlatformError,
-    certificates::{from_row_for_audit, select_certificates_after},
+    certificates::rows::{from_row_for_audit, select_certificates_after},
 };
 use crate::registry::{
     Registry,

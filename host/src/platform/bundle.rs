@@ -22,7 +22,8 @@ use serde_json::Value;
 use crate::{
     artifact::Artifact,
     catalog::Revision,
-    grading::{self, Submission, parse_date},
+    grading::{self, Submission},
+    model,
     registry::log::{self, Entry, Hash, LogVerifier},
     runtime::{GradingModule, Sandbox},
 };
@@ -259,7 +260,8 @@ pub fn verify(bundle: &Bundle, log: &LogVerifier, sandbox: &Sandbox) -> Result<V
     }
     let submission = Submission::from_value(&c["submission"]).map_err(|e| replay(e.to_string()))?;
     let graded_on = field(&["graded_on"])?;
-    let on = parse_date(&graded_on).ok_or_else(|| replay(format!("graded_on {graded_on:?}")))?;
+    let on =
+        model::Date::parse(&graded_on).ok_or_else(|| replay(format!("graded_on {graded_on:?}")))?;
     let graded =
         grading::grade(sandbox, &module, &submission, on).map_err(|e| replay(e.to_string()))?;
     let grade = graded.grade.map(|g| g.to_string()).unwrap_or_default();

@@ -20,12 +20,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{
     Certificate, PlatformError,
-    certificates::report_used,
+    certificates::{report_used, rows},
     idempotency::{Answer, IdempotencyKey},
 };
 use crate::{
     clock,
-    registry::{Registry, log, placeholders},
+    registry::{Registry, log},
 };
 
 /// Most certificates in one transaction.
@@ -144,7 +144,8 @@ async fn commit(
         .filter_map(|j| j.idempotency.as_ref())
         .collect();
     let answered = IdempotencyKey::stored_many(&mut tx, &keys).await?;
-    let mut claimed = claims(&mut tx, batch).await?;
+    let drafts: Vec<&Certificate> = batch.iter().map(|job| &job.draft).collect();
+    let mut claimed = rows::claims(&mut tx, &drafts).await?;
 
     // Decide each job first: answered before, refused, or to be issued.
     let mut decisions = Vec::with_capacity(batch.len());
@@ -184,7 +185,7 @@ async fn commit(
         }
         seq += 1;
         // The year is for people; `seq` is what makes the number unique.
-        let number = format!("QG{}{:08}", &d.graded_on[..4], seq);
+        let number = format!("QG{:04}{:08}", d.graded_on.year, seq);
         claimed.insert(claim, number.clone());
         decisions.push(Decision::Issue(number, seq));
     }
@@ -211,13 +212,12 @@ async fn commit(
             c.log_index = Some(index);
         }
     }
-    insert(&mut tx, &issued).await?;
+    rows::insert(&mut tx, &issued).await?;
     let replies: Vec<(&IdempotencyKey, Value)> = issued
         .iter()
         .filter_map(|(i, c, _)| {
             // A new certificate is valid on its own grading day.
-            let on = crate::grading::parse_date(&c.graded_on).unwrap_or_else(clock::china_today);
-            Some((batch[*i].idempotency.as_ref()?, c.to_json(on)))
+            Some((batch[*i].idempotency.as_ref()?, c.to_json(c.graded_on)))
         })
         .collect();
     IdempotencyKey::store_many(&mut tx, 201, &replies).await?;
@@ -236,102 +236,6 @@ async fn commit(
         .collect();
     for (job, answer) in batch.drain(..).zip(answers) {
         let _ = job.reply.send(answer);
-    }
-    Ok(())
-}
-
-/// The certificates the batch's reports already back, by (product, body, number).
-async fn claims(
-    tx: &mut sqlx::AnyConnection,
-    batch: &[Job],
-) -> Result<HashMap<(String, String, String), String>, PlatformError> {
-    let mut claimed = HashMap::new();
-    for chunk in batch.chunks(200) {
-        // A row-value IN on the primary key: one index probe per report.
-        let sql = format!(
-            "SELECT product, testing_body, report_number, certificate FROM report_claims WHERE (product, testing_body, report_number) IN (VALUES {})",
-            placeholders(chunk.len(), 3)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for job in chunk {
-            let d = &job.draft;
-            query = query
-                .bind(&d.product)
-                .bind(&d.testing_body)
-                .bind(&d.report_number);
-        }
-        for row in query.fetch_all(&mut *tx).await? {
-            claimed.insert(
-                (
-                    row.try_get("product")?,
-                    row.try_get("testing_body")?,
-                    row.try_get("report_number")?,
-                ),
-                row.try_get("certificate")?,
-            );
-        }
-    }
-    Ok(claimed)
-}
-
-/// Store the issued certificates and the reports they claim, one statement per table.
-async fn insert(
-    tx: &mut sqlx::AnyConnection,
-    issued: &[(usize, Certificate, i64)],
-) -> Result<(), PlatformError> {
-    for chunk in issued.chunks(200) {
-        let sql = format!(
-            "INSERT INTO certificates (seq, number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, status, submission, outcome, issued_at, log_index) VALUES {}",
-            placeholders(chunk.len(), 23)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (_, c, seq) in chunk {
-            query = query
-                .bind(*seq)
-                .bind(&c.number)
-                .bind(&c.product)
-                .bind(&c.grade)
-                .bind(&c.enterprise)
-                .bind(&c.credit_code)
-                .bind(&c.model)
-                .bind(&c.lab)
-                .bind(&c.testing_body)
-                .bind(&c.report_number)
-                .bind(&c.report_date)
-                .bind(&c.module_version)
-                .bind(&c.module_digest)
-                .bind(&c.standard)
-                .bind(i64::from(c.catalog_revision))
-                .bind(c.fuel as i64)
-                .bind(&c.graded_on)
-                .bind(&c.expires_on)
-                .bind("valid")
-                // A logged certificate's submission and outcome are in its leaf.
-                .bind(match c.log_index {
-                    Some(_) => String::new(),
-                    None => c.submission.to_string(),
-                })
-                .bind(match c.log_index {
-                    Some(_) => String::new(),
-                    None => c.outcome.to_string(),
-                })
-                .bind(&c.issued_at)
-                .bind(c.log_index.map(|i| i as i64));
-        }
-        query.execute(&mut *tx).await?;
-        let sql = format!(
-            "INSERT INTO report_claims (product, testing_body, report_number, certificate) VALUES {}",
-            placeholders(chunk.len(), 4)
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for (_, c, _) in chunk {
-            query = query
-                .bind(&c.product)
-                .bind(&c.testing_body)
-                .bind(&c.report_number)
-                .bind(&c.number);
-        }
-        query.execute(&mut *tx).await?;
     }
     Ok(())
 }

@@ -142,14 +142,14 @@ impl Platform {
         let mut carried = 0;
         loop {
             let mut tx = self.registry.write().await?;
-            let rows = sqlx::query(super::certificates::select_unlogged())
+            let rows = sqlx::query(super::certificates::rows::select_unlogged())
                 .fetch_all(&mut *tx)
                 .await?;
             if rows.is_empty() {
                 return Ok(carried);
             }
             for row in &rows {
-                let c = super::certificates::from_row(row)?;
+                let c = super::certificates::rows::from_row(row)?;
                 let index = log::append(&mut tx, &[c.issue_event(None)]).await?[0];
                 sqlx::query("UPDATE certificates SET log_index = $1 WHERE number = $2")
                     .bind(index as i64)

@@ -4,7 +4,7 @@
 use sqlx::Row;
 
 use super::{Registry, RegistryError};
-use crate::{catalog::ProductStatus, runtime::interface::api};
+use crate::{catalog::ProductStatus, model};
 
 /// One published module version.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl Registry {
     pub async fn resolve_record(
         &self,
         product: &str,
-        date: api::Date,
+        date: model::Date,
     ) -> Result<(u32, String, ModuleRecord), RegistryError> {
         let catalog = self.catalog().await?;
         let revision = catalog
@@ -104,7 +104,11 @@ impl Registry {
     }
 
     /// The module that grades `product` on `date`.
-    pub async fn resolve(&self, product: &str, date: api::Date) -> Result<Resolved, RegistryError> {
+    pub async fn resolve(
+        &self,
+        product: &str,
+        date: model::Date,
+    ) -> Result<Resolved, RegistryError> {
         let (revision, requirement, chosen) = self.resolve_record(product, date).await?;
         let bytes = self
             .blob(&chosen.digest)

@@ -28,7 +28,7 @@ use std::{
 use hmac::{Hmac, KeyInit, Mac};
 use wasmtime::{Engine, component::Component};
 
-use super::ModuleDigest;
+use crate::model::ModuleDigest;
 
 type HmacSha256 = Hmac<sha2::Sha256>;
 

@@ -177,15 +177,33 @@ fn read_at_most(mut from: impl Read, limit: usize) -> Vec<u8> {
     out
 }
 
+/// For a program that embeds the host: when this process was started as a compile child
+/// (`<this executable> __compile`, as [`super::Sandbox`] runs it), compile and exit;
+/// otherwise return at once. Call it first thing in `main`. (`qgrade` itself reaches
+/// [`child_main`] through its command line.)
+pub fn exit_if_compile_child() {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|arg| arg == CHILD_COMMAND)
+    {
+        std::process::exit(i32::from(compile_stdin()));
+    }
+}
+
 /// `qgrade __compile`: compile the component on standard input. Only the parent above
 /// runs this; it exits 0 with the compiled form on standard output, 65 for an invalid
 /// component, anything else for a failure.
 pub fn child_main() -> ExitCode {
+    ExitCode::from(compile_stdin())
+}
+
+/// The child's work, and its exit status.
+fn compile_stdin() -> u8 {
     match child() {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err((code, message)) => {
             eprintln!("{message}");
-            ExitCode::from(code)
+            code
         }
     }
 }

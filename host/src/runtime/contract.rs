@@ -9,8 +9,10 @@
 
 use std::collections::HashSet;
 
-use super::interface::api;
-use crate::text::{self, Shape};
+use crate::{
+    model,
+    text::{self, Shape},
+};
 
 /// Longest text a module may put in its metadata or a report.
 const MAX_MODULE_TEXT: usize = 2_000;
@@ -27,7 +29,7 @@ macro_rules! ensure {
 }
 
 /// Check a module's metadata; its version, parsed.
-pub fn check_metadata(m: &api::ModuleMetadata) -> Result<semver::Version, Broken> {
+pub fn check_metadata(m: &model::ModuleMetadata) -> Result<semver::Version, Broken> {
     let version =
         semver::Version::parse(&m.version).map_err(|e| format!("version {:?}: {e}", m.version))?;
     ensure!(
@@ -75,7 +77,7 @@ pub fn check_metadata(m: &api::ModuleMetadata) -> Result<semver::Version, Broken
             &a.description,
         )?;
         match &a.values {
-            api::AttributeValues::Choice(choices) => {
+            model::AttributeValues::Choice(choices) => {
                 ensure!(!choices.is_empty(), "attribute {} allows no value", a.name);
                 let mut seen = HashSet::new();
                 for c in choices {
@@ -90,7 +92,7 @@ pub fn check_metadata(m: &api::ModuleMetadata) -> Result<semver::Version, Broken
                     );
                 }
             }
-            api::AttributeValues::Number(range) => {
+            model::AttributeValues::Number(range) => {
                 range_is_sane(range).map_err(|e| format!("attribute {}: {e}", a.name))?;
             }
         }
@@ -119,7 +121,7 @@ pub fn check_metadata(m: &api::ModuleMetadata) -> Result<semver::Version, Broken
     Ok(version)
 }
 
-fn indicator_is_sane(m: &api::ModuleMetadata, i: &api::Indicator) -> Result<(), Broken> {
+fn indicator_is_sane(m: &model::ModuleMetadata, i: &model::Indicator) -> Result<(), Broken> {
     for (what, value) in [
         ("name_zh", &i.name_zh),
         ("name_en", &i.name_en),
@@ -130,7 +132,7 @@ fn indicator_is_sane(m: &api::ModuleMetadata, i: &api::Indicator) -> Result<(), 
     if let Some(range) = &i.valid {
         range_is_sane(range)?;
     }
-    let boolean = i.kind == api::IndicatorKind::Boolean;
+    let boolean = i.kind == model::IndicatorKind::Boolean;
     for rule in &i.rules {
         condition_is_declared(m, &rule.when)?;
         if let Some(g) = rule.grade {
@@ -140,12 +142,12 @@ fn indicator_is_sane(m: &api::ModuleMetadata, i: &api::Indicator) -> Result<(), 
             );
         }
         match rule.bound {
-            api::Bound::Passes => ensure!(boolean, "a numeric indicator has a pass/fail rule"),
-            api::Bound::AtLeast(n) | api::Bound::AtMost(n) => {
+            model::Bound::Passes => ensure!(boolean, "a numeric indicator has a pass/fail rule"),
+            model::Bound::AtLeast(n) | model::Bound::AtMost(n) => {
                 ensure!(!boolean, "a pass/fail indicator has a numeric rule");
                 ensure!(n.is_finite(), "a threshold is {n}, not a finite number");
             }
-            api::Bound::Within((lo, hi)) => {
+            model::Bound::Within((lo, hi)) => {
                 ensure!(!boolean, "a pass/fail indicator has a numeric rule");
                 ensure!(
                     lo.is_finite() && hi.is_finite(),
@@ -161,14 +163,14 @@ fn indicator_is_sane(m: &api::ModuleMetadata, i: &api::Indicator) -> Result<(), 
     }
     // Each ladder (the steps that share a condition) awards each grade once, and a
     // better grade never asks for less.
-    let mut conditions: Vec<&Option<api::Condition>> = Vec::new();
+    let mut conditions: Vec<&Option<model::Condition>> = Vec::new();
     for rule in &i.rules {
         if !conditions.contains(&&rule.when) {
             conditions.push(&rule.when);
         }
     }
     for when in conditions {
-        let mut steps: Vec<(u8, api::Bound)> = i
+        let mut steps: Vec<(u8, model::Bound)> = i
             .rules
             .iter()
             .filter(|r| &r.when == when)
@@ -179,12 +181,12 @@ fn indicator_is_sane(m: &api::ModuleMetadata, i: &api::Indicator) -> Result<(), 
             let ((g1, b1), (g2, b2)) = (pair[0], pair[1]);
             ensure!(g1 != g2, "its ladder awards one grade twice");
             let monotone = match (b1, b2) {
-                (api::Bound::AtLeast(a), api::Bound::AtLeast(b)) => a <= b,
-                (api::Bound::AtMost(a), api::Bound::AtMost(b)) => a >= b,
-                (api::Bound::Within((a1, a2)), api::Bound::Within((b1, b2))) => {
+                (model::Bound::AtLeast(a), model::Bound::AtLeast(b)) => a <= b,
+                (model::Bound::AtMost(a), model::Bound::AtMost(b)) => a >= b,
+                (model::Bound::Within((a1, a2)), model::Bound::Within((b1, b2))) => {
                     a1 <= b1 && b2 <= a2
                 }
-                (api::Bound::Passes, api::Bound::Passes) => true,
+                (model::Bound::Passes, model::Bound::Passes) => true,
                 _ => false,
             };
             ensure!(
@@ -196,7 +198,7 @@ fn indicator_is_sane(m: &api::ModuleMetadata, i: &api::Indicator) -> Result<(), 
     Ok(())
 }
 
-fn range_is_sane(r: &api::ValidRange) -> Result<(), Broken> {
+fn range_is_sane(r: &model::ValidRange) -> Result<(), Broken> {
     ensure!(
         r.min.is_finite(),
         "a valid range starts at {}, not a finite number",
@@ -223,8 +225,8 @@ fn range_is_sane(r: &api::ValidRange) -> Result<(), Broken> {
 }
 
 fn condition_is_declared(
-    m: &api::ModuleMetadata,
-    when: &Option<api::Condition>,
+    m: &model::ModuleMetadata,
+    when: &Option<model::Condition>,
 ) -> Result<(), Broken> {
     let Some(c) = when else { return Ok(()) };
     let attribute = m
@@ -237,7 +239,7 @@ fn condition_is_declared(
                 c.attribute, c.value
             )
         })?;
-    if let api::AttributeValues::Choice(choices) = &attribute.values {
+    if let model::AttributeValues::Choice(choices) = &attribute.values {
         ensure!(
             choices.contains(&c.value),
             "a rule applies when attribute {} is {:?}, which is not one of its values",
@@ -250,9 +252,9 @@ fn condition_is_declared(
 
 /// Check what one grading returned against the metadata and the submission it was given.
 pub fn check_output(
-    m: &api::ModuleMetadata,
-    input: &api::Submission,
-    output: &Result<api::GradeReport, api::GradingError>,
+    m: &model::ModuleMetadata,
+    input: &model::Submission,
+    output: &Result<model::GradeReport, model::GradingError>,
 ) -> Result<(), Broken> {
     match output {
         Ok(report) => check_report(m, input, report),
@@ -261,9 +263,9 @@ pub fn check_output(
 }
 
 fn check_report(
-    m: &api::ModuleMetadata,
-    input: &api::Submission,
-    report: &api::GradeReport,
+    m: &model::ModuleMetadata,
+    input: &model::Submission,
+    report: &model::GradeReport,
 ) -> Result<(), Broken> {
     let count = m.indicators.len();
     ensure!(
@@ -296,7 +298,7 @@ fn check_report(
     let vetoed = report.outcomes.iter().find(|o| {
         matches!(
             o.verdict,
-            api::Verdict::FailedFloor | api::Verdict::BelowLadder
+            model::Verdict::FailedFloor | model::Verdict::BelowLadder
         )
     });
     match &report.grade {
@@ -309,7 +311,7 @@ fn check_report(
                 return Err(format!(
                     "grade {grade}, but indicator {} {}: a failed floor or an indicator below its ladder means not graded",
                     m.indicators[o.indicator as usize].id,
-                    if o.verdict == api::Verdict::FailedFloor {
+                    if o.verdict == model::Verdict::FailedFloor {
                         "failed its floor"
                     } else {
                         "is below its ladder"
@@ -320,7 +322,7 @@ fn check_report(
                 .outcomes
                 .iter()
                 .filter_map(|o| match o.verdict {
-                    api::Verdict::Reached(g) => Some((rank(g), g, o.indicator)),
+                    model::Verdict::Reached(g) => Some((rank(g), g, o.indicator)),
                     _ => None,
                 })
                 .min_by_key(|(r, _, _)| *r);
@@ -347,26 +349,26 @@ fn check_report(
 }
 
 fn not_graded_is_honest(
-    m: &api::ModuleMetadata,
-    input: &api::Submission,
-    report: &api::GradeReport,
-    reason: &api::NotGraded,
+    m: &model::ModuleMetadata,
+    input: &model::Submission,
+    report: &model::GradeReport,
+    reason: &model::NotGraded,
 ) -> Result<(), Broken> {
     let verdict_of = |i: u32| report.outcomes.get(i as usize).map(|o| o.verdict);
     match reason {
-        api::NotGraded::FailedFloor(i) => ensure!(
-            verdict_of(*i) == Some(api::Verdict::FailedFloor),
+        model::NotGraded::FailedFloor(i) => ensure!(
+            verdict_of(*i) == Some(model::Verdict::FailedFloor),
             "not graded for indicator {i}'s failed floor, but its outcome says otherwise"
         ),
-        api::NotGraded::BelowLowestGrade(i) => ensure!(
-            verdict_of(*i) == Some(api::Verdict::BelowLadder),
+        model::NotGraded::BelowLowestGrade(i) => ensure!(
+            verdict_of(*i) == Some(model::Verdict::BelowLadder),
             "not graded for indicator {i} being below grade A, but its outcome says otherwise"
         ),
-        api::NotGraded::NoReport => ensure!(
+        model::NotGraded::NoReport => ensure!(
             input.report_date.is_none(),
             "not graded for want of a test report, but the submission has one"
         ),
-        api::NotGraded::StaleReport(d) => {
+        model::NotGraded::StaleReport(d) => {
             ensure!(
                 input.report_date == Some(*d),
                 "not graded for a stale report of {}, but the submission's report is dated {}",
@@ -381,20 +383,22 @@ fn not_graded_is_honest(
                 input.date
             );
         }
-        api::NotGraded::MissingPrerequisite(s) | api::NotGraded::FailedPrerequisite(s) => ensure!(
-            m.prerequisites.iter().any(|p| &p.standard == s),
-            "not graded for prerequisite {}, which the module does not declare",
-            text::printable(s)
-        ),
-        api::NotGraded::Other(why) => clean("the not-graded reason", why)?,
+        model::NotGraded::MissingPrerequisite(s) | model::NotGraded::FailedPrerequisite(s) => {
+            ensure!(
+                m.prerequisites.iter().any(|p| &p.standard == s),
+                "not graded for prerequisite {}, which the module does not declare",
+                text::printable(s)
+            )
+        }
+        model::NotGraded::Other(why) => clean("the not-graded reason", why)?,
     }
     Ok(())
 }
 
 fn verdict_is_honest(
-    indicator: &api::Indicator,
-    outcome: &api::Outcome,
-    value: Option<api::Value>,
+    indicator: &model::Indicator,
+    outcome: &model::Outcome,
+    value: Option<model::Value>,
     attributes: &Attributes<'_>,
 ) -> Result<(), Broken> {
     // Every grading runs this: iterators over the few rules, no allocation.
@@ -407,7 +411,7 @@ fn verdict_is_honest(
     }
     let Some(value) = value else {
         ensure!(
-            outcome.verdict == api::Verdict::NotMeasured,
+            outcome.verdict == model::Verdict::NotMeasured,
             "not measured, but the verdict is {:?}",
             outcome.verdict
         );
@@ -420,8 +424,8 @@ fn verdict_is_honest(
         .filter_map(|r| r.grade)
         .max_by_key(|g| rank(*g));
     match outcome.verdict {
-        api::Verdict::NotMeasured => Err("measured, but the verdict is not measured".into()),
-        api::Verdict::FailedFloor => {
+        model::Verdict::NotMeasured => Err("measured, but the verdict is not measured".into()),
+        model::Verdict::FailedFloor => {
             ensure!(missed_floor, "failed a floor that its value meets");
             Ok(())
         }
@@ -429,11 +433,11 @@ fn verdict_is_honest(
             "{:?}, but its value misses a floor every grade needs",
             outcome.verdict
         )),
-        api::Verdict::Met => {
+        model::Verdict::Met => {
             ensure!(!has_ladder, "met, but it has a ladder");
             Ok(())
         }
-        api::Verdict::BelowLadder => {
+        model::Verdict::BelowLadder => {
             ensure!(
                 has_ladder && best.is_none(),
                 "below its ladder, but its value reaches {}",
@@ -441,7 +445,7 @@ fn verdict_is_honest(
             );
             Ok(())
         }
-        api::Verdict::Reached(g) => {
+        model::Verdict::Reached(g) => {
             ensure!(
                 best == Some(g),
                 "reached {g}, but its value reaches {}",
@@ -453,9 +457,9 @@ fn verdict_is_honest(
 }
 
 fn check_error(
-    m: &api::ModuleMetadata,
-    input: &api::Submission,
-    error: &api::GradingError,
+    m: &model::ModuleMetadata,
+    input: &model::Submission,
+    error: &model::GradingError,
 ) -> Result<(), Broken> {
     let count = m.indicators.len() as u32;
     let measured = |i: u32| {
@@ -467,20 +471,20 @@ fn check_error(
     };
     let given = |a: &str| input.attributes.iter().any(|x| x.name == a);
     match error {
-        api::GradingError::MissingIndicator(i) => ensure!(
+        model::GradingError::MissingIndicator(i) => ensure!(
             *i < count && m.indicators[*i as usize].required && measured(*i) == 0,
             "reports indicator {i} as missing, but it is measured, optional or not declared"
         ),
-        api::GradingError::UnknownIndicator(i) => {
+        model::GradingError::UnknownIndicator(i) => {
             return Err(format!(
                 "reports indicator {i} as unknown, but the host sends declared indicators only"
             ));
         }
-        api::GradingError::DuplicateIndicator(i) => ensure!(
+        model::GradingError::DuplicateIndicator(i) => ensure!(
             measured(*i) > 1,
             "reports indicator {i} as measured twice, but it is not"
         ),
-        api::GradingError::InvalidValue(v) => {
+        model::GradingError::InvalidValue(v) => {
             ensure!(
                 v.indicator < count && measured(v.indicator) > 0,
                 "reports an invalid value for indicator {}, which is not measured",
@@ -488,17 +492,17 @@ fn check_error(
             );
             clean("the reason", &v.reason)?;
         }
-        api::GradingError::MissingAttribute(a) => ensure!(
+        model::GradingError::MissingAttribute(a) => ensure!(
             m.attributes.iter().any(|x| &x.name == a) && !given(a),
             "reports attribute {} as missing, but it is given or not declared",
             text::printable(a)
         ),
-        api::GradingError::UnknownAttribute(a) => ensure!(
+        model::GradingError::UnknownAttribute(a) => ensure!(
             given(a) && !m.attributes.iter().any(|x| &x.name == a),
             "reports attribute {} as unknown, but it is declared or not given",
             text::printable(a)
         ),
-        api::GradingError::InvalidAttribute(a) => {
+        model::GradingError::InvalidAttribute(a) => {
             ensure!(
                 given(&a.attribute),
                 "reports attribute {} as invalid, but it is not given",
@@ -506,7 +510,7 @@ fn check_error(
             );
             clean("the reason", &a.reason)?;
         }
-        api::GradingError::InvalidField(f) => {
+        model::GradingError::InvalidField(f) => {
             clean("the field", &f.field)?;
             clean("the reason", &f.reason)?;
         }
@@ -516,12 +520,12 @@ fn check_error(
 
 /// The submission's attributes, with the metadata's defaults, as conditions read them.
 struct Attributes<'a> {
-    m: &'a api::ModuleMetadata,
-    input: &'a api::Submission,
+    m: &'a model::ModuleMetadata,
+    input: &'a model::Submission,
 }
 
 impl Attributes<'_> {
-    fn holds(&self, when: &Option<api::Condition>) -> bool {
+    fn holds(&self, when: &Option<model::Condition>) -> bool {
         let Some(c) = when else { return true };
         let Some(spec) = self.m.attributes.iter().find(|a| a.name == c.attribute) else {
             return false;
@@ -529,28 +533,28 @@ impl Attributes<'_> {
         match self.input.attributes.iter().find(|a| a.name == c.attribute) {
             None => spec.default_value.as_deref() == Some(c.value.as_str()),
             Some(a) => match &a.value {
-                api::AttributeValue::Text(t) => *t == c.value,
+                model::AttributeValue::Text(t) => *t == c.value,
                 // A choice spelled in digits may arrive as a number (see the SDK).
-                api::AttributeValue::Number(n) => c.value.parse::<f64>().ok() == Some(*n),
+                model::AttributeValue::Number(n) => c.value.parse::<f64>().ok() == Some(*n),
             },
         }
     }
 }
 
 /// Whether `value` meets `bound`, every boundary inclusive (the general rules).
-fn is_met_by(bound: api::Bound, value: api::Value) -> bool {
+fn is_met_by(bound: model::Bound, value: model::Value) -> bool {
     match (bound, value) {
-        (api::Bound::AtLeast(limit), api::Value::Number(n)) => n >= limit,
-        (api::Bound::AtMost(limit), api::Value::Number(n)) => n <= limit,
-        (api::Bound::Within((lo, hi)), api::Value::Number(n)) => lo <= n && n <= hi,
-        (api::Bound::Passes, api::Value::Boolean(passed)) => passed,
+        (model::Bound::AtLeast(limit), model::Value::Number(n)) => n >= limit,
+        (model::Bound::AtMost(limit), model::Value::Number(n)) => n <= limit,
+        (model::Bound::Within((lo, hi)), model::Value::Number(n)) => lo <= n && n <= hi,
+        (model::Bound::Passes, model::Value::Boolean(passed)) => passed,
         _ => false,
     }
 }
 
 /// A report more than one year older than the grading date (exactly one year counts;
 /// 29 February's anniversary is 28 February).
-fn is_stale(report: api::Date, on: api::Date) -> bool {
+fn is_stale(report: model::Date, on: model::Date) -> bool {
     match (civil(report), civil(on)) {
         (Some(report), Some(on)) => on
             .checked_sub(jiff::Span::new().years(1))
@@ -560,18 +564,18 @@ fn is_stale(report: api::Date, on: api::Date) -> bool {
     }
 }
 
-fn civil(d: api::Date) -> Option<jiff::civil::Date> {
+fn civil(d: model::Date) -> Option<jiff::civil::Date> {
     jiff::civil::Date::new(i16::try_from(d.year).ok()?, d.month as i8, d.day as i8).ok()
 }
 
 /// A grade's place on the ladder, A = 1.
-fn rank(g: api::GradeLevel) -> u8 {
+fn rank(g: model::GradeLevel) -> u8 {
     match g {
-        api::GradeLevel::A => 1,
-        api::GradeLevel::Aa => 2,
-        api::GradeLevel::Aaa => 3,
-        api::GradeLevel::Aaaa => 4,
-        api::GradeLevel::Aaaaa => 5,
+        model::GradeLevel::A => 1,
+        model::GradeLevel::Aa => 2,
+        model::GradeLevel::Aaa => 3,
+        model::GradeLevel::Aaaa => 4,
+        model::GradeLevel::Aaaaa => 5,
     }
 }
 

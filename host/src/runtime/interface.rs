@@ -1,8 +1,45 @@
 //! The grading interface versions this host runs, one bindings module per frozen WIT
 //! folder, in the manner of Zed's extension host: each version's file holds its bindings
 //! and its conversions, and [`Grader`] is an enum over the versions, dispatched with
-//! `match`. The newest version's types are the host's vocabulary ([`api`]); an older
-//! version only converts into them (and a submission down into it).
+//! `match`. Every version's values convert into the host's own types ([`crate::model`])
+//! and a submission converts down into each; no generated type leaves this module.
+
+#[macro_use]
+mod convert;
+
+/// What every 1.x version's file defines around its bindings (`bindings`, with the
+/// grader's generated types as `guest`): the type-checked component, the version, and the
+/// two calls, converting on the way in and out.
+macro_rules! grader_1 {
+    ($major:literal, $minor:literal, $patch:literal) => {
+        /// A component type-checked against this version's world.
+        pub type Pre = bindings::GradingModulePre<StoreState>;
+
+        pub const VERSION: Version = Version::new($major, $minor, $patch);
+
+        pub fn metadata(
+            pre: &Pre,
+            store: &mut Store<StoreState>,
+        ) -> wasmtime::Result<host::ModuleMetadata> {
+            let instance = pre.instantiate(&mut *store)?;
+            let metadata = instance.qgrade_grading_grader().call_metadata(store)?;
+            Ok(metadata.convert())
+        }
+
+        pub fn grade(
+            pre: &Pre,
+            store: &mut Store<StoreState>,
+            submission: &host::Submission,
+        ) -> wasmtime::Result<Result<host::GradeReport, host::GradingError>> {
+            let submission: guest::Submission = submission.clone().convert();
+            let instance = pre.instantiate(&mut *store)?;
+            let output = instance
+                .qgrade_grading_grader()
+                .call_grade(store, &submission)?;
+            Ok(output.convert())
+        }
+    };
+}
 
 mod v1_0_0;
 mod v1_1_0;
@@ -11,9 +48,7 @@ use semver::Version;
 use wasmtime::{Store, component::InstancePre};
 
 use super::sandbox::StoreState;
-
-/// The types of the newest supported interface version.
-pub use v1_1_0::api;
+use crate::model;
 
 /// The interface a grading module exports, without its version.
 pub const GRADER_INTERFACE: &str = "qgrade:grading/grader";
@@ -49,7 +84,10 @@ impl Grader {
     }
 
     /// The module's metadata, from a fresh instance.
-    pub fn metadata(&self, store: &mut Store<StoreState>) -> wasmtime::Result<api::ModuleMetadata> {
+    pub fn metadata(
+        &self,
+        store: &mut Store<StoreState>,
+    ) -> wasmtime::Result<model::ModuleMetadata> {
         match self {
             Grader::V1_0_0(pre) => v1_0_0::metadata(pre, store),
             Grader::V1_1_0(pre) => v1_1_0::metadata(pre, store),
@@ -60,87 +98,11 @@ impl Grader {
     pub fn grade(
         &self,
         store: &mut Store<StoreState>,
-        submission: &api::Submission,
-    ) -> wasmtime::Result<Result<api::GradeReport, api::GradingError>> {
+        submission: &model::Submission,
+    ) -> wasmtime::Result<Result<model::GradeReport, model::GradingError>> {
         match self {
             Grader::V1_0_0(pre) => v1_0_0::grade(pre, store, submission),
             Grader::V1_1_0(pre) => v1_1_0::grade(pre, store, submission),
-        }
-    }
-}
-
-impl api::GradeLevel {
-    /// The grade's mark, `"A"` … `"AAAAA"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            api::GradeLevel::A => "A",
-            api::GradeLevel::Aa => "AA",
-            api::GradeLevel::Aaa => "AAA",
-            api::GradeLevel::Aaaa => "AAAA",
-            api::GradeLevel::Aaaaa => "AAAAA",
-        }
-    }
-
-    /// The grade with this mark.
-    pub fn parse(mark: &str) -> Option<Self> {
-        [
-            api::GradeLevel::A,
-            api::GradeLevel::Aa,
-            api::GradeLevel::Aaa,
-            api::GradeLevel::Aaaa,
-            api::GradeLevel::Aaaaa,
-        ]
-        .into_iter()
-        .find(|g| g.as_str() == mark)
-    }
-}
-
-impl std::fmt::Display for api::GradeLevel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::fmt::Display for api::Date {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
-    }
-}
-
-impl api::IndicatorGroup {
-    /// Every group, in the order pages show them.
-    pub const ALL: [api::IndicatorGroup; 5] = [
-        api::IndicatorGroup::Safety,
-        api::IndicatorGroup::Performance,
-        api::IndicatorGroup::Durability,
-        api::IndicatorGroup::Efficiency,
-        api::IndicatorGroup::Usability,
-    ];
-
-    /// The group's id, as JSON and the WIT spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            api::IndicatorGroup::Safety => "safety",
-            api::IndicatorGroup::Performance => "performance",
-            api::IndicatorGroup::Durability => "durability",
-            api::IndicatorGroup::Efficiency => "efficiency",
-            api::IndicatorGroup::Usability => "usability",
-        }
-    }
-
-    /// The group with this id.
-    pub fn parse(id: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|g| g.as_str() == id)
-    }
-
-    /// The group's name in Chinese and English, as pages show it.
-    pub fn title(self) -> &'static str {
-        match self {
-            api::IndicatorGroup::Safety => "安全与卫生 Safety",
-            api::IndicatorGroup::Performance => "性能 Performance",
-            api::IndicatorGroup::Durability => "耐久 Durability",
-            api::IndicatorGroup::Efficiency => "能效与资源 Efficiency",
-            api::IndicatorGroup::Usability => "使用体验 Use",
         }
     }
 }

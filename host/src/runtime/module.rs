@@ -6,41 +6,18 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sha2::{Digest, Sha256};
 use wasmtime::{
     PoolConcurrencyLimitError, Store, Trap,
     component::{Component, Linker},
 };
 
 use super::{
-    Fault, LoadError, Sandbox, SandboxError, Structure, TrapKind, WireSize, contract,
-    interface::{GRADER_INTERFACE, Grader, api, supported},
+    LoadError, Sandbox, SandboxError, Structure, WireSize, contract,
+    interface::{GRADER_INTERFACE, Grader, supported},
     limiter::MemoryCapExceeded,
     sandbox::StoreState,
 };
-
-/// The SHA-256 of a module's component bytes: its identity.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ModuleDigest(pub [u8; 32]);
-
-impl ModuleDigest {
-    /// The digest of `bytes`.
-    pub fn of(bytes: &[u8]) -> Self {
-        ModuleDigest(Sha256::digest(bytes).into())
-    }
-}
-
-impl fmt::Display for ModuleDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
-    }
-}
-
-impl fmt::Debug for ModuleDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ModuleDigest({self})")
-    }
-}
+use crate::model::{self, Fault, ModuleDigest, TrapKind};
 
 /// What a call into a fresh instance returned, and what it cost.
 #[derive(Debug)]
@@ -64,7 +41,7 @@ pub struct GradingModule {
     digest: ModuleDigest,
     structure: Structure,
     interface: semver::Version,
-    metadata: api::ModuleMetadata,
+    metadata: model::ModuleMetadata,
     version: semver::Version,
     indicator_index: HashMap<String, u32>,
     grader: Grader,
@@ -187,8 +164,8 @@ impl GradingModule {
     pub fn grade(
         &self,
         sandbox: &Sandbox,
-        submission: &api::Submission,
-    ) -> Result<Call<Result<api::GradeReport, api::GradingError>>, SandboxError> {
+        submission: &model::Submission,
+    ) -> Result<Call<Result<model::GradeReport, model::GradingError>>, SandboxError> {
         let span = tracing::debug_span!("grade", module = %self.name, fuel = tracing::field::Empty);
         let _entered = span.enter();
         let call = call_fresh(sandbox, &self.name, submission.wire_size(), |store| {
@@ -224,7 +201,7 @@ impl GradingModule {
     }
 
     /// The module's metadata, read once at load.
-    pub fn metadata(&self) -> &api::ModuleMetadata {
+    pub fn metadata(&self) -> &model::ModuleMetadata {
         &self.metadata
     }
 
@@ -274,7 +251,7 @@ impl GradingModule {
     }
 
     /// The indicator at `index`.
-    pub fn indicator(&self, index: u32) -> Option<&api::Indicator> {
+    pub fn indicator(&self, index: u32) -> Option<&model::Indicator> {
         self.metadata.indicators.get(index as usize)
     }
 }

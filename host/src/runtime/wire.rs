@@ -3,7 +3,7 @@
 //! canonical ABI's flat layout (strings by length, records by their fields), exact
 //! enough to compare and to bound.
 
-use super::interface::api;
+use crate::model;
 
 /// Bytes a value occupies across the boundary.
 pub trait WireSize {
@@ -29,7 +29,7 @@ impl<T: WireSize> WireSize for Option<T> {
     }
 }
 
-impl WireSize for api::Submission {
+impl WireSize for model::Submission {
     fn wire_size(&self) -> usize {
         let attributes: usize = self
             .attributes
@@ -37,8 +37,8 @@ impl WireSize for api::Submission {
             .map(|a| {
                 a.name.wire_size()
                     + match &a.value {
-                        api::AttributeValue::Text(t) => t.wire_size(),
-                        api::AttributeValue::Number(_) => 8,
+                        model::AttributeValue::Text(t) => t.wire_size(),
+                        model::AttributeValue::Number(_) => 8,
                     }
             })
             .sum();
@@ -51,30 +51,30 @@ impl WireSize for api::Submission {
     }
 }
 
-impl WireSize for api::GradeReport {
+impl WireSize for model::GradeReport {
     fn wire_size(&self) -> usize {
         let grade = match &self.grade {
             Ok(_) => 8,
-            Err(api::NotGraded::MissingPrerequisite(s))
-            | Err(api::NotGraded::FailedPrerequisite(s))
-            | Err(api::NotGraded::Other(s)) => 8 + s.wire_size(),
+            Err(model::NotGraded::MissingPrerequisite(s))
+            | Err(model::NotGraded::FailedPrerequisite(s))
+            | Err(model::NotGraded::Other(s)) => 8 + s.wire_size(),
             Err(_) => 16,
         };
         grade + 8 + self.outcomes.len() * 40
     }
 }
 
-impl WireSize for api::GradingError {
+impl WireSize for model::GradingError {
     fn wire_size(&self) -> usize {
         8 + match self {
-            api::GradingError::InvalidValue(v) => 4 + v.reason.wire_size(),
-            api::GradingError::MissingAttribute(s) | api::GradingError::UnknownAttribute(s) => {
+            model::GradingError::InvalidValue(v) => 4 + v.reason.wire_size(),
+            model::GradingError::MissingAttribute(s) | model::GradingError::UnknownAttribute(s) => {
                 s.wire_size()
             }
-            api::GradingError::InvalidAttribute(a) => {
+            model::GradingError::InvalidAttribute(a) => {
                 a.attribute.wire_size() + a.reason.wire_size()
             }
-            api::GradingError::InvalidField(f) => f.field.wire_size() + f.reason.wire_size(),
+            model::GradingError::InvalidField(f) => f.field.wire_size() + f.reason.wire_size(),
             _ => 4,
         }
     }
@@ -89,13 +89,13 @@ impl<T: WireSize, E: WireSize> WireSize for Result<T, E> {
     }
 }
 
-impl WireSize for api::Condition {
+impl WireSize for model::Condition {
     fn wire_size(&self) -> usize {
         self.attribute.wire_size() + self.value.wire_size()
     }
 }
 
-impl WireSize for api::ModuleMetadata {
+impl WireSize for model::ModuleMetadata {
     fn wire_size(&self) -> usize {
         let indicators: usize = self
             .indicators
@@ -120,8 +120,8 @@ impl WireSize for api::ModuleMetadata {
                     + a.description.wire_size()
                     + a.default_value.wire_size()
                     + match &a.values {
-                        api::AttributeValues::Choice(c) => c.wire_size(),
-                        api::AttributeValues::Number(_) => 32,
+                        model::AttributeValues::Choice(c) => c.wire_size(),
+                        model::AttributeValues::Number(_) => 32,
                     }
             })
             .sum();

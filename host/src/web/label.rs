@@ -28,13 +28,32 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
         .and_then(|w| w.split('"').next())
         .and_then(|w| w.parse().ok())
         .unwrap_or(160);
+    // A line of group grades, when the module groups its indicators.
+    let groups: Vec<String> = certificate
+        .group_grades()
+        .into_iter()
+        .map(|(group, grade)| {
+            format!(
+                "{} {}",
+                group.short_zh(),
+                grade.map_or("合格", |g| g.as_str())
+            )
+        })
+        .collect();
     let width = 480.max(300 + qr_size + 16);
-    let height = 300.max(70 + qr_size + 16);
+    // The group line runs the label's width, below the QR code.
+    let groups_y = 284.max(70 + qr_size + 18);
+    let height = if groups.is_empty() {
+        300.max(70 + qr_size + 16)
+    } else {
+        groups_y + 40
+    };
     let qr = qr
         .split_once("<svg")
         .map(|(_, rest)| format!("<svg x=\"300\" y=\"70\"{rest}"))
         .unwrap_or_default();
-    let steps = certificate.grade.len();
+    // One step of the ladder per letter of the mark.
+    let steps = certificate.grade.as_str().len();
     let marks: String = (0..5)
         .map(|i| {
             let fill = if i < steps { "#0b5" } else { "#ddd" };
@@ -55,13 +74,14 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
 <text x="24" y="204" font-size="14" fill="#333">标准 Standard: {standard}</text>
 <text x="24" y="226" font-size="14" fill="#333">{enterprise} · {model}</text>
 <text x="24" y="262" font-size="14" fill="#333">证书 Certificate No. {number}</text>
+{groups}
 <text x="24" y="{url_y}" font-size="11" fill="#666">扫码验证 Scan to verify: {url}</text>
 {qr}
 </svg>
 "##,
         zh = escape(name_zh),
         en = escape(name_en),
-        grade = escape(&certificate.grade),
+        grade = certificate.grade,
         standard = escape(&certificate.standard),
         enterprise = escape(&certificate.enterprise),
         model = escape(&certificate.model),
@@ -70,6 +90,14 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
         inner_w = width - 4,
         inner_h = height - 4,
         url_y = height - 16,
+        groups = if groups.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<text x=\"24\" y=\"{groups_y}\" font-size=\"14\" font-weight=\"700\" fill=\"#0b5\">{}</text>\n",
+                escape(&groups.join(" · "))
+            )
+        },
     )
 }
 

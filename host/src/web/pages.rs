@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::{escape, html::page};
 use crate::{
     catalog::Revision,
+    model,
     platform::{Certificate, Platform, PlatformError},
-    runtime::interface::api,
 };
 
 const GRADES: [&str; 5] = ["AAAAA", "AAAA", "AAA", "AA", "A"];
@@ -115,7 +115,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
              <h2>指标 Indicators</h2><table><tr><th>指标</th><th>测量值 Value</th><th>结果 Result</th><th>阈值 Threshold</th></tr>{indicators}</table>\
              <p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>{transparency}",
             number = escape(&c.number),
-            grade = escape(&c.grade),
+            grade = c.grade,
             zh = escape(&zh),
             en = escape(&en),
             enterprise = escape(&c.enterprise),
@@ -124,13 +124,13 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             standard = escape(&c.standard),
             body = escape(&c.testing_body),
             report = escape(&c.report_number),
-            report_date = escape(&c.report_date),
+            report_date = c.report_date,
             product = escape(&c.product),
             version = escape(&c.module_version),
             digest = escape(&c.module_digest),
             revision = c.catalog_revision,
-            graded = escape(&c.graded_on),
-            expires = escape(&c.expires_on),
+            graded = c.graded_on,
+            expires = c.expires_on,
             transparency = transparency(platform, &c).await,
         ),
     ))
@@ -201,7 +201,7 @@ pub async fn search(platform: &Platform, q: &str) -> Result<String, PlatformErro
             format!(
                 "<tr><td><a href=\"/c/{n}\">{n}</a></td><td>{g}</td><td>{e}</td><td>{p} · {m}</td><td>{s}</td></tr>",
                 n = escape(&c.number),
-                g = escape(&c.grade),
+                g = c.grade,
                 e = escape(&c.enterprise),
                 p = escape(&c.product),
                 m = escape(&c.model),
@@ -247,9 +247,10 @@ fn indicator_rows(outcome: &serde_json::Value) -> String {
     let Some(map) = outcome["indicators"].as_object() else {
         return String::new();
     };
-    let group_of = |o: &serde_json::Value| o["group"].as_str().and_then(api::IndicatorGroup::parse);
+    let group_of =
+        |o: &serde_json::Value| o["group"].as_str().and_then(model::IndicatorGroup::parse);
     let mut rows = String::new();
-    let sections = std::iter::once(None).chain(api::IndicatorGroup::ALL.into_iter().map(Some));
+    let sections = std::iter::once(None).chain(model::IndicatorGroup::ALL.into_iter().map(Some));
     for group in sections {
         let members: Vec<_> = map.iter().filter(|(_, o)| group_of(o) == group).collect();
         if members.is_empty() {

@@ -169,7 +169,7 @@ fn the_compile_cache_keeps_accepted_modules_within_its_cap() {
     let sandbox = cached_sandbox(dir.path(), 64 << 20);
     let lying = lying_fixture(b'1');
     assert!(GradingModule::load(&sandbox, &lying).is_err());
-    let digest = qgrade::runtime::ModuleDigest::of(&lying);
+    let digest = qgrade::model::ModuleDigest::of(&lying);
     assert!(
         !sandbox.cache().unwrap().path(digest).exists(),
         "a refused module leaves nothing in the cache"

@@ -14,10 +14,7 @@ use std::{
 };
 
 use super::{Platform, PlatformError};
-use crate::{
-    registry::RegistryError,
-    runtime::{GradingModule, interface::api},
-};
+use crate::{model, registry::RegistryError, runtime::GradingModule};
 
 /// How long a resolution is reused.
 pub const TTL: Duration = Duration::from_secs(2);
@@ -42,12 +39,12 @@ type Resolutions = HashMap<(String, String), (Instant, Arc<ResolvedModule>)>;
 
 /// Resolutions by (product, date), and loaded modules by digest.
 #[derive(Default)]
-pub(super) struct Resolver {
+pub(super) struct ResolutionCache {
     resolved: Mutex<Resolutions>,
     modules: Mutex<HashMap<String, Arc<GradingModule>>>,
 }
 
-impl Resolver {
+impl ResolutionCache {
     /// Forget every resolution (after a catalog revision or a publish).
     pub fn invalidate(&self) {
         self.resolved.lock().expect("not poisoned").clear();
@@ -59,11 +56,11 @@ impl Platform {
     pub(super) async fn resolve(
         &self,
         product: &str,
-        on: api::Date,
+        on: model::Date,
     ) -> Result<Arc<ResolvedModule>, PlatformError> {
         let key = (product.to_string(), on.to_string());
         if let Some((at, hit)) = self
-            .resolver
+            .resolutions
             .resolved
             .lock()
             .expect("not poisoned")
@@ -87,7 +84,7 @@ impl Platform {
         };
         let digest = resolved.module.digest.clone();
         let cached = self
-            .resolver
+            .resolutions
             .modules
             .lock()
             .expect("not poisoned")
@@ -99,7 +96,7 @@ impl Platform {
                 let m = Arc::new(GradingModule::load(&self.sandbox, &resolved.bytes).map_err(
                     |e| PlatformError::Internal(format!("stored module {digest}: {e}")),
                 )?);
-                self.resolver
+                self.resolutions
                     .modules
                     .lock()
                     .expect("not poisoned")
@@ -114,7 +111,7 @@ impl Platform {
             standard: resolved.module.standard,
             module,
         });
-        self.resolver
+        self.resolutions
             .resolved
             .lock()
             .expect("not poisoned")
