@@ -8,7 +8,7 @@ use std::{path::PathBuf, process::Command};
 
 use serde_json::json;
 
-use crate::serve::{ADMIN, grading, lab_token, request, start};
+use crate::harness::{SERVER_ADMIN, grading, lab_token, request, start};
 
 fn chromium() -> String {
     let binary = std::env::var("QGRADE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -79,7 +79,7 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
         &server.addr,
         "POST",
         "/api/v1/accounts",
-        Some(ADMIN),
+        Some(SERVER_ADMIN),
         Some(&json!({ "id": "insp", "name": "市场监管 inspector", "role": "inspector" })),
     );
     let inspector = inspector["token"].as_str().unwrap().to_string();

@@ -16,10 +16,9 @@ use qgrade::{
 };
 use serde_json::{Value, json};
 
-use crate::{
-    harness::{date, log_key, new_sandbox, on_both_databases, sandbox},
-    platform::{ADMIN, TODAY, account, call, grading_request, publish, scene},
-    registry::{World, admit_kettle_2, kettle},
+use crate::harness::{
+    ADMIN, TODAY, World, account, admit_kettle_2, call, date, grading_request, kettle, log_key,
+    new_sandbox, on_both_databases, publish, sandbox, scene,
 };
 
 on_both_databases!(
@@ -198,16 +197,7 @@ pub async fn a_superseded_module_still_verifies(w: World) {
     let july = on_day("2026-07-01", LogKey::parse(&secret).unwrap());
     let later = qgrade::http::app(july.clone());
     assert_eq!(grade(later.clone()).await["module"]["version"], "2.0.0");
-    let (status, body) = call(
-        &later,
-        "GET",
-        &format!("/api/v1/certificates/{number}/bundle"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let b: Bundle = serde_json::from_value(body).unwrap();
+    let b = crate::harness::bundle(&later, &number).await;
     let verifier = LogVerifier::parse(july.log_verifier_key()).unwrap();
     let v = bundle::verify(&b, &verifier, sandbox()).unwrap();
     assert_eq!((v.grade.as_str(), v.graded_on.as_str()), ("AAAAA", TODAY));

@@ -12,9 +12,8 @@ use qgrade::artifact::generate_key;
 use serde_json::{Value, json};
 
 use crate::{
-    harness::{heavy_component, nesting_bomb, read_message},
+    harness::{grading, heavy_component, lab_token, nesting_bomb, read_message, request},
     neighbours::packaged,
-    serve::{grading, lab_token, request},
 };
 
 /// A publisher account for the development body, and the body's signing key (the
@@ -24,7 +23,7 @@ fn dev_publisher(addr: &str) -> (String, qgrade::artifact::SecretKey) {
         addr,
         "POST",
         "/api/v1/accounts",
-        Some(crate::serve::ADMIN),
+        Some(crate::harness::SERVER_ADMIN),
         Some(
             &json!({ "id": "dev-body", "name": "dev body", "role": "publisher", "publisher": "qgrade-dev" }),
         ),
@@ -87,7 +86,7 @@ fn a_hostile_neighbour_slows_down_nobody() {
     let _alone = crate::harness::alone();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("p.db").display());
-    let server = crate::serve::start_with(
+    let server = crate::harness::start_with(
         &url,
         &["--header-timeout-ms", "2000", "--compile-timeout-ms", "500"],
     );
@@ -319,7 +318,7 @@ fn the_server_sheds_load_and_limits_failed_logins() {
     let _alone = crate::harness::alone();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("p.db").display());
-    let server = crate::serve::start_with(
+    let server = crate::harness::start_with(
         &url,
         &[
             "--max-requests",

@@ -1,4 +1,15 @@
-//! Shared helpers: the sandbox, the pilot modules, and the `qgrade` binary.
+//! Everything tests share: the sandbox, the pilot modules and fixtures, the `qgrade`
+//! binary, hostile bytes, and the three ways a test meets the platform — a world of keys,
+//! catalog and database ([`world`]), the real router ([`router`]), and `qgrade serve` as a
+//! process ([`server`]). A test file holds its scenarios and what is its alone.
+
+mod router;
+mod server;
+mod world;
+
+pub use router::*;
+pub use server::*;
+pub use world::*;
 
 use std::{
     io::BufRead,
@@ -20,11 +31,11 @@ macro_rules! on_both_databases {
         mod $name {
             #[test]
             fn sqlite() {
-                crate::registry::run(crate::registry::Db::Sqlite, super::$name);
+                crate::harness::run(crate::harness::Db::Sqlite, super::$name);
             }
             #[test]
             fn postgres() {
-                crate::registry::run(crate::registry::Db::Postgres, super::$name);
+                crate::harness::run(crate::harness::Db::Postgres, super::$name);
             }
         }
     )*};

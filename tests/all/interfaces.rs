@@ -9,12 +9,9 @@ use qgrade::{
 };
 use serde_json::Value;
 
-use crate::{
-    harness::{
-        date, fixture_path, module, module_path, on_both_databases, qgrade, root, sandbox,
-        stdout_json,
-    },
-    registry::{World, admit_kettle_2, kettle},
+use crate::harness::{
+    World, admit_kettle_2, date, fixture_path, kettle, module, module_path, on_both_databases,
+    qgrade, root, sandbox, stdout_json,
 };
 
 on_both_databases!(a_revision_moves_a_product_to_the_newer_interface);

@@ -15,10 +15,9 @@ use qgrade::artifact::{Artifact, generate_key};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::{
-    harness::{heavy_component, module_path, nesting_bomb, on_both_databases, sandbox},
-    platform::{ADMIN, account, app, call, grading_request, publish, scene},
-    registry::World,
+use crate::harness::{
+    ADMIN, World, account, app, call, grading_request, heavy_component, module_path, nesting_bomb,
+    on_both_databases, publish, sandbox, scene,
 };
 
 on_both_databases!(
@@ -165,7 +164,7 @@ pub async fn one_bad_certificate_never_fails_its_neighbours(w: World) {
     let (_, listed) = call(&app, "GET", "/api/v1/certificates?limit=1000", None, None).await;
     assert_eq!(listed["certificates"].as_array().unwrap().len(), 39);
     assert_eq!(
-        crate::registry::audit(&w.registry).await,
+        crate::harness::audit(&w.registry).await,
         Vec::<String>::new()
     );
 }

@@ -4,11 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{
-    harness::on_both_databases,
-    platform::{ADMIN, account, app, call, grading_request},
-    registry::World,
-};
+use crate::harness::{ADMIN, World, account, app, call, grading_request, on_both_databases};
 
 on_both_databases!(
     every_role_and_endpoint,

@@ -10,10 +10,8 @@ use qgrade::{
 };
 use serde_json::json;
 
-use crate::{
-    harness::{date, log_key, new_sandbox, on_both_databases, sandbox},
-    platform::{Scene, call, scene, text},
-    registry::{World, tamper},
+use crate::harness::{
+    Scene, World, call, date, log_key, new_sandbox, on_both_databases, sandbox, scene, tamper, text,
 };
 
 on_both_databases!(
@@ -181,7 +179,7 @@ pub async fn tampering_is_found_naming_the_entry(w: World) {
         Vec::<String>::new(),
         "an honest log"
     );
-    let entries = crate::registry::entries(&w.registry).await;
+    let entries = crate::harness::entries(&w.registry).await;
     let index = |number: &str| {
         entries
             .iter()
@@ -414,11 +412,11 @@ pub async fn a_database_from_before_the_log_keeps_its_history(w: World) {
             std::sync::Arc::new(new_sandbox(qgrade::runtime::Limits::default())),
             log_key(),
         )
-        .with_clock(Clock::Fixed(date(crate::platform::TODAY))),
+        .with_clock(Clock::Fixed(date(crate::harness::TODAY))),
     );
     assert_eq!(platform.carry_over_certificates().await.unwrap(), 2);
     assert_eq!(platform.carry_over_certificates().await.unwrap(), 0, "once");
-    let kinds: Vec<String> = crate::registry::entries(&registry)
+    let kinds: Vec<String> = crate::harness::entries(&registry)
         .await
         .into_iter()
         .map(|e| e.kind)

@@ -7,10 +7,9 @@ use axum::{Router, http::StatusCode};
 use qgrade::{clock::Clock, platform::Platform};
 use serde_json::json;
 
-use crate::{
-    harness::{date, log_key, new_sandbox, on_both_databases},
-    platform::{ADMIN, call, grading_request, scene},
-    registry::{World, tamper},
+use crate::harness::{
+    ADMIN, World, call, date, grading_request, log_key, new_sandbox, on_both_databases, scene,
+    tamper,
 };
 
 on_both_databases!(
@@ -172,7 +171,7 @@ pub async fn tokens_can_be_reissued_and_the_admin_recovered(w: World) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let kinds: Vec<String> = crate::registry::entries(&w.registry)
+    let kinds: Vec<String> = crate::harness::entries(&w.registry)
         .await
         .into_iter()
         .map(|e| e.kind)

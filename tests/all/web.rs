@@ -1,39 +1,9 @@
 //! The label and the public pages, through the real router: what a consumer scans and sees.
 
-use axum::{
-    Router,
-    body::Body,
-    http::{Request, StatusCode},
-};
-use http_body_util::BodyExt;
+use axum::{Router, http::StatusCode};
 use serde_json::json;
-use tower::ServiceExt;
 
-use crate::{
-    platform::{call, scene},
-    registry::{Db, World, run},
-};
-
-/// GET a page: status, content type, body text.
-async fn get(app: &Router, path: &str) -> (StatusCode, String, String) {
-    let response = app
-        .clone()
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let body = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        content_type,
-        String::from_utf8(body.to_vec()).unwrap(),
-    )
-}
+use crate::harness::{World, call, get, on_both_databases, scene};
 
 /// A platform with the down-jacket module published and one certificate issued.
 async fn with_certificate(w: &World) -> (Router, String, String) {
@@ -77,21 +47,6 @@ fn decode_qr(label: &str) -> String {
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code on the label");
     grids[0].decode().expect("the QR code decodes").1
-}
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[test]
-            fn sqlite() {
-                super::run(super::Db::Sqlite, |w| super::$name(w));
-            }
-            #[test]
-            fn postgres() {
-                super::run(super::Db::Postgres, |w| super::$name(w));
-            }
-        }
-    )*};
 }
 
 on_both_databases!(
