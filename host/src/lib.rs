@@ -19,11 +19,13 @@
 //! - [`registry`] — the database: catalog revisions, published modules, versioning,
 //!   resolution by date, and the transparency log ([`registry::log`]) (SQLite or
 //!   PostgreSQL through sqlx);
+//! - [`wire`] — the JSON the CLI and the HTTP API share, as types: request bodies,
+//!   answers (a certificate, a grading's result, lists) and one error shape,
+//!   `{"error": {"code", "message", "field"?}}`; the OpenAPI schemas are generated from
+//!   them;
 //! - [`platform`] — the grading platform's service layer: accounts, certificates, bundles,
 //!   the audit of the database against its log;
 //! - [`web`] — the unified label and the public pages;
-//! - [`wire`] — the JSON the CLI and the HTTP API share: one error shape,
-//!   `{"error": {"code", "message", "field"?}}`;
 //! - [`http`] — the HTTP API and the public site, with the server's own defences;
 //! - [`cli`] — the `qgrade` command: `serve`, `run`, `test`, `inspect`, `grade-batch`,
 //!   `verify`, `keygen`, `package`, `publish`, `resolve`, `impact`, `audit`, `catalog`;
@@ -32,7 +34,7 @@
 //!
 //! Lower layers never import higher ones (`tests/all/architecture.rs` holds every module
 //! to this line):
-//! `cli` → `http` → `web`, `wire` → `platform` → `registry` → `artifact` → `catalog` →
+//! `cli` → `http` → `web` → `platform` → `wire` → `registry` → `artifact` → `catalog` →
 //! `grading` → `runtime`, `clock` → `model`, `text`.
 //!
 //! Grading a submission with a module, as every path through the host does it:

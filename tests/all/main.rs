@@ -15,6 +15,7 @@ mod hostile;
 mod interfaces;
 mod load;
 mod neighbours;
+mod openapi;
 mod pilots;
 mod platform;
 mod registry;

@@ -75,7 +75,7 @@ fn down_jacket_sample_grades_aaaaa_with_a_full_report() {
         date("2026-06-01"),
     )
     .unwrap();
-    let json = graded.to_json();
+    let json = qgrade::wire::to_value(&qgrade::wire::GradedBody::from(&graded));
     assert_eq!(json["grade"], "AAAAA");
     assert_eq!(json["reason"], serde_json::Value::Null);
     assert_eq!(json["indicators"]["fill_power"]["result"], "AAAAA");
@@ -209,7 +209,7 @@ fn each_pilot_grades_its_sample_with_the_whole_report() {
         let module = module(product);
         let graded = grading::grade(sandbox(), &module, &sample(product), date("2026-06-01"))
             .unwrap_or_else(|e| panic!("{product}: {e}"));
-        let json = graded.to_json();
+        let json = qgrade::wire::to_value(&qgrade::wire::GradedBody::from(&graded));
         assert_eq!(json["grade"], *grade, "{product}");
         assert!(json["reason"].is_null(), "{product}");
         let report = json["indicators"].as_object().unwrap();

@@ -27,7 +27,9 @@ use serde::{Deserialize, Serialize};
 use crate::model;
 
 /// Where a standard sits: national > industry > group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// A group standard (T/…), the lowest.
@@ -60,7 +62,7 @@ impl fmt::Display for Level {
 }
 
 /// The standard in force for a product.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StandardRef {
     /// Code with year, e.g. `T/CTES 1080-2025`.
@@ -72,7 +74,7 @@ pub struct StandardRef {
 }
 
 /// Whether a product is in the directory's scheme.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProductStatus {
     /// Gradings are accepted.
@@ -82,7 +84,7 @@ pub enum ProductStatus {
 }
 
 /// One catalogued product.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Product {
     /// Product code, e.g. `down-jacket`.
@@ -111,6 +113,20 @@ impl Product {
 /// An ed25519 public key, written `ed25519:<64 hex digits>`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct PublicKey(pub [u8; 32]);
+
+impl schemars::JsonSchema for PublicKey {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "PublicKey".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "An ed25519 public key: `ed25519:` and 64 hex digits.",
+            "type": "string",
+            "pattern": "^ed25519:[0-9a-fA-F]{64}$",
+        })
+    }
+}
 
 impl PublicKey {
     /// Parse `ed25519:<hex>`.
@@ -160,7 +176,7 @@ impl<'de> Deserialize<'de> for PublicKey {
 }
 
 /// A standards body allowed to publish modules.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Publisher {
     /// Stable id, e.g. `ctes`.
@@ -175,7 +191,7 @@ pub struct Publisher {
 }
 
 /// One revision of the product directory.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Revision {
     /// Its number: 1, 2, 3, … in order.

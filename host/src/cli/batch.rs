@@ -22,7 +22,7 @@ use crate::{
     grading::{self, GradeError, Submission},
     model,
     runtime::{GradingModule, Sandbox},
-    wire::ErrorBody,
+    wire::{self, ErrorBody, GradedBody},
 };
 
 #[derive(Debug, Args)]
@@ -173,7 +173,7 @@ fn local(
         Err(error) => return error.to_value(),
     };
     match grading::grade(sandbox, &module, &submission, on) {
-        Ok(graded) => graded.to_json(),
+        Ok(graded) => wire::to_value(&GradedBody::from(&graded)),
         Err(GradeError::Invalid(e)) => ErrorBody::from(&e).to_value(),
         Err(GradeError::Sandbox(e)) => ErrorBody::from(&e).to_value(),
     }

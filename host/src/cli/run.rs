@@ -10,7 +10,7 @@ use crate::{
     grading::{self, GradeError, Graded, Invalid, InvalidKind, Subject, Submission},
     model,
     runtime::Sandbox,
-    wire::ErrorBody,
+    wire::{self, ErrorBody, GradedBody},
 };
 
 #[derive(Debug, Args)]
@@ -75,7 +75,7 @@ pub fn run(sandbox: &Sandbox, args: RunArgs) -> anyhow::Result<ExitCode> {
     match result {
         Ok(graded) => {
             if args.json {
-                let mut json = graded.to_json();
+                let mut json = wire::to_value(&GradedBody::from(&graded));
                 json["load"] = json!({
                     "from_cache": module.from_cache(),
                     "time_us": module.load_time().as_micros() as u64,

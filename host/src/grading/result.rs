@@ -3,8 +3,6 @@
 
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
-
 use super::{MeasuredValue, Submission};
 use crate::{
     model::{self, ModuleDigest},
@@ -150,50 +148,6 @@ impl Graded {
             digest: module.digest(),
             standard: metadata.standard.code.clone(),
         }
-    }
-
-    /// The machine-readable result that `qgrade run --json` prints.
-    pub fn to_json(&self) -> Value {
-        let indicators: Map<String, Value> = self
-            .indicators
-            .iter()
-            .map(|o| {
-                let value = match o.value {
-                    Some(MeasuredValue::Number(n)) => json!(n),
-                    Some(MeasuredValue::Boolean(b)) => json!(b),
-                    None => Value::Null,
-                };
-                let mut outcome =
-                    json!({ "result": o.result, "value": value, "threshold": o.threshold });
-                // Only when there is one: a 1.0.0 module's outcomes read as they always did.
-                if let Some(group) = o.group {
-                    outcome["group"] = json!(group.as_str());
-                }
-                (o.id.clone(), outcome)
-            })
-            .collect();
-        json!({
-            "grade": self.grade.map(|g| g.as_str()),
-            "reason": self.reason.as_ref().map(|r| json!({
-                "kind": r.kind(),
-                "indicator": r.indicator,
-                "standard": r.standard,
-                "message": r.message,
-            })),
-            "indicators": indicators,
-            "date": self.on.to_string(),
-            "fuel": self.fuel,
-            "peak_memory_bytes": self.peak_memory,
-            "input_bytes": self.input_bytes,
-            "output_bytes": self.output_bytes,
-            "time_us": self.elapsed.as_micros() as u64,
-            "module": {
-                "product": self.product,
-                "version": self.version.to_string(),
-                "sha256": self.digest.to_string(),
-                "standard": self.standard,
-            },
-        })
     }
 }
 

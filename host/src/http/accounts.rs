@@ -3,16 +3,18 @@
 use std::sync::Arc;
 
 use axum::{extract::State, http::StatusCode, routing::post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     ApiError,
     auth::AsAdmin,
-    extract::{Json, Path},
-    openapi::{BodyDoc, Endpoint},
+    extract::{Json, Path, answer},
+    openapi::{BodyDoc, Endpoint, schema},
 };
-use crate::platform::{NewAccount, Platform, PlatformError, Role};
+use crate::{
+    platform::{NewAccount, Platform, PlatformError, Role},
+    wire::{CreatedAccount, IssuedToken, NewAccountRequest},
+};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -22,7 +24,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Revoke an account's token",
             role: Some(Role::Admin),
             body: None,
-            responses: &[(204, "revoked")],
+            responses: vec![(204, "revoked", None)],
             route: post(revoke),
         },
         Endpoint {
@@ -31,9 +33,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Issue a new bearer token for an account (the old one stops working); the token is in the response, once",
             role: Some(Role::Admin),
             body: None,
-            responses: &[
-                (201, "{id, token, expires_at}"),
-                (409, "the account is revoked"),
+            responses: vec![
+                (
+                    201,
+                    "the new token, shown once",
+                    Some(schema::<IssuedToken>),
+                ),
+                (409, "the account is revoked", None),
             ],
             route: post(reissue),
         },
@@ -44,9 +50,17 @@ pub fn endpoints() -> Vec<Endpoint> {
             role: Some(Role::Admin),
             body: Some(BodyDoc {
                 content_type: "application/json",
-                description: "{id, name, role, publisher?}",
+                description: "the account",
+                schema: schema::<NewAccountRequest>,
             }),
-            responses: &[(201, "the account and its token"), (409, "the id is taken")],
+            responses: vec![
+                (
+                    201,
+                    "the account and its token, shown once",
+                    Some(schema::<CreatedAccount>),
+                ),
+                (409, "the id is taken", None),
+            ],
             route: post(create),
         },
     ]
@@ -67,26 +81,13 @@ async fn reissue(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let token = p.reissue_token(&account, &id).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "id": id, "token": token })),
-    ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Request {
-    id: String,
-    name: String,
-    role: String,
-    #[serde(default)]
-    publisher: Option<String>,
+    Ok((StatusCode::CREATED, answer(&IssuedToken { id, token })))
 }
 
 async fn create(
     State(p): State<Arc<Platform>>,
     AsAdmin(account): AsAdmin,
-    Json(request): Json<Request>,
+    Json(request): Json<NewAccountRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let role = Role::parse(&request.role).ok_or_else(|| {
         PlatformError::field("role", "role is admin, publisher, lab or inspector")
@@ -104,12 +105,12 @@ async fn create(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "id": created.id,
-            "name": created.name,
-            "role": created.role.as_str(),
-            "publisher": created.publisher,
-            "token": token,
-        })),
+        answer(&CreatedAccount {
+            id: created.id,
+            name: created.name,
+            role: created.role.as_str(),
+            publisher: created.publisher,
+            token,
+        }),
     ))
 }

@@ -7,17 +7,18 @@ use axum::{
     http::StatusCode,
     routing::{get, post},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     ApiError,
     auth::AsAdmin,
-    extract::Json,
-    openapi::{BodyDoc, Endpoint},
+    extract::{Json, answer},
+    openapi::{BodyDoc, Endpoint, schema},
 };
 use crate::{
     catalog::Revision,
     platform::{Mode, Platform, PlatformError, Role},
+    wire::{CatalogInForce, PlatformInfo, Revisions},
 };
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -28,7 +29,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The catalog revision in force today",
             role: None,
             body: None,
-            responses: &[(200, "the revision")],
+            responses: vec![(200, "the revision", Some(schema::<CatalogInForce>))],
             route: get(in_force),
         },
         Endpoint {
@@ -37,7 +38,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Every catalog revision, oldest first",
             role: None,
             body: None,
-            responses: &[(200, "the revisions")],
+            responses: vec![(200, "the revisions", Some(schema::<Revisions>))],
             route: get(history),
         },
         Endpoint {
@@ -48,8 +49,9 @@ pub fn endpoints() -> Vec<Endpoint> {
             body: Some(BodyDoc {
                 content_type: "application/json",
                 description: "the revision: number, effective, title, publishers, products",
+                schema: schema::<Revision>,
             }),
-            responses: &[(201, "recorded")],
+            responses: vec![(201, "recorded", Some(schema::<Revision>))],
             route: post(publish_revision),
         },
     ]
@@ -62,19 +64,22 @@ async fn in_force(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiErro
     let revision = catalog
         .in_force(p.today())
         .ok_or_else(|| PlatformError::NotFound("no catalog revision is in force today".into()))?;
-    let mut body = serde_json::to_value(revision).expect("serialises");
-    body["platform"] = json!({
-        "mode": p.mode().as_str(),
-        "trusted_development_publishers": Mode::development_publishers(revision),
-        "today": p.today().to_string(),
-        "log_key": p.log_verifier_key(),
-    });
-    Ok(Json(body))
+    Ok(answer(&CatalogInForce {
+        revision: revision.clone(),
+        platform: PlatformInfo {
+            mode: p.mode().as_str(),
+            trusted_development_publishers: Mode::development_publishers(revision),
+            today: p.today().to_string(),
+            log_key: p.log_verifier_key().to_string(),
+        },
+    }))
 }
 
 async fn history(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiError> {
     let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
-    Ok(Json(json!({ "revisions": catalog.revisions() })))
+    Ok(answer(&Revisions {
+        revisions: catalog.revisions().to_vec(),
+    }))
 }
 
 async fn publish_revision(
@@ -83,8 +88,5 @@ async fn publish_revision(
     Json(revision): Json<Revision>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     p.record_revision(&account, revision.clone()).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(revision).expect("serialises")),
-    ))
+    Ok((StatusCode::CREATED, answer(&revision)))
 }

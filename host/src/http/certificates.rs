@@ -9,18 +9,27 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     ApiError,
     auth::{AsInspector, AsLab},
-    extract::{Json, Path, Query, body_error},
-    openapi::{BodyDoc, Endpoint},
+    extract::{Json, Path, Query, SizedJson, answer},
+    openapi::{BodyDoc, Endpoint, schema},
 };
-use crate::platform::{
-    Account, Answer, GradingOutcome, IdempotencyKey, Platform, PlatformError, RevocationReason,
-    Role, StoredAnswer,
+use crate::{
+    platform::{
+        Account, Answer, GradingOutcome, IdempotencyKey, Platform, PlatformError, Revocation,
+        RevocationReason, Role, StoredAnswer,
+        bundle::{Bundle, CertificateProof},
+    },
+    wire::{
+        self, CertificateBody, CertificateList, CertificateStatus, Exposure, ExposureEntry,
+        GradedBody, GradingRequest, RevocationRequest, Statistics,
+    },
 };
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -32,12 +41,21 @@ pub fn endpoints() -> Vec<Endpoint> {
             role: Some(Role::Lab),
             body: Some(BodyDoc {
                 content_type: "application/json",
-                description: "the submission (product, attributes, measurements, conformity, report) with enterprise {name, credit_code}, model and an optional date",
+                description: "the submission (product, attributes, measurements, conformity, report) with the enterprise and model the grade is for",
+                schema: schema::<GradingRequest>,
             }),
-            responses: &[
-                (201, "graded: the certificate, committed"),
-                (200, "not graded: the result with its reason"),
-                (409, "the test report already backs a certificate"),
+            responses: vec![
+                (
+                    201,
+                    "graded: the certificate, committed",
+                    Some(schema::<CertificateBody>),
+                ),
+                (
+                    200,
+                    "not graded: the result with its reason",
+                    Some(schema::<GradedBody>),
+                ),
+                (409, "the test report already backs a certificate", None),
             ],
             route: post(grade),
         },
@@ -47,7 +65,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Certificates by product, enterprise (credit code or name) or status (query parameters), newest first",
             role: None,
             body: None,
-            responses: &[(200, "the certificates")],
+            responses: vec![(200, "the certificates", Some(schema::<CertificateList>))],
             route: get(list),
         },
         Endpoint {
@@ -56,7 +74,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "One certificate, with its status",
             role: None,
             body: None,
-            responses: &[(200, "the certificate")],
+            responses: vec![(200, "the certificate", Some(schema::<CertificateBody>))],
             route: get(one),
         },
         Endpoint {
@@ -65,7 +83,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The certificate's transparency-log leaf with its inclusion proof in a signed checkpoint",
             role: None,
             body: None,
-            responses: &[(200, "{index, leaf, leaf_hash, proof, checkpoint}")],
+            responses: vec![(
+                200,
+                "the leaf, its proof and the checkpoint",
+                Some(schema::<CertificateProof>),
+            )],
             route: get(proof),
         },
         Endpoint {
@@ -74,7 +96,11 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Everything needed to verify the certificate offline (`qgrade verify BUNDLE.json`): its leaf, the catalog revision and any revocation, their proofs, a signed checkpoint and the module artifact",
             role: None,
             body: None,
-            responses: &[(200, "the bundle (qgrade-certificate-bundle/1)")],
+            responses: vec![(
+                200,
+                "the bundle (qgrade-certificate-bundle/1)",
+                Some(schema::<Bundle>),
+            )],
             route: get(bundle),
         },
         Endpoint {
@@ -83,9 +109,13 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The unified label (统一标识) with a QR code of the certificate's page; ?format=svg|png",
             role: None,
             body: None,
-            responses: &[
-                (200, "the label (image/svg+xml or image/png)"),
-                (410, "the certificate is revoked: no label is served for it"),
+            responses: vec![
+                (200, "the label (image/svg+xml or image/png)", None),
+                (
+                    410,
+                    "the certificate is revoked: no label is served for it",
+                    None,
+                ),
             ],
             route: get(label),
         },
@@ -96,9 +126,17 @@ pub fn endpoints() -> Vec<Endpoint> {
             role: Some(Role::Inspector),
             body: Some(BodyDoc {
                 content_type: "application/json",
-                description: "{reason, note}",
+                description: "why the certificate is revoked",
+                schema: schema::<RevocationRequest>,
             }),
-            responses: &[(200, "the revoked certificate"), (409, "already revoked")],
+            responses: vec![
+                (
+                    200,
+                    "the revoked certificate",
+                    Some(schema::<CertificateBody>),
+                ),
+                (409, "already revoked", None),
+            ],
             route: post(revoke),
         },
         Endpoint {
@@ -107,7 +145,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The exposure list: revoked certificates and the enterprises behind them",
             role: None,
             body: None,
-            responses: &[(200, "the list")],
+            responses: vec![(200, "the list", Some(schema::<Exposure>))],
             route: get(exposure),
         },
         Endpoint {
@@ -116,7 +154,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Valid certificates per product and grade",
             role: None,
             body: None,
-            responses: &[(200, "the counts")],
+            responses: vec![(200, "the counts", Some(schema::<Statistics>))],
             route: get(statistics),
         },
     ]
@@ -126,9 +164,8 @@ async fn grade(
     State(p): State<Arc<Platform>>,
     AsLab(account): AsLab,
     headers: HeaderMap,
-    Json(request): Json<Value>,
+    SizedJson(request, size): SizedJson<GradingRequest>,
 ) -> Result<Response, ApiError> {
-    let size = request.to_string().len();
     let cap = p.sandbox().limits().submission_bytes;
     if size > cap {
         return Err(ApiError::new(
@@ -137,16 +174,17 @@ async fn grade(
             format!("the grading request is {size} bytes; the limit is {cap}"),
         ));
     }
-    let key = idempotency_key(&p, &account, &headers, "/api/v1/gradings", &request).await?;
+    let hashed = wire::to_value(&request);
+    let key = idempotency_key(&p, &account, &headers, "/api/v1/gradings", &hashed).await?;
     if let Some(answer) = key.replay {
         return Ok(answer);
     }
     Ok(match p.grade(&account, &request, key.key).await? {
         GradingOutcome::Certified(c) => {
-            (StatusCode::CREATED, Json(c.to_json(p.today()))).into_response()
+            (StatusCode::CREATED, answer(&c.body(p.today()))).into_response()
         }
         GradingOutcome::NotGraded(graded) => {
-            (StatusCode::OK, Json(graded.to_json())).into_response()
+            (StatusCode::OK, answer(&GradedBody::from(&*graded))).into_response()
         }
         GradingOutcome::Replayed(answer) => replayed(answer),
     })
@@ -202,7 +240,7 @@ async fn one(
     State(p): State<Arc<Platform>>,
     Path(number): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(p.certificate(&number).await?.to_json(p.today())))
+    Ok(answer(&p.certificate(&number).await?.body(p.today())))
 }
 
 async fn proof(
@@ -210,10 +248,11 @@ async fn proof(
     Path(number): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (leaf, checkpoint) = p.certificate_proof(&number).await?;
-    let mut body = serde_json::to_value(&leaf).expect("serialises");
-    body["tree_size"] = json!(checkpoint.size);
-    body["checkpoint"] = json!(checkpoint.note);
-    Ok(Json(body))
+    Ok(answer(&CertificateProof {
+        leaf,
+        tree_size: checkpoint.size,
+        checkpoint: checkpoint.note,
+    }))
 }
 
 async fn bundle(
@@ -258,17 +297,9 @@ async fn list(
         )
         .await?;
     let today = p.today();
-    Ok(Json(
-        json!({ "certificates": certificates.iter().map(|c| c.to_json(today)).collect::<Vec<_>>() }),
-    ))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RevocationRequest {
-    reason: String,
-    #[serde(default)]
-    note: String,
+    Ok(answer(&CertificateList {
+        certificates: certificates.iter().map(|c| c.body(today)).collect(),
+    }))
 }
 
 async fn revoke(
@@ -276,15 +307,13 @@ async fn revoke(
     AsInspector(account): AsInspector,
     Path(number): Path<String>,
     headers: HeaderMap,
-    Json(request): Json<Value>,
+    Json(request): Json<RevocationRequest>,
 ) -> Result<Response, ApiError> {
     let path = format!("/api/v1/certificates/{number}/revocation");
-    let key = idempotency_key(&p, &account, &headers, &path, &request).await?;
+    let key = idempotency_key(&p, &account, &headers, &path, &wire::to_value(&request)).await?;
     if let Some(answer) = key.replay {
         return Ok(answer);
     }
-    let request: RevocationRequest = serde_json::from_value(request)
-        .map_err(|e| body_error(&e, "a revocation is {reason, note}"))?;
     let reason = RevocationReason::parse(&request.reason).ok_or_else(|| {
         PlatformError::field(
             "reason",
@@ -296,7 +325,7 @@ async fn revoke(
             .revoke(&account, &number, reason, &request.note, key.key)
             .await?
         {
-            Answer::New(c) => Json(c.to_json(p.today())).into_response(),
+            Answer::New(c) => answer(&c.body(p.today())).into_response(),
             Answer::Replayed(answer) => replayed(answer),
         },
     )
@@ -304,31 +333,33 @@ async fn revoke(
 
 async fn exposure(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiError> {
     let revoked = p.exposure().await?;
-    let today = p.today();
-    Ok(Json(json!({
-        "exposure": revoked.iter().map(|c| json!({
-            "number": c.number,
-            "product": c.product,
-            "grade": c.grade,
-            "enterprise": { "name": c.enterprise, "credit_code": c.credit_code },
-            "model": c.model,
-            "revocation": c.to_json(today)["revocation"],
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(answer(&Exposure {
+        exposure: revoked
+            .iter()
+            .map(|c| ExposureEntry {
+                number: c.number.clone(),
+                product: c.product.clone(),
+                grade: c.grade,
+                enterprise: c.enterprise(),
+                model: c.model.clone(),
+                revocation: c.revocation.as_ref().map(Revocation::body),
+            })
+            .collect(),
+    }))
 }
 
 async fn statistics(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiError> {
-    let rows = p.statistics().await?;
-    let mut by_product = serde_json::Map::new();
-    for (product, grade, n) in rows {
-        by_product
+    let mut statistics = Statistics {
+        valid_certificates: BTreeMap::new(),
+    };
+    for (product, grade, n) in p.statistics().await? {
+        statistics
+            .valid_certificates
             .entry(product)
-            .or_insert_with(|| json!({}))
-            .as_object_mut()
-            .expect("an object")
-            .insert(grade, json!(n));
+            .or_default()
+            .insert(grade, n);
     }
-    Ok(Json(json!({ "valid_certificates": by_product })))
+    Ok(answer(&statistics))
 }
 
 #[derive(Deserialize)]
@@ -361,7 +392,7 @@ async fn label(
         }
     };
     let certificate = p.certificate(&number).await?;
-    if certificate.status(p.today()) == "revoked" {
+    if certificate.status(p.today()) == CertificateStatus::Revoked {
         return Err(ApiError::new(
             StatusCode::GONE,
             "revoked",

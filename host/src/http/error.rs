@@ -196,7 +196,12 @@ impl From<JsonRejection> for ApiError {
 
 impl From<BytesRejection> for ApiError {
     fn from(r: BytesRejection) -> Self {
-        ApiError::new(r.status(), "invalid_body", r.body_text())
+        let code = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "invalid_body"
+        };
+        ApiError::new(r.status(), code, r.body_text())
     }
 }
 

@@ -11,16 +11,17 @@ use axum::{
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     ApiError,
-    extract::{Json, Query},
-    openapi::Endpoint,
+    extract::{Json, Query, answer},
+    openapi::{Endpoint, schema},
 };
 use crate::{
     platform::{Platform, PlatformError},
     registry::log::Entry,
+    wire::{ConsistencyProof, LogEntries, LogEntry, LogEvent},
 };
 
 /// Most entries one request returns.
@@ -34,7 +35,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The latest signed checkpoint of the transparency log (C2SP tlog-checkpoint in a signed note, text/plain); save one to check the log later",
             role: None,
             body: None,
-            responses: &[(200, "the signed checkpoint")],
+            responses: vec![(200, "the signed checkpoint", None)],
             route: get(checkpoint),
         },
         Endpoint {
@@ -43,7 +44,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The public key checkpoints are signed with (<origin>+<key id>+<key>, text/plain); pin it from a source you trust",
             role: None,
             body: None,
-            responses: &[(200, "the verifier key")],
+            responses: vec![(200, "the verifier key", None)],
             route: get(key),
         },
         Endpoint {
@@ -52,7 +53,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The RFC 6962 consistency proof from the tree of `from` entries to the tree of `to` entries",
             role: None,
             body: None,
-            responses: &[(200, "{from, to, proof}")],
+            responses: vec![(200, "the proof", Some(schema::<ConsistencyProof>))],
             route: get(consistency),
         },
         Endpoint {
@@ -61,7 +62,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The log's entries `start` ≤ index < `end` (at most 1000), each leaf as base64 and as JSON",
             role: None,
             body: None,
-            responses: &[(200, "{entries: [{index, leaf, entry}]}")],
+            responses: vec![(200, "the entries", Some(schema::<LogEntries>))],
             route: get(entries),
         },
     ]
@@ -102,11 +103,11 @@ async fn consistency(
         .consistency_proof(sizes.from, sizes.to)
         .await
         .map_err(PlatformError::from)?;
-    Ok(Json(json!({
-        "from": sizes.from,
-        "to": sizes.to,
-        "proof": proof.iter().map(ToString::to_string).collect::<Vec<_>>(),
-    })))
+    Ok(answer(&ConsistencyProof {
+        from: sizes.from,
+        to: sizes.to,
+        proof: proof.iter().map(ToString::to_string).collect(),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -133,13 +134,20 @@ async fn entries(
         .log_entries(range.start, end)
         .await
         .map_err(PlatformError::from)?;
-    Ok(Json(json!({
-        "entries": entries.iter().map(|(index, leaf)| json!({
-            "index": index,
-            "leaf": STANDARD.encode(leaf),
-            "entry": Entry::parse(leaf).map(|e| json!({
-                "kind": e.kind, "actor": e.actor, "subject": e.subject, "at": e.at, "body": e.body,
-            })),
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(answer(&LogEntries {
+        entries: entries
+            .iter()
+            .map(|(index, leaf)| LogEntry {
+                index: *index,
+                leaf: STANDARD.encode(leaf),
+                entry: Entry::parse(leaf).map(|e| LogEvent {
+                    kind: e.kind,
+                    actor: e.actor,
+                    subject: e.subject,
+                    at: e.at,
+                    body: e.body,
+                }),
+            })
+            .collect(),
+    }))
 }

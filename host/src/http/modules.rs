@@ -9,15 +9,18 @@ use axum::{
     response::IntoResponse,
     routing::{get, post},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{
     ApiError,
     auth::AsPublisher,
-    extract::{Json, Path},
-    openapi::{BodyDoc, Endpoint},
+    extract::{Json, Path, answer},
+    openapi::{BodyDoc, Endpoint, binary, schema},
 };
-use crate::platform::{Platform, PlatformError, Role};
+use crate::{
+    platform::{Platform, PlatformError, Role},
+    wire::{ModuleVersion, ModuleVersions, Published},
+};
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
@@ -29,11 +32,16 @@ pub fn endpoints() -> Vec<Endpoint> {
             body: Some(BodyDoc {
                 content_type: "application/wasm",
                 description: "the artifact (qgrade package)",
+                schema: binary,
             }),
-            responses: &[
-                (201, "published"),
-                (200, "these bytes were already published"),
-                (409, "the version exists with other bytes"),
+            responses: vec![
+                (201, "published", Some(schema::<Published>)),
+                (
+                    200,
+                    "these bytes were already published",
+                    Some(schema::<Published>),
+                ),
+                (409, "the version exists with other bytes", None),
             ],
             route: post(publish),
         },
@@ -43,7 +51,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The published versions of a product's module",
             role: None,
             body: None,
-            responses: &[(200, "the versions")],
+            responses: vec![(200, "the versions", Some(schema::<ModuleVersions>))],
             route: get(versions),
         },
         Endpoint {
@@ -52,7 +60,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "A published artifact",
             role: None,
             body: None,
-            responses: &[(200, "the artifact (application/wasm)")],
+            responses: vec![(200, "the artifact (application/wasm)", None)],
             route: get(artifact),
         },
     ]
@@ -71,15 +79,15 @@ async fn publish(
     };
     Ok((
         status,
-        Json(json!({
-            "product": published.product,
-            "version": published.version.to_string(),
-            "sha256": published.digest,
-            "publisher": published.publisher,
-            "unchanged": published.unchanged,
-            "admitted_by_revision": published.admitted_by,
-            "vectors": published.vectors,
-        })),
+        answer(&Published {
+            product: published.product,
+            version: published.version.to_string(),
+            sha256: published.digest,
+            publisher: published.publisher,
+            unchanged: published.unchanged,
+            admitted_by_revision: published.admitted_by,
+            vectors: published.vectors,
+        }),
     ))
 }
 
@@ -92,16 +100,19 @@ async fn versions(
         .versions(&product)
         .await
         .map_err(PlatformError::from)?;
-    Ok(Json(json!({
-        "product": product,
-        "versions": versions.iter().map(|m| json!({
-            "version": m.version.to_string(),
-            "sha256": m.digest,
-            "publisher": m.publisher,
-            "standard": m.standard,
-            "published_at": m.published_at,
-        })).collect::<Vec<_>>(),
-    })))
+    Ok(answer(&ModuleVersions {
+        versions: versions
+            .iter()
+            .map(|m| ModuleVersion {
+                version: m.version.to_string(),
+                sha256: m.digest.clone(),
+                publisher: m.publisher.clone(),
+                standard: m.standard.clone(),
+                published_at: m.published_at.clone(),
+            })
+            .collect(),
+        product,
+    }))
 }
 
 async fn artifact(

@@ -1,13 +1,32 @@
 //! The API's OpenAPI document, generated from the same endpoint table that builds the
 //! router: an endpoint cannot be served without being documented, or documented without
-//! being served.
+//! being served. Every JSON body's schema is generated (schemars) from the type the
+//! handler reads or answers with (`crate::wire`), so a body cannot change shape without
+//! its schema.
 
 use std::sync::Arc;
 
 use axum::routing::MethodRouter;
+use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 
-use crate::platform::{Platform, Role};
+use crate::{
+    platform::{Platform, Role},
+    wire::ErrorBody,
+};
+
+/// How a body's schema is made: a reference into `components.schemas`, added there.
+pub type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
+
+/// The schema of `T`.
+pub fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// Bytes, as an artifact travels.
+pub fn binary(_: &mut SchemaGenerator) -> Schema {
+    schemars::json_schema!({ "type": "string", "format": "binary" })
+}
 
 /// A request body.
 pub struct BodyDoc {
@@ -15,6 +34,8 @@ pub struct BodyDoc {
     pub content_type: &'static str,
     /// What it holds.
     pub description: &'static str,
+    /// Its schema.
+    pub schema: SchemaFn,
 }
 
 /// One endpoint: its route and its documentation.
@@ -29,27 +50,39 @@ pub struct Endpoint {
     pub role: Option<Role>,
     /// Its body, if it takes one.
     pub body: Option<BodyDoc>,
-    /// Its success statuses and what they mean (every endpoint may also answer with the
-    /// error body).
-    pub responses: &'static [(u16, &'static str)],
+    /// Its statuses besides the errors every endpoint may answer with, what they mean,
+    /// and the JSON body's schema where there is one.
+    pub responses: Vec<(u16, &'static str, Option<SchemaFn>)>,
     /// The handler.
     pub route: MethodRouter<Arc<Platform>>,
 }
 
 /// The document for `endpoints`.
 pub fn document(endpoints: &[Endpoint]) -> Value {
+    let mut generator = SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+        })
+        .into_generator();
+    let error = generator.subschema_for::<ErrorBody>();
     let mut paths = Map::new();
     for e in endpoints {
         let mut responses = Map::new();
-        for (status, description) in e.responses {
-            responses.insert(status.to_string(), json!({ "description": description }));
+        for (status, description, schema) in &e.responses {
+            let mut response = json!({ "description": description });
+            if let Some(schema) = schema {
+                response["content"] =
+                    json!({ "application/json": { "schema": schema(&mut generator) } });
+            }
+            responses.insert(status.to_string(), response);
         }
         for (status, description) in errors(e) {
             responses.insert(
                 status.to_string(),
                 json!({
                     "description": description,
-                    "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } },
+                    "content": { "application/json": { "schema": error } },
                 }),
             );
         }
@@ -78,7 +111,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             operation["requestBody"] = json!({
                 "required": true,
                 "description": body.description,
-                "content": { body.content_type: { "schema": schema_for(body.content_type) } },
+                "content": { body.content_type: { "schema": (body.schema)(&mut generator) } },
             });
         }
         paths
@@ -98,33 +131,9 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "schemas": {
-                "Error": {
-                    "type": "object",
-                    "required": ["error"],
-                    "properties": {
-                        "error": {
-                            "type": "object",
-                            "required": ["code", "message"],
-                            "properties": {
-                                "code": { "type": "string", "description": "stable snake_case code" },
-                                "message": { "type": "string" },
-                                "field": { "type": "string", "description": "the request field at fault, dotted" },
-                            },
-                        },
-                    },
-                },
-            },
+            "schemas": generator.take_definitions(true),
         },
     })
-}
-
-fn schema_for(content_type: &str) -> Value {
-    if content_type == "application/wasm" {
-        json!({ "type": "string", "format": "binary" })
-    } else {
-        json!({ "type": "object" })
-    }
 }
 
 /// The error statuses an endpoint can answer with.
@@ -134,8 +143,11 @@ fn errors(e: &Endpoint) -> Vec<(u16, &'static str)> {
         out.push((401, "no or an invalid bearer token"));
         out.push((403, "the account's role may not do this"));
     }
-    if e.body.is_some() {
-        out.push((400, "the body is not valid JSON"));
+    if let Some(body) = &e.body {
+        if body.content_type == "application/json" {
+            out.push((400, "the body is not valid JSON"));
+            out.push((415, "the body is not sent as application/json"));
+        }
         out.push((413, "the body is too large"));
         out.push((422, "a field is not acceptable; `field` names it"));
     }

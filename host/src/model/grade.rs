@@ -52,6 +52,20 @@ impl serde::Serialize for GradeLevel {
     }
 }
 
+impl schemars::JsonSchema for GradeLevel {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "GradeLevel".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A grade on the national ladder, lowest first.",
+            "type": "string",
+            "enum": ["A", "AA", "AAA", "AAAA", "AAAAA"],
+        })
+    }
+}
+
 /// Where a standard sits in the precedence national > industry > group.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum StandardLevel {

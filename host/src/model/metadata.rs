@@ -162,6 +162,26 @@ impl IndicatorGroup {
     }
 }
 
+impl serde::Serialize for IndicatorGroup {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl schemars::JsonSchema for IndicatorGroup {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "IndicatorGroup".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "The group an indicator belongs to (interface 1.1.0 and later).",
+            "type": "string",
+            "enum": IndicatorGroup::ALL.map(IndicatorGroup::as_str),
+        })
+    }
+}
+
 /// How sure a threshold is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Basis {

@@ -51,3 +51,26 @@ pub struct Conformity {
     pub standard: String,
     pub passed: bool,
 }
+
+/// A measured value is a JSON number or boolean, as submissions carry it.
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Value::Number(n) => s.serialize_f64(n),
+            Value::Boolean(b) => s.serialize_bool(b),
+        }
+    }
+}
+
+impl schemars::JsonSchema for Value {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "MeasuredValue".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A number in the indicator's unit, or a pass (true) / fail (false).",
+            "type": ["number", "boolean"],
+        })
+    }
+}

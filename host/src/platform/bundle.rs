@@ -16,6 +16,7 @@
 //! A certificate whose module was later superseded still verifies: the bundle carries
 //! the module that graded it, and the catalog revision of that day.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -26,13 +27,14 @@ use crate::{
     model,
     registry::log::{self, Entry, Hash, LogVerifier},
     runtime::{GradingModule, Sandbox},
+    wire::{self, GradedBody},
 };
 
 /// The bundle format this host writes and reads.
 pub const BUNDLE_FORMAT: &str = "qgrade-certificate-bundle/1";
 
 /// A certificate and its proofs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bundle {
     /// `qgrade-certificate-bundle/1`.
@@ -48,27 +50,44 @@ pub struct Bundle {
     /// The leaf of its revocation, if it is revoked.
     #[serde(default)]
     pub revocation: Option<LeafProof>,
-    /// The module artifact that graded it.
+    /// The module artifact that graded it, base64.
     #[serde(with = "base64_bytes")]
+    #[schemars(with = "String")]
     pub artifact: Vec<u8>,
 }
 
 /// One log leaf with its inclusion proof.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeafProof {
     /// The leaf's index.
     pub index: u64,
-    /// The leaf's bytes.
+    /// The leaf's bytes, base64.
     #[serde(with = "base64_bytes")]
+    #[schemars(with = "String")]
     pub leaf: Vec<u8>,
     /// Its RFC 6962 leaf hash, SHA-256(0x00 ‖ leaf): tells a changed leaf from a changed
-    /// proof.
+    /// proof. Base64.
     #[serde(with = "base64_bytes")]
+    #[schemars(with = "String")]
     pub leaf_hash: Vec<u8>,
-    /// The inclusion proof, leaf to root.
+    /// The inclusion proof, leaf to root, each hash base64.
     #[serde(with = "base64_hashes")]
+    #[schemars(with = "Vec<String>")]
     pub proof: Vec<Hash>,
+}
+
+/// `GET /certificates/{number}/proof`: a certificate's leaf with its inclusion proof in a
+/// signed checkpoint.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct CertificateProof {
+    /// The leaf and its proof.
+    #[serde(flatten)]
+    pub leaf: LeafProof,
+    /// The size of the tree the proof leads to.
+    pub tree_size: u64,
+    /// The signed checkpoint of that tree.
+    pub checkpoint: String,
 }
 
 impl LeafProof {
@@ -271,7 +290,7 @@ pub fn verify(bundle: &Bundle, log: &LogVerifier, sandbox: &Sandbox) -> Result<V
             field(&["grade"])?
         )));
     }
-    let replayed = graded.to_json();
+    let replayed = wire::to_value(&GradedBody::from(&graded));
     let (here, there) = (&replayed["indicators"], &c["outcome"]["indicators"]);
     if here != there {
         let differing = here

@@ -5,7 +5,7 @@ pub(super) mod rows;
 
 pub use record::{Certificate, Revocation, RevocationReason};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{
     Account, Platform, PlatformError, Role,
@@ -19,6 +19,7 @@ use crate::{
     model,
     registry::log,
     text::Shape,
+    wire::{self, CertificateStatus, GradedBody, GradingRequest},
 };
 
 /// How long a certificate is valid, in years from its grading date.
@@ -42,72 +43,48 @@ pub enum GradingOutcome {
     Replayed(StoredAnswer),
 }
 
-/// The fields of a grading request beside the submission.
-const REQUEST_FIELDS: &[&str] = &["enterprise", "model", "date"];
-
 impl Platform {
-    /// Grade a request (lab only): `{ "enterprise": { "name", "credit_code" }, "model",
-    /// "date"?, …the submission's fields… }`, with the module the catalog resolves for
-    /// the platform's own calendar day. A grade becomes a certificate, committed (with its
+    /// Grade a request (lab only) with the module the catalog resolves for the
+    /// platform's own calendar day. A grade becomes a certificate, committed (with its
     /// log leaf) before this returns.
     pub async fn grade(
         &self,
         by: &Account,
-        request: &Value,
+        request: &GradingRequest,
         idempotency: Option<IdempotencyKey>,
     ) -> Result<GradingOutcome, PlatformError> {
         require(by, &[Role::Lab], "submit gradings")?;
-        let Value::Object(fields) = request else {
-            return Err(PlatformError::field(
-                "",
-                "a grading request is a JSON object",
-            ));
-        };
-        let enterprise = fields
-            .get("enterprise")
-            .and_then(Value::as_object)
-            .ok_or_else(|| {
-                PlatformError::field("enterprise", "enterprise { name, credit_code } is required")
-            })?;
-        let enterprise_name = text(enterprise, "name", "enterprise.name")?;
+        let enterprise_name = not_empty(&request.enterprise.name, "enterprise.name")?;
         check_text(
             "enterprise.name",
             &enterprise_name,
             Shape::Line,
             MAX_ENTERPRISE,
         )?;
-        let credit = text(enterprise, "credit_code", "enterprise.credit_code")?;
+        let credit = not_empty(&request.enterprise.credit_code, "enterprise.credit_code")?;
         if let Some(problem) = credit_code::check(&credit) {
             return Err(PlatformError::field(
                 "enterprise.credit_code",
                 format!("{:?}: {problem}", crate::text::printable(&credit)),
             ));
         }
-        let model = text(fields, "model", "model")?;
+        let model = not_empty(&request.model, "model")?;
         check_text("model", &model, Shape::Line, MAX_MODEL)?;
         // The platform grades as of its own calendar day: the report-age rule, the
         // catalog revision and the expiry all follow it, so a client cannot choose it.
         let on = self.clock.today();
-        match fields.get("date") {
-            None | Some(Value::Null) => {}
-            Some(Value::String(d)) if model::Date::parse(d) == Some(on) => {}
-            Some(Value::String(d)) => {
-                return Err(PlatformError::field(
-                    "date",
-                    format!(
-                        "the platform grades as of its own calendar day (China time), {on}; {} is not that day (leave date out)",
-                        crate::text::printable(d)
-                    ),
-                ));
-            }
-            Some(_) => return Err(PlatformError::field("date", "date is a string YYYY-MM-DD")),
+        if let Some(d) = &request.date
+            && model::Date::parse(d) != Some(on)
+        {
+            return Err(PlatformError::field(
+                "date",
+                format!(
+                    "the platform grades as of its own calendar day (China time), {on}; {} is not that day (leave date out)",
+                    crate::text::printable(d)
+                ),
+            ));
         }
-        let submission_json: Map<String, Value> = fields
-            .iter()
-            .filter(|(k, _)| !REQUEST_FIELDS.contains(&k.as_str()))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let submission = Submission::from_value(&Value::Object(submission_json))?;
+        let submission = Submission::from_value(&Value::Object(request.submission.clone()))?;
         let resolved = self.resolve(&submission.product, on).await?;
         let module = resolved.module.clone();
         let sandbox = self.sandbox.clone();
@@ -168,7 +145,7 @@ impl Platform {
             expires_on: expires,
             revocation: None,
             submission: submission.to_json(),
-            outcome: graded.to_json(),
+            outcome: wire::to_value(&GradedBody::from(&graded)),
             issued_at: String::new(),
             log_index: None,
             revocation_log_index: None,
@@ -195,14 +172,13 @@ impl Platform {
         status: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Certificate>, PlatformError> {
-        if let Some(s) = status
-            && !["valid", "revoked", "expired"].contains(&s)
-        {
-            return Err(PlatformError::field(
-                "status",
-                "status is valid, revoked or expired",
-            ));
-        }
+        let status = status
+            .map(|s| {
+                CertificateStatus::parse(s).ok_or_else(|| {
+                    PlatformError::field("status", "status is valid, revoked or expired")
+                })
+            })
+            .transpose()?;
         let all = rows::newest(
             self.registry.pool(),
             product,
@@ -261,7 +237,7 @@ impl Platform {
             .await?
             .ok_or_else(|| no_certificate(number))?;
         if let Some(key) = &idempotency {
-            key.store(&mut tx, 200, &revoked.to_json(self.today()))
+            key.store(&mut tx, 200, &wire::to_value(&revoked.body(self.today())))
                 .await?;
         }
         tx.commit().await?;
@@ -295,14 +271,12 @@ pub(super) fn report_used(body: &str, number: &str, certificate: &str) -> Platfo
     }
 }
 
-fn text(map: &Map<String, Value>, key: &str, path: &str) -> Result<String, PlatformError> {
-    match map.get(key) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
-        Some(Value::String(_)) => Err(PlatformError::field(
+fn not_empty(text: &str, path: &str) -> Result<String, PlatformError> {
+    if text.trim().is_empty() {
+        return Err(PlatformError::field(
             path,
             format!("{path} must not be empty"),
-        )),
-        None | Some(Value::Null) => Err(PlatformError::field(path, format!("{path} is required"))),
-        Some(_) => Err(PlatformError::field(path, format!("{path} is a string"))),
+        ));
     }
+    Ok(text.to_string())
 }

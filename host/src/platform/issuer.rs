@@ -26,6 +26,7 @@ use super::{
 use crate::{
     clock,
     registry::{Registry, log},
+    wire,
 };
 
 /// Most certificates in one transaction.
@@ -217,7 +218,10 @@ async fn commit(
         .iter()
         .filter_map(|(i, c, _)| {
             // A new certificate is valid on its own grading day.
-            Some((batch[*i].idempotency.as_ref()?, c.to_json(c.graded_on)))
+            Some((
+                batch[*i].idempotency.as_ref()?,
+                wire::to_value(&c.body(c.graded_on)),
+            ))
         })
         .collect();
     IdempotencyKey::store_many(&mut tx, 201, &replies).await?;

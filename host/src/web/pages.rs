@@ -8,6 +8,7 @@ use crate::{
     catalog::Revision,
     model,
     platform::{Certificate, Platform, PlatformError},
+    wire::CertificateStatus,
 };
 
 const GRADES: [&str; 5] = ["AAAAA", "AAAA", "AAA", "AA", "A"];
@@ -80,7 +81,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
     let catalog = platform.registry().catalog().await?;
     let (zh, en) = product_names(catalog.revisions(), &c.product);
     let status = match c.status(platform.today()) {
-        "revoked" => {
+        CertificateStatus::Revoked => {
             let r = c
                 .revocation
                 .as_ref()
@@ -93,10 +94,12 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
                 note = escape(&r.note),
             )
         }
-        "expired" => {
+        CertificateStatus::Expired => {
             "<p id=\"status\" data-status=\"expired\"><strong>已过期 EXPIRED</strong></p>".into()
         }
-        _ => "<p id=\"status\" data-status=\"valid\"><strong>有效 VALID</strong></p>".into(),
+        CertificateStatus::Valid => {
+            "<p id=\"status\" data-status=\"valid\"><strong>有效 VALID</strong></p>".into()
+        }
     };
     let indicators = indicator_rows(&c.outcome);
     Ok(page(
@@ -205,7 +208,7 @@ pub async fn search(platform: &Platform, q: &str) -> Result<String, PlatformErro
                 e = escape(&c.enterprise),
                 p = escape(&c.product),
                 m = escape(&c.model),
-                s = c.status(today),
+                s = c.status(today).as_str(),
             )
         })
         .collect();

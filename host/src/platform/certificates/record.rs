@@ -6,6 +6,10 @@ use serde_json::{Value, json};
 use crate::{
     model::{Date, GradeLevel, IndicatorGroup},
     registry::log,
+    wire::{
+        CertificateBody, CertificateStatus, Enterprise, LogPosition, ModuleRef, ReportRef,
+        RevocationBody,
+    },
 };
 
 /// Why a certificate was revoked (the scheme's named violations, or other).
@@ -75,6 +79,17 @@ impl Revocation {
         })
     }
 
+    /// The revocation as a certificate shows it.
+    pub fn body(&self) -> RevocationBody {
+        RevocationBody {
+            reason: self.reason.as_str(),
+            reason_zh: self.reason.zh(),
+            note: self.note.clone(),
+            at: self.at.clone(),
+            by: self.by.clone(),
+        }
+    }
+
     /// The revocation of certificate `number`, as a log event.
     pub fn event(&self, number: &str) -> log::Event {
         log::Event {
@@ -139,14 +154,14 @@ pub struct Certificate {
 }
 
 impl Certificate {
-    /// `valid`, `revoked` or `expired`, as of `today`.
-    pub fn status(&self, today: Date) -> &'static str {
+    /// Its status as of `today`.
+    pub fn status(&self, today: Date) -> CertificateStatus {
         if self.revocation.is_some() {
-            "revoked"
+            CertificateStatus::Revoked
         } else if self.expires_on < today {
-            "expired"
+            CertificateStatus::Expired
         } else {
-            "valid"
+            CertificateStatus::Valid
         }
     }
 
@@ -213,35 +228,44 @@ impl Certificate {
     }
 
     /// The certificate as the API shows it, with its status as of `today`.
-    pub fn to_json(&self, today: Date) -> Value {
-        json!({
-            "number": self.number,
-            "status": self.status(today),
-            "grade": self.grade,
-            "product": self.product,
-            "enterprise": { "name": self.enterprise, "credit_code": self.credit_code },
-            "model": self.model,
-            "lab": self.lab,
-            "testing_body": self.testing_body,
-            "report": { "number": self.report_number, "date": self.report_date },
-            "module": { "product": self.product, "version": self.module_version, "sha256": self.module_digest },
-            "standard": self.standard,
-            "catalog_revision": self.catalog_revision,
-            "fuel": self.fuel,
-            "graded_on": self.graded_on,
-            "expires_on": self.expires_on,
-            "revocation": self.revocation.as_ref().map(|r| json!({
-                "reason": r.reason.as_str(),
-                "reason_zh": r.reason.zh(),
-                "note": r.note,
-                "at": r.at,
-                "by": r.by,
-            })),
-            "indicators": self.outcome["indicators"],
-            "log": {
-                "index": self.log_index,
-                "revocation_index": self.revocation_log_index,
+    pub fn body(&self, today: Date) -> CertificateBody {
+        CertificateBody {
+            number: self.number.clone(),
+            status: self.status(today),
+            grade: self.grade,
+            product: self.product.clone(),
+            enterprise: self.enterprise(),
+            model: self.model.clone(),
+            lab: self.lab.clone(),
+            testing_body: self.testing_body.clone(),
+            report: ReportRef {
+                number: self.report_number.clone(),
+                date: self.report_date,
             },
-        })
+            module: ModuleRef {
+                product: self.product.clone(),
+                version: self.module_version.clone(),
+                sha256: self.module_digest.clone(),
+            },
+            standard: self.standard.clone(),
+            catalog_revision: self.catalog_revision,
+            fuel: self.fuel,
+            graded_on: self.graded_on,
+            expires_on: self.expires_on,
+            revocation: self.revocation.as_ref().map(Revocation::body),
+            indicators: self.outcome["indicators"].clone(),
+            log: LogPosition {
+                index: self.log_index,
+                revocation_index: self.revocation_log_index,
+            },
+        }
+    }
+
+    /// The enterprise it is for.
+    pub fn enterprise(&self) -> Enterprise {
+        Enterprise {
+            name: self.enterprise.clone(),
+            credit_code: self.credit_code.clone(),
+        }
     }
 }
