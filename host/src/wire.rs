@@ -20,7 +20,7 @@ pub use certificate::{
     LogPosition, ModuleRef, ReportRef, RevocationBody, RevocationRequest, Statistics,
 };
 pub use error::{ErrorBody, ErrorDetail};
-pub use graded::{GradedBody, GradedModule, IndicatorBody, ReasonBody};
+pub use graded::{GradedBody, GradedModule, IndicatorBody, LocalRun, ModuleLoad, ReasonBody};
 pub use grading::{GradingRequest, SubmissionShape};
 pub use registry::{
     CatalogInForce, ConsistencyProof, LogEntries, LogEntry, LogEvent, ModuleVersion,

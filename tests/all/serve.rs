@@ -11,8 +11,8 @@ use std::{
 use serde_json::{Value, json};
 
 use crate::harness::{
-    SERVER_ADMIN, Server, get_text, grading, lab_token, module_path, postgres_base,
-    postgres_schema, read_message, request, request_raw, root, start,
+    SERVER_ADMIN, Server, body_of, get_raw, get_text, grading, lab_token, module_path,
+    postgres_base, postgres_schema, read_message, request, request_raw, root, start, unique_report,
 };
 
 #[test]
@@ -217,43 +217,73 @@ fn grade_batch_against_a_server() {
     assert!(again["error"]["message"].as_str().unwrap().contains(number));
 }
 
-/// One error shape: the HTTP API and `qgrade run --json` answer the same invalid submission
-/// with the same bytes.
+/// One wire model: the HTTP API and `qgrade run --json` answer the same invalid submission
+/// with the same bytes, and the same grading with the same result.
 #[test]
-fn the_cli_and_the_api_answer_an_error_byte_for_byte() {
+fn the_cli_and_the_api_answer_an_error_and_a_result_alike() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&format!("sqlite://{}", dir.path().join("p.db").display()));
     let lab = lab_token(&server.addr);
+    let grade = |grading: &Value| {
+        request_raw(
+            &server.addr,
+            "POST",
+            "/api/v1/gradings",
+            Some(&lab),
+            Some(grading),
+        )
+    };
+    // The CLI grades the submission alone, without the platform's envelope.
+    let run = |module: &std::path::Path, grading: &Value| {
+        let mut submission = grading.clone();
+        for envelope in ["enterprise", "model"] {
+            submission.as_object_mut().unwrap().remove(envelope);
+        }
+        let file = dir.path().join("submission.json");
+        std::fs::write(&file, submission.to_string()).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_qgrade"))
+            .arg("run")
+            .arg(module)
+            .arg(&file)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).trim_end().to_string();
+        (out.status.code(), text)
+    };
+
     let mut grading = grading();
     grading["measurements"]["clean_rate"] = json!(101);
-    let (status, api) = request_raw(
-        &server.addr,
-        "POST",
-        "/api/v1/gradings",
-        Some(&lab),
-        Some(&grading),
-    );
+    let (status, api) = grade(&grading);
     assert_eq!(status, 422, "{api}");
     let error: Value = serde_json::from_str(&api).unwrap();
     assert_eq!(error["error"]["code"], "invalid_value");
     assert_eq!(error["error"]["field"], "measurements.clean_rate");
+    assert_eq!(run(&module_path("smart-toilet"), &grading), (Some(2), api));
 
-    // The CLI grades the submission alone, without the platform's envelope.
-    let mut submission = grading.clone();
-    for envelope in ["enterprise", "model"] {
-        submission.as_object_mut().unwrap().remove(envelope);
-    }
-    let file = dir.path().join("submission.json");
-    std::fs::write(&file, submission.to_string()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_qgrade"))
-        .arg("run")
-        .arg(module_path("smart-toilet"))
-        .arg(&file)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim_end(), api);
+    // A result: the same grading not graded (a floor missed), from both, with the module
+    // the platform graded with (its published artifact, as anyone downloads it).
+    // Everything but the wall-clock time (and the CLI's note of how it loaded the module)
+    // is identical.
+    grading["measurements"]["clean_rate"] = json!(10);
+    grading["report"]["number"] = json!(unique_report());
+    let (status, api) = grade(&grading);
+    assert_eq!(status, 200, "{api}");
+    let artifact = dir.path().join("smart-toilet.wasm");
+    let published = get_raw(&server.addr, "/api/v1/modules/smart-toilet/1.0.0");
+    std::fs::write(&artifact, body_of(&published)).unwrap();
+    let (code, cli) = run(&artifact, &grading);
+    assert_eq!(code, Some(0));
+    let without_clock = |text: &str| {
+        let mut answer: Value = serde_json::from_str(text).unwrap();
+        let object = answer.as_object_mut().unwrap();
+        assert!(object.remove("time_us").is_some(), "{text}");
+        object.remove("load");
+        answer.to_string()
+    };
+    let cli = without_clock(&cli);
+    assert!(cli.contains("\"grade\":null"), "{cli}");
+    assert_eq!(cli, without_clock(&api));
 }
 
 /// A platform that sheds load answers 503 with `Retry-After`; `grade-batch --server` waits

@@ -3,14 +3,13 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::Args;
-use serde_json::json;
 
 use super::{exit, load, read};
 use crate::{
     grading::{self, GradeError, Graded, Invalid, InvalidKind, Subject, Submission},
     model,
     runtime::Sandbox,
-    wire::{self, ErrorBody, GradedBody},
+    wire::{self, ErrorBody, GradedBody, LocalRun, ModuleLoad},
 };
 
 #[derive(Debug, Args)]
@@ -75,12 +74,14 @@ pub fn run(sandbox: &Sandbox, args: RunArgs) -> anyhow::Result<ExitCode> {
     match result {
         Ok(graded) => {
             if args.json {
-                let mut json = wire::to_value(&GradedBody::from(&graded));
-                json["load"] = json!({
-                    "from_cache": module.from_cache(),
-                    "time_us": module.load_time().as_micros() as u64,
-                });
-                println!("{json}");
+                let run = LocalRun {
+                    graded: GradedBody::from(&graded),
+                    load: ModuleLoad {
+                        from_cache: module.from_cache(),
+                        time_us: module.load_time().as_micros() as u64,
+                    },
+                };
+                println!("{}", wire::to_value(&run));
             } else {
                 print_table(&module, &graded);
             }

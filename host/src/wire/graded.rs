@@ -86,6 +86,25 @@ pub struct GradedModule {
     pub standard: String,
 }
 
+/// `qgrade run --json`: the result, and how the local host came by the module.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct LocalRun {
+    /// The result, as the platform would answer it.
+    #[serde(flatten)]
+    pub graded: GradedBody,
+    /// How the module was loaded.
+    pub load: ModuleLoad,
+}
+
+/// How the local host came by a module.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ModuleLoad {
+    /// Whether its compiled form came from the compile cache.
+    pub from_cache: bool,
+    /// How long loading took, in microseconds.
+    pub time_us: u64,
+}
+
 impl From<&IndicatorOutcome> for IndicatorBody {
     fn from(o: &IndicatorOutcome) -> Self {
         IndicatorBody {

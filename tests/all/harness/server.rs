@@ -150,14 +150,35 @@ pub fn lab_token(addr: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
-pub fn get_text(addr: &str, path: &str) -> String {
+/// A GET's whole response (status line, headers and body), as bytes.
+pub fn get_raw(addr: &str, path: &str) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
     response
+}
+
+/// A GET's whole response, as text.
+pub fn get_text(addr: &str, path: &str) -> String {
+    String::from_utf8(get_raw(addr, path)).unwrap()
+}
+
+/// The body of a 200 response.
+pub fn body_of(response: &[u8]) -> &[u8] {
+    assert!(
+        response.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(response)
+    );
+    let start = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header")
+        + 4;
+    &response[start..]
 }
