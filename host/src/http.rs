@@ -65,6 +65,15 @@ pub fn app_with(platform: Arc<Platform>, limits: &ServerLimits) -> Router {
                 "no such endpoint",
             )
         })
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!(
+                    "this endpoint does not take {method} (the Allow header says what it takes)"
+                ),
+            )
+        })
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             platform.clone(),

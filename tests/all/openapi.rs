@@ -57,6 +57,37 @@ fn every_json_body_has_its_schema() {
             serde_json::to_string_pretty(&doc).unwrap(),
         )
         .ok();
+        // Query parameters are documented from the types the handlers read them into.
+        let query = |path: &str| -> Vec<String> {
+            let op = &doc["paths"][format!("/api/v1{path}")]["get"];
+            let mut names: Vec<String> = op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .map(|p| p["name"].as_str().unwrap().to_string())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(
+            query("/certificates"),
+            ["credit_code", "enterprise", "limit", "product", "status"]
+        );
+        assert_eq!(query("/certificates/{number}/label"), ["format"]);
+        assert_eq!(query("/log/consistency"), ["from", "to"]);
+        assert_eq!(query("/log/entries"), ["end", "start"]);
+        let from = &doc["paths"]["/api/v1/log/consistency"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "from")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (from["required"].clone(), from["schema"]["type"].clone()),
+            (json!(true), json!("integer"))
+        );
         assert_refs_resolve(&doc, &doc);
     });
 }
@@ -226,6 +257,48 @@ fn a_body_that_does_not_fit_is_refused_naming_its_field() {
                 Some("unsupported_media_type")
             )
         );
+    });
+}
+
+#[test]
+fn every_refusal_is_the_error_body() {
+    run(Db::Sqlite, |w| async move {
+        let app = crate::harness::app(&w).await;
+        let long = format!("/api/v1/certificates?product={}", "x".repeat(9_000));
+        for (method, path, status, code) in [
+            (
+                "PUT",
+                "/api/v1/catalog",
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+            ),
+            (
+                "GET",
+                "/api/v1/modules/no-such-product",
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                "GET",
+                "/api/v1/no-such-endpoint",
+                StatusCode::NOT_FOUND,
+                "not_found",
+            ),
+            (
+                "GET",
+                long.as_str(),
+                StatusCode::URI_TOO_LONG,
+                "uri_too_long",
+            ),
+        ] {
+            let (got, answer) = call(&app, method, path, None, None).await;
+            assert_eq!(
+                (got, answer["error"]["code"].as_str()),
+                (status, Some(code)),
+                "{method} {}: {answer}",
+                &path[..path.len().min(60)]
+            );
+        }
     });
 }
 

@@ -24,6 +24,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Revoke an account's token",
             role: Some(Role::Admin),
             body: None,
+            query: None,
             responses: vec![(204, "revoked", None)],
             route: post(revoke),
         },
@@ -33,6 +34,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Issue a new bearer token for an account (the old one stops working); the token is in the response, once",
             role: Some(Role::Admin),
             body: None,
+            query: None,
             responses: vec![
                 (
                     201,
@@ -53,6 +55,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 description: "the account",
                 schema: schema::<NewAccountRequest>,
             }),
+            query: None,
             responses: vec![
                 (
                     201,

@@ -11,6 +11,7 @@ use axum::{
 };
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -44,6 +45,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 description: "the submission (product, attributes, measurements, conformity, report) with the enterprise and model the grade is for",
                 schema: schema::<GradingRequest>,
             }),
+            query: None,
             responses: vec![
                 (
                     201,
@@ -65,6 +67,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Certificates by product, enterprise (credit code or name) or status (query parameters), newest first",
             role: None,
             body: None,
+            query: Some(schema::<Filter>),
             responses: vec![(200, "the certificates", Some(schema::<CertificateList>))],
             route: get(list),
         },
@@ -74,6 +77,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "One certificate, with its status",
             role: None,
             body: None,
+            query: None,
             responses: vec![(200, "the certificate", Some(schema::<CertificateBody>))],
             route: get(one),
         },
@@ -83,6 +87,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The certificate's transparency-log leaf with its inclusion proof in a signed checkpoint",
             role: None,
             body: None,
+            query: None,
             responses: vec![(
                 200,
                 "the leaf, its proof and the checkpoint",
@@ -96,6 +101,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Everything needed to verify the certificate offline (`qgrade verify BUNDLE.json`): its leaf, the catalog revision and any revocation, their proofs, a signed checkpoint and the module artifact",
             role: None,
             body: None,
+            query: None,
             responses: vec![(
                 200,
                 "the bundle (qgrade-certificate-bundle/1)",
@@ -109,6 +115,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The unified label (统一标识) with a QR code of the certificate's page; ?format=svg|png",
             role: None,
             body: None,
+            query: Some(schema::<LabelQuery>),
             responses: vec![
                 (200, "the label (image/svg+xml or image/png)", None),
                 (
@@ -129,6 +136,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 description: "why the certificate is revoked",
                 schema: schema::<RevocationRequest>,
             }),
+            query: None,
             responses: vec![
                 (
                     200,
@@ -145,6 +153,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The exposure list: revoked certificates and the enterprises behind them",
             role: None,
             body: None,
+            query: None,
             responses: vec![(200, "the list", Some(schema::<Exposure>))],
             route: get(exposure),
         },
@@ -154,6 +163,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "Valid certificates per product and grade",
             role: None,
             body: None,
+            query: None,
             responses: vec![(200, "the counts", Some(schema::<Statistics>))],
             route: get(statistics),
         },
@@ -269,15 +279,20 @@ async fn bundle(
     Ok(response)
 }
 
-#[derive(Deserialize)]
+/// Which certificates: each filter only when given.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Filter {
+    /// The product code.
     product: Option<String>,
     /// The enterprise's credit code or exact name.
     enterprise: Option<String>,
     /// The same as `enterprise`, by its usual name.
     credit_code: Option<String>,
+    /// Their status today.
+    #[schemars(extend("enum" = ["valid", "revoked", "expired"]))]
     status: Option<String>,
+    /// At most this many, 1–1000 (100 when left out).
     limit: Option<i64>,
 }
 
@@ -362,10 +377,13 @@ async fn statistics(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiEr
     Ok(answer(&statistics))
 }
 
-#[derive(Deserialize)]
+/// The label's format.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LabelQuery {
+    /// `svg` (when left out) or `png`.
     #[serde(default)]
+    #[schemars(extend("enum" = ["svg", "png"]))]
     format: Option<String>,
 }
 

@@ -45,6 +45,9 @@ pub struct ServerLimits {
     pub request_time: Duration,
     /// Largest request body (a module artifact).
     pub body_bytes: usize,
+    /// Longest request target (path and query). Past 64 KiB the HTTP/1 parser answers 414
+    /// itself, without a body; below, the guard answers with the error body.
+    pub uri_bytes: usize,
     /// Failed authentications one address may make in a minute.
     pub auth_failures: u32,
 }
@@ -58,6 +61,7 @@ impl Default for ServerLimits {
             body_time: Duration::from_secs(10),
             request_time: Duration::from_secs(60),
             body_bytes: 8 << 20,
+            uri_bytes: 8 << 10,
             auth_failures: 20,
         }
     }
@@ -132,6 +136,23 @@ pub async fn defend(State(guard): State<Arc<Guard>>, request: Request, next: Nex
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |t| t.as_str().len());
+    if target > limits.uri_bytes {
+        return secured(
+            ApiError::new(
+                StatusCode::URI_TOO_LONG,
+                "uri_too_long",
+                format!(
+                    "the request's path and query are {target} bytes; the limit is {}",
+                    limits.uri_bytes
+                ),
+            )
+            .into_response(),
+        );
+    }
     let (mut parts, body) = request.into_parts();
     let body = match tokio::time::timeout(
         limits.body_time,

@@ -10,6 +10,7 @@ use axum::{
     routing::get,
 };
 use base64::{Engine as _, engine::general_purpose::STANDARD};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -35,6 +36,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The latest signed checkpoint of the transparency log (C2SP tlog-checkpoint in a signed note, text/plain); save one to check the log later",
             role: None,
             body: None,
+            query: None,
             responses: vec![(200, "the signed checkpoint", None)],
             route: get(checkpoint),
         },
@@ -44,6 +46,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The public key checkpoints are signed with (<origin>+<key id>+<key>, text/plain); pin it from a source you trust",
             role: None,
             body: None,
+            query: None,
             responses: vec![(200, "the verifier key", None)],
             route: get(key),
         },
@@ -53,6 +56,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The RFC 6962 consistency proof from the tree of `from` entries to the tree of `to` entries",
             role: None,
             body: None,
+            query: Some(schema::<Sizes>),
             responses: vec![(200, "the proof", Some(schema::<ConsistencyProof>))],
             route: get(consistency),
         },
@@ -62,6 +66,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The log's entries `start` ≤ index < `end` (at most 1000), each leaf as base64 and as JSON",
             role: None,
             body: None,
+            query: Some(schema::<Range>),
             responses: vec![(200, "the entries", Some(schema::<LogEntries>))],
             route: get(entries),
         },
@@ -80,10 +85,13 @@ async fn key(State(p): State<Arc<Platform>>) -> Response {
     text(format!("{}\n", p.log_verifier_key()))
 }
 
-#[derive(Deserialize)]
+/// The two trees.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Sizes {
+    /// The older tree's size, 1 to `to`.
     from: u64,
+    /// The newer tree's size, at most the log's.
     to: u64,
 }
 
@@ -110,10 +118,13 @@ async fn consistency(
     }))
 }
 
-#[derive(Deserialize)]
+/// Which entries: `start` ≤ index < `end`.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct Range {
+    /// The first index.
     start: u64,
+    /// One past the last (at most `start` + 1000; `start` + 100 when left out).
     end: Option<u64>,
 }
 

@@ -34,6 +34,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 description: "the artifact (qgrade package)",
                 schema: binary,
             }),
+            query: None,
             responses: vec![
                 (201, "published", Some(schema::<Published>)),
                 (
@@ -51,6 +52,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "The published versions of a product's module",
             role: None,
             body: None,
+            query: None,
             responses: vec![(200, "the versions", Some(schema::<ModuleVersions>))],
             route: get(versions),
         },
@@ -60,6 +62,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             summary: "A published artifact",
             role: None,
             body: None,
+            query: None,
             responses: vec![(200, "the artifact (application/wasm)", None)],
             route: get(artifact),
         },
@@ -100,6 +103,21 @@ async fn versions(
         .versions(&product)
         .await
         .map_err(PlatformError::from)?;
+    // A catalogued product may have no version yet; a product no revision names is unknown.
+    if versions.is_empty() {
+        let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
+        let catalogued = catalog
+            .revisions()
+            .iter()
+            .any(|r| r.products.iter().any(|x| x.code == product));
+        if !catalogued {
+            return Err(PlatformError::NotFound(format!(
+                "no product {} in any catalog revision",
+                crate::text::printable(&product)
+            ))
+            .into());
+        }
+    }
     Ok(answer(&ModuleVersions {
         versions: versions
             .iter()

@@ -50,6 +50,8 @@ pub struct Endpoint {
     pub role: Option<Role>,
     /// Its body, if it takes one.
     pub body: Option<BodyDoc>,
+    /// Its query parameters, as the object the handler reads them into.
+    pub query: Option<SchemaFn>,
     /// Its statuses besides the errors every endpoint may answer with, what they mean,
     /// and the JSON body's schema where there is one.
     pub responses: Vec<(u16, &'static str, Option<SchemaFn>)>,
@@ -91,12 +93,15 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             "operationId": format!("{}{}", e.method, e.path.replace(['/', '{', '}'], "_")),
             "responses": responses,
         });
-        let params: Vec<Value> = e
+        let mut params: Vec<Value> = e
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
             .collect();
+        if let Some(query) = e.query {
+            params.extend(query_parameters(&query(&mut generator), &generator));
+        }
         if !params.is_empty() {
             operation["parameters"] = json!(params);
         }
@@ -134,6 +139,43 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             "schemas": generator.take_definitions(true),
         },
     })
+}
+
+/// One query parameter per property of the object schema `schema` (inline or a reference
+/// into the generator's definitions).
+fn query_parameters(schema: &Schema, generator: &SchemaGenerator) -> Vec<Value> {
+    let object = match schema.get("$ref").and_then(Value::as_str) {
+        Some(reference) => generator
+            .definitions()
+            .get(reference.rsplit('/').next().unwrap_or_default())
+            .cloned()
+            .unwrap_or_default(),
+        None => schema.as_value().clone(),
+    };
+    let required: Vec<&Value> = object["required"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    object["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, property)| {
+            let mut property = property.clone();
+            let description = property
+                .as_object_mut()
+                .and_then(|p| p.remove("description"))
+                .unwrap_or_default();
+            json!({
+                "name": name,
+                "in": "query",
+                "required": required.contains(&&Value::String(name.clone())),
+                "description": description,
+                "schema": property,
+            })
+        })
+        .collect()
 }
 
 /// The error statuses an endpoint can answer with.
