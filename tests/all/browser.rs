@@ -37,7 +37,7 @@ fn load(url: &str, screenshot: &str) -> (String, Vec<String>) {
                 "--disable-sync",
                 "--enable-logging=stderr",
                 "--v=0",
-                "--window-size=412,915",
+                "--window-size=360,915",
             ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .args(extra)

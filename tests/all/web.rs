@@ -110,7 +110,9 @@ pub async fn the_label_scans_to_the_certificate_page(w: World) {
 }
 
 pub async fn the_pages_show_what_a_person_needs(w: World) {
-    let (app, number, inspector) = with_certificate(&w).await;
+    let s = scene(&w).await;
+    let number = s.certify(|_| {}).await;
+    let (app, inspector) = (s.app.clone(), s.inspector.clone());
     let (status, content_type, page) = get(&app, "/").await;
     assert_eq!(status, StatusCode::OK);
     assert!(content_type.starts_with("text/html"));
@@ -124,7 +126,35 @@ pub async fn the_pages_show_what_a_person_needs(w: World) {
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(r#"data-status="valid""#));
     assert!(page.contains(r#"<p class="grade" id="grade">AAAAA</p>"#));
-    assert!(page.contains("fill_power") && page.contains("≥ 17.5 cm"));
+    // Each indicator by its names, its value with its unit, and the threshold it reached;
+    // an approximate threshold is marked, and the mark explained once.
+    let row = |page: &str, id: &str| {
+        let start = page
+            .find(&format!(r#"data-indicator="{id}""#))
+            .unwrap_or_else(|| panic!("a row for {id}"));
+        page[start..start + page[start..].find("</tr>").unwrap()].to_string()
+    };
+    let fill_power = row(&page, "fill_power");
+    for shown in ["蓬松度", "fill power", "17.6 cm", "AAAAA", "≥ 17.5 cm"] {
+        assert!(fill_power.contains(shown), "{shown}: {fill_power}");
+    }
+    assert!(
+        !fill_power.contains("approx") && !fill_power.contains("→"),
+        "{fill_power}"
+    );
+    assert!(row(&page, "colour_fastness").contains(r#"class="approx""#));
+    assert!(page.contains(r#"id="approximate""#));
+    // Below the top of its ladder, the next step is shown: 82 % reaches AAA (≥ 80 %, an
+    // approximation), and AAAA needs ≥ 85 % (another).
+    let lower = s
+        .certify(|r| r["measurements"]["down_cluster_pct"] = json!(82))
+        .await;
+    let (_, _, lower) = get(&app, &format!("/c/{lower}")).await;
+    let cluster = row(&lower, "down_cluster_pct");
+    for shown in ["绒子含量", "82 %", "AAA", "≥ 80 %", "→ AAAA ≥ 85 %"] {
+        assert!(cluster.contains(shown), "{shown}: {cluster}");
+    }
+    assert_eq!(cluster.matches(r#"class="approx""#).count(), 2, "{cluster}");
     // Down-jacket is on interface 1.1.0: its indicators stand under their groups, in order.
     let heading = |group: &str| page.find(&format!(r#"data-group="{group}""#));
     let (safety, performance, durability) = (
@@ -137,7 +167,7 @@ pub async fn the_pages_show_what_a_person_needs(w: World) {
         "{page}"
     );
     assert!(safety < performance && performance < durability);
-    let odour = page.find("<td>odour</td>").unwrap();
+    let odour = page.find(r#"data-indicator="odour""#).unwrap();
     assert!(
         safety.unwrap() < odour && odour < performance.unwrap(),
         "odour is a safety item"

@@ -83,27 +83,7 @@ impl Platform {
             Err(e) => return Err(e.into()),
         };
         let digest = resolved.module.digest.clone();
-        let cached = self
-            .resolutions
-            .modules
-            .lock()
-            .expect("not poisoned")
-            .get(&digest)
-            .cloned();
-        let module = match cached {
-            Some(m) => m,
-            None => {
-                let m = Arc::new(GradingModule::load(&self.sandbox, &resolved.bytes).map_err(
-                    |e| PlatformError::Internal(format!("stored module {digest}: {e}")),
-                )?);
-                self.resolutions
-                    .modules
-                    .lock()
-                    .expect("not poisoned")
-                    .insert(digest.clone(), m.clone());
-                m
-            }
-        };
+        let module = self.loaded(&digest, || Ok(resolved.bytes.clone()))?;
         let entry = Arc::new(ResolvedModule {
             revision: resolved.revision,
             version: resolved.module.version.to_string(),
@@ -117,5 +97,48 @@ impl Platform {
             .expect("not poisoned")
             .insert(key, (Instant::now(), entry.clone()));
         Ok(entry)
+    }
+
+    /// The module with SHA-256 `digest`, as the registry stores it: what graded a
+    /// certificate, whatever has superseded it since.
+    pub async fn module_by_digest(
+        &self,
+        digest: &str,
+    ) -> Result<Arc<GradingModule>, PlatformError> {
+        if let Some(m) = self.cached_module(digest) {
+            return Ok(m);
+        }
+        let bytes = self
+            .registry
+            .blob(digest)
+            .await?
+            .ok_or_else(|| PlatformError::NotFound(format!("no module {digest}")))?;
+        self.loaded(digest, || Ok(bytes))
+    }
+
+    fn cached_module(&self, digest: &str) -> Option<Arc<GradingModule>> {
+        let modules = self.resolutions.modules.lock().expect("not poisoned");
+        modules.get(digest).cloned()
+    }
+
+    /// The loaded module `digest`, from the cache or loaded from `bytes` and kept.
+    fn loaded(
+        &self,
+        digest: &str,
+        bytes: impl FnOnce() -> Result<Vec<u8>, PlatformError>,
+    ) -> Result<Arc<GradingModule>, PlatformError> {
+        if let Some(m) = self.cached_module(digest) {
+            return Ok(m);
+        }
+        let m = Arc::new(
+            GradingModule::load(&self.sandbox, &bytes()?)
+                .map_err(|e| PlatformError::Internal(format!("stored module {digest}: {e}")))?,
+        );
+        self.resolutions
+            .modules
+            .lock()
+            .expect("not poisoned")
+            .insert(digest.to_string(), m.clone());
+        Ok(m)
     }
 }

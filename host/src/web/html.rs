@@ -42,6 +42,15 @@ body {{ font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 0 auto; 
 header a {{ margin-right: 1rem; }}
 table {{ border-collapse: collapse; width: 100%; }}
 th, td {{ text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; overflow-wrap: anywhere; }}
+th {{ overflow-wrap: normal; }}
+table.indicators {{ font-size: .9rem; }}
+table.indicators th, table.indicators td {{ padding: .3rem .25rem; }}
+table.indicators th {{ overflow-wrap: anywhere; }}
+table.indicators td:nth-child(3) {{ white-space: nowrap; }}
+code {{ overflow-wrap: anywhere; word-break: break-all; }}
+abbr.approx {{ color: #a14f00; font-weight: 700; text-decoration: none; cursor: help; }}
+.next {{ color: #1b1b1b; }}
+@media (max-width: 30rem) {{ table {{ font-size: .85rem; }} th, td {{ padding: .3rem .25rem; }} body {{ padding: .6rem; }} }}
 .grade {{ font-size: 2.2rem; font-weight: 700; letter-spacing: .1em; color: #0b5; }}
 .revoked {{ background: #b00020; color: #fff; padding: .8rem 1rem; font-size: 1.3rem; font-weight: 700; }}
 .bar {{ display: inline-block; height: .8rem; background: #0b5; vertical-align: middle; }}

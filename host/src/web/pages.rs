@@ -50,8 +50,9 @@ pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
             .map(|g| {
                 let n = counts.get(&(product.code.clone(), g.to_string())).copied().unwrap_or(0);
                 format!(
-                    "<div class=\"chart-row\" data-grade=\"{g}\" data-count=\"{n}\"><span style=\"display:inline-block;width:4.5rem\">{g}</span><span class=\"bar\" style=\"width:{}px\"></span> {n}</div>",
-                    n * 160 / max
+                    "<div class=\"chart-row\" data-grade=\"{g}\" data-count=\"{n}\"><span style=\"display:inline-block;width:3.6rem\">{g}</span><span class=\"bar\" style=\"width:calc(max(100% - 6rem, 1.5rem) * {share:.3})\"></span> {n}</div>",
+                    // A share of the column, not pixels: the chart fits a phone's width.
+                    share = n as f64 / max as f64
                 )
             })
             .collect();
@@ -101,7 +102,9 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             "<p id=\"status\" data-status=\"valid\"><strong>有效 VALID</strong></p>".into()
         }
     };
-    let indicators = indicator_rows(&c.outcome);
+    // The names, units and ladders are the module's: the one that graded, by digest.
+    let module = platform.module_by_digest(&c.module_digest).await.ok();
+    let indicators = indicator_rows(&c, module.as_ref().map(|m| m.metadata()));
     Ok(page(
         platform.mode(),
         &format!("证书 {}", c.number),
@@ -115,7 +118,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
              <tr><th>分级模块 Module</th><td>{product} {version}<br><span class=\"muted\">sha256 {digest}</span></td></tr>\
              <tr><th>目录 Catalog</th><td>第 {revision} 版 revision {revision}</td></tr>\
              <tr><th>日期 Dates</th><td>{graded} — {expires}</td></tr></table>\
-             <h2>指标 Indicators</h2><table><tr><th>指标</th><th>测量值 Value</th><th>结果 Result</th><th>阈值 Threshold</th></tr>{indicators}</table>\
+             <h2>指标 Indicators</h2><table class=\"indicators\"><tr><th>指标 Indicator</th><th>测量值 Value</th><th>结果 Result</th><th>阈值 Threshold</th></tr>{indicators}</table>{approximate}\
              <p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>{transparency}",
             number = escape(&c.number),
             grade = c.grade,
@@ -134,6 +137,11 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             revision = c.catalog_revision,
             graded = c.graded_on,
             expires = c.expires_on,
+            approximate = if indicators.contains("class=\"approx\"") {
+                "<p class=\"muted\" id=\"approximate\"><abbr class=\"approx\">≈</abbr> 近似阈值：分级标准的指标表未公开，模块按公开资料近似；模块的下一个主版本将替换它。 Approximate threshold: the grading standard's table is not public, so the module approximates it from public sources; a later major version replaces it.</p>"
+            } else {
+                ""
+            },
             transparency = transparency(platform, &c).await,
         ),
     ))
@@ -246,8 +254,11 @@ pub fn product_names(revisions: &[Revision], code: &str) -> (String, String) {
 
 /// The certificate's indicator rows, under a heading per group when the module groups its
 /// indicators (interface 1.1.0): ungrouped ones first, then each group in its fixed order.
-fn indicator_rows(outcome: &serde_json::Value) -> String {
-    let Some(map) = outcome["indicators"].as_object() else {
+/// With the module's metadata, each row names the indicator in Chinese and English, gives
+/// the value with its unit, the threshold reached and the next step of its ladder, and
+/// marks an approximate threshold; without it (a module that no longer loads), the ids.
+fn indicator_rows(c: &Certificate, metadata: Option<&model::ModuleMetadata>) -> String {
+    let Some(map) = c.outcome["indicators"].as_object() else {
         return String::new();
     };
     let group_of =
@@ -267,19 +278,122 @@ fn indicator_rows(outcome: &serde_json::Value) -> String {
             ));
         }
         for (id, o) in members {
+            let indicator = metadata.and_then(|m| m.indicators.iter().find(|i| &i.id == id));
+            let unit = indicator.map_or("", |i| i.unit.as_str());
             let value = match &o["value"] {
                 serde_json::Value::Bool(true) => "pass".to_string(),
                 serde_json::Value::Bool(false) => "fail".to_string(),
-                v => v.to_string(),
+                serde_json::Value::Null => "—".to_string(),
+                // As bounds read (`82`, not the stored `82.0`).
+                v => {
+                    let number = v.as_f64().map_or_else(|| v.to_string(), |n| n.to_string());
+                    if unit.is_empty() {
+                        number
+                    } else {
+                        format!("{number} {unit}")
+                    }
+                }
             };
+            let result = o["result"].as_str().unwrap_or("");
+            let name = match indicator {
+                Some(i) => format!(
+                    "{zh}<br><span class=\"muted\">{en} · <code>{id}</code></span>",
+                    zh = escape(&i.name_zh),
+                    en = escape(&i.name_en),
+                    id = escape(id),
+                ),
+                None => format!("<code>{}</code>", escape(id)),
+            };
+            let rules = indicator
+                .map(|i| applicable_rules(i, &c.submission, metadata))
+                .unwrap_or_default();
+            // The threshold that decided: the step reached, or the floors.
+            let deciding: Vec<&model::Rule> = match model::GradeLevel::parse(result) {
+                Some(g) => rules
+                    .iter()
+                    .copied()
+                    .filter(|r| r.grade == Some(g))
+                    .collect(),
+                None => rules
+                    .iter()
+                    .copied()
+                    .filter(|r| r.grade.is_none())
+                    .collect(),
+            };
+            let approximate = approximate_mark(&deciding);
+            let next = next_step(&rules, result)
+                .map(|step| {
+                    format!(
+                        "<br><span class=\"next\">→ {grade} {bound}{mark}</span>",
+                        grade = step.grade.unwrap_or(model::GradeLevel::A),
+                        bound = escape(&crate::grading::bound_text(step.bound, unit)),
+                        mark = approximate_mark(&[step]),
+                    )
+                })
+                .unwrap_or_default();
             rows.push_str(&format!(
-                "<tr><td>{id}</td><td>{value}</td><td>{result}</td><td class=\"muted\">{threshold}</td></tr>",
+                "<tr data-indicator=\"{id}\"><td>{name}</td><td>{value}</td><td>{result}</td><td class=\"muted\">{threshold}{approximate}{next}</td></tr>",
                 id = escape(id),
                 value = escape(&value),
-                result = escape(o["result"].as_str().unwrap_or("")),
+                result = escape(result),
                 threshold = escape(o["threshold"].as_str().unwrap_or("")),
             ));
         }
     }
     rows
+}
+
+/// The indicator's rules that apply to the submission: those without a condition, and
+/// those whose attribute has the condition's value (or its default).
+fn applicable_rules<'a>(
+    indicator: &'a model::Indicator,
+    submission: &serde_json::Value,
+    metadata: Option<&model::ModuleMetadata>,
+) -> Vec<&'a model::Rule> {
+    let attribute = |name: &str| -> Option<String> {
+        match &submission["attributes"][name] {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => metadata?
+                .attributes
+                .iter()
+                .find(|a| a.name == name)?
+                .default_value
+                .clone(),
+        }
+    };
+    indicator
+        .rules
+        .iter()
+        .filter(|r| {
+            r.when
+                .as_ref()
+                .is_none_or(|c| attribute(&c.attribute).as_deref() == Some(c.value.as_str()))
+        })
+        .collect()
+}
+
+/// The step above `result` on the ladder (the lowest step for `below A`).
+fn next_step<'a>(rules: &[&'a model::Rule], result: &str) -> Option<&'a model::Rule> {
+    let reached = model::GradeLevel::parse(result);
+    if reached.is_none() && result != "below A" {
+        return None;
+    }
+    rules
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.grade
+                .is_some_and(|g| reached.is_none_or(|reached| g > reached))
+        })
+        .min_by_key(|r| r.grade)
+}
+
+/// `≈` when any of `rules` is an approximation.
+fn approximate_mark(rules: &[&model::Rule]) -> &'static str {
+    if rules.iter().any(|r| r.basis == model::Basis::Approximate) {
+        " <abbr class=\"approx\" title=\"近似阈值 approximate threshold\">≈</abbr>"
+    } else {
+        ""
+    }
 }
