@@ -11,7 +11,7 @@ mod submission;
 mod vectors;
 
 pub use impact::{Change, impact};
-pub use invalid::{Invalid, InvalidKind, Subject};
+pub use invalid::{Invalid, InvalidKind, Subject, range_text};
 pub use result::{Graded, IndicatorOutcome, Reason, bound_text};
 pub use submission::{AttributeValue, Conformity, MeasuredValue, Submission, TestReport};
 pub use vectors::{VectorFailure, VectorReport, VectorSet};

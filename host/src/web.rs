@@ -4,5 +4,6 @@
 mod html;
 pub mod label;
 pub mod pages;
+pub mod standard;
 
 pub use html::escape;

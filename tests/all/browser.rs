@@ -140,6 +140,15 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
             ],
         ),
         (
+            "standard",
+            format!("{base}/s/smart-toilet"),
+            vec![
+                "GB/T 34549-2024".into(),
+                r#"data-indicator="flush_water_avg""#.into(),
+                r#"class="approx""#.into(),
+            ],
+        ),
+        (
             "exposure",
             format!("{base}/exposure"),
             vec![revoked.to_string(), "某智能卫浴有限公司".into()],

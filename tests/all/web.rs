@@ -51,7 +51,8 @@ fn decode_qr(label: &str) -> String {
 
 on_both_databases!(
     the_label_scans_to_the_certificate_page,
-    the_pages_show_what_a_person_needs
+    the_pages_show_what_a_person_needs,
+    a_standard_is_readable_in_the_open,
 );
 
 pub async fn the_label_scans_to_the_certificate_page(w: World) {
@@ -203,4 +204,54 @@ pub async fn the_pages_show_what_a_person_needs(w: World) {
     let (status, content_type, page) = get(&app, "/c/QG000").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(content_type.starts_with("text/html") && page.contains("未找到"));
+}
+
+/// `/s/{product}`: the standard in force with its whole ladder and the basis of every
+/// number, its history in the catalog, and every release with its artifact and vectors.
+pub async fn a_standard_is_readable_in_the_open(w: World) {
+    let s = scene(&w).await;
+    let (_, _, catalog) = get(&s.app, "/").await;
+    assert!(catalog.contains(r#"<a href="/s/down-jacket">T/CTES 1080-2025</a>"#));
+
+    let (status, content_type, page) = get(&s.app, "/s/down-jacket").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(content_type.starts_with("text/html"));
+    for shown in [
+        "羽绒服装",
+        "T/CTES 1080-2025",
+        r#"id="in-force" data-version="1.0.0""#,
+        "GB/T 14272",
+        "species",
+        "第 1 版 revision 1",
+        r#"href="/api/v1/modules/down-jacket/1.0.0/vectors""#,
+    ] {
+        assert!(page.contains(shown), "{shown}");
+    }
+    // Fill power's ladder depends on the species: a row per species, every step with the
+    // mark of its basis (AAAAA for goose is 17.5 cm, verified; AAAA 17 cm, approximate).
+    let start = page.find(r#"data-indicator="fill_power""#).unwrap();
+    let rows = &page[start..start + page[start..].find(r#"data-indicator="turbidity""#).unwrap()];
+    assert!(
+        rows.contains("蓬松度") && rows.contains("when species = goose"),
+        "{rows}"
+    );
+    assert!(rows.contains("when species = duck"), "{rows}");
+    let goose = &rows[rows.find("species = goose").unwrap()..];
+    assert!(
+        goose.contains(r#"≥ 17.5 cm <abbr class="verified""#),
+        "{goose}"
+    );
+    assert!(goose.contains(r#"≥ 17 cm <abbr class="approx""#), "{goose}");
+    // Floors carry their basis too.
+    let odour = &page[page.find(r#"data-indicator="odour""#).unwrap()..];
+    assert!(odour[..odour.find("</tr>").unwrap()].contains(r#"class="baseline""#));
+
+    let (status, _, vectors) = get(&s.app, "/api/v1/modules/down-jacket/1.0.0/vectors").await;
+    assert_eq!(status, StatusCode::OK);
+    let vectors: serde_json::Value = serde_json::from_str(&vectors).unwrap();
+    assert_eq!(vectors["product"], "down-jacket");
+    assert!(vectors["vectors"].as_array().is_some_and(|v| v.len() > 50));
+
+    let (status, _, _) = get(&s.app, "/s/no-such-product").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

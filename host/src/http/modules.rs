@@ -18,6 +18,7 @@ use super::{
     openapi::{BodyDoc, Endpoint, binary, schema},
 };
 use crate::{
+    artifact::Artifact,
     platform::{Platform, PlatformError, Role},
     wire::{ModuleVersion, ModuleVersions, Published},
 };
@@ -65,6 +66,16 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the artifact (application/wasm)", None)],
             route: get(artifact),
+        },
+        Endpoint {
+            method: "get",
+            path: "/modules/{product}/{version}/vectors",
+            summary: "The conformance vectors a published artifact carries (what every later release in its line must grade alike)",
+            role: None,
+            body: None,
+            query: None,
+            responses: vec![(200, "the vectors file (JSON)", None)],
+            route: get(vectors),
         },
     ]
 }
@@ -133,24 +144,49 @@ async fn versions(
     }))
 }
 
-async fn artifact(
-    State(p): State<Arc<Platform>>,
-    Path((product, version)): Path<(String, String)>,
-) -> Result<impl IntoResponse, ApiError> {
+/// The bytes of a published version.
+async fn published_bytes(p: &Platform, product: &str, version: &str) -> Result<Vec<u8>, ApiError> {
     let versions = p
         .registry()
-        .versions(&product)
+        .versions(product)
         .await
         .map_err(PlatformError::from)?;
     let record = versions
         .iter()
         .find(|m| m.version.to_string() == version)
-        .ok_or_else(|| PlatformError::NotFound(format!("no published {product} {version}")))?;
-    let bytes = p
-        .registry()
+        .ok_or_else(|| {
+            PlatformError::NotFound(format!(
+                "no published {} {}",
+                crate::text::printable(product),
+                crate::text::printable(version)
+            ))
+        })?;
+    Ok(p.registry()
         .blob(&record.digest)
         .await
         .map_err(PlatformError::from)?
-        .ok_or_else(|| PlatformError::Internal(format!("no bytes for {}", record.digest)))?;
+        .ok_or_else(|| PlatformError::Internal(format!("no bytes for {}", record.digest)))?)
+}
+
+async fn artifact(
+    State(p): State<Arc<Platform>>,
+    Path((product, version)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let bytes = published_bytes(&p, &product, &version).await?;
     Ok(([(header::CONTENT_TYPE, "application/wasm")], bytes))
+}
+
+async fn vectors(
+    State(p): State<Arc<Platform>>,
+    Path((product, version)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let bytes = published_bytes(&p, &product, &version).await?;
+    let artifact = Artifact::parse(bytes).map_err(|e| {
+        PlatformError::Internal(format!("stored artifact {product} {version}: {e}"))
+    })?;
+    let vectors = artifact
+        .vectors()
+        .ok_or_else(|| PlatformError::Internal(format!("{product} {version} carries no vectors")))?
+        .to_vec();
+    Ok(([(header::CONTENT_TYPE, "application/json")], vectors))
 }

@@ -24,6 +24,7 @@ pub fn routes() -> Router<Arc<Platform>> {
     Router::new()
         .route("/", get(catalog))
         .route("/c/{number}", get(certificate))
+        .route("/s/{product}", get(standard))
         .route("/exposure", get(exposure))
         .route("/search", get(search))
 }
@@ -46,6 +47,10 @@ async fn catalog(State(p): State<Arc<Platform>>) -> Response {
 
 async fn certificate(State(p): State<Arc<Platform>>, Path(number): Path<String>) -> Response {
     html(&p, pages::certificate(&p, &number).await)
+}
+
+async fn standard(State(p): State<Arc<Platform>>, Path(product): Path<String>) -> Response {
+    html(&p, crate::web::standard::standard(&p, &product).await)
 }
 
 async fn exposure(State(p): State<Arc<Platform>>) -> Response {

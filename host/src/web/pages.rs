@@ -1,5 +1,6 @@
 //! The public pages: the catalog with its grade chart, a certificate's verification page
-//! (what the label's QR code opens), the exposure list, and search.
+//! (what the label's QR code opens), the exposure list, and search. (A product's standard
+//! has its own page, `standard.rs`.)
 
 use std::collections::BTreeMap;
 
@@ -57,7 +58,7 @@ pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
             })
             .collect();
         rows.push_str(&format!(
-            "<tr><td><strong>{zh}</strong><br>{en}<br><span class=\"muted\">{code}</span></td><td>{standard}<br><span class=\"muted\">{level}</span></td><td>{module}</td><td>{bars}</td></tr>",
+            "<tr><td><strong>{zh}</strong><br>{en}<br><span class=\"muted\">{code}</span></td><td><a href=\"/s/{code}\">{standard}</a><br><span class=\"muted\">{level}</span></td><td>{module}</td><td>{bars}</td></tr>",
             zh = escape(&product.name_zh),
             en = escape(&product.name_en),
             code = escape(&product.code),
