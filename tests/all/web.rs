@@ -53,6 +53,7 @@ on_both_databases!(
     the_label_scans_to_the_certificate_page,
     the_pages_show_what_a_person_needs,
     a_standard_is_readable_in_the_open,
+    a_long_name_wraps_and_never_runs_off_the_label,
 );
 
 pub async fn the_label_scans_to_the_certificate_page(w: World) {
@@ -254,4 +255,78 @@ pub async fn a_standard_is_readable_in_the_open(w: World) {
 
     let (status, _, _) = get(&s.app, "/s/no-such-product").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// 60-character enterprise names and models wrap (and shrink) inside the label: measured with
+/// the fonts the PNG is drawn with, no text runs under the QR code or off the label, and the
+/// code still decodes.
+pub async fn a_long_name_wraps_and_never_runs_off_the_label(w: World) {
+    use resvg::usvg;
+
+    let s = scene(&w).await;
+    let enterprise = format!(
+        "{} International Down Garments Co., Ltd.",
+        "波司登羽绒服装有限公司".repeat(2)
+    );
+    let model = "B20A-001/Ultralight Hooded Long Down Coat, Women's, Size XXL";
+    assert_eq!(
+        (enterprise.chars().count(), model.chars().count()),
+        (60, 60)
+    );
+    let number = s
+        .certify(|r| {
+            r["enterprise"]["name"] = json!(enterprise);
+            r["model"] = json!(model);
+        })
+        .await;
+    let (status, _, svg) = get(
+        &s.app,
+        &format!("/api/v1/certificates/{number}/label?format=svg"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(decode_qr(&svg), format!("http://127.0.0.1:8080/c/{number}"));
+    // Every word is on the label, whatever line it landed on.
+    for word in ["International", "Ultralight", "XXL", number.as_str()] {
+        assert!(svg.contains(word), "{word}");
+    }
+
+    let mut options = usvg::Options::default();
+    options.fontdb_mut().load_system_fonts();
+    let tree = usvg::Tree::from_str(&svg, &options).unwrap();
+    let (width, height) = (tree.size().width(), tree.size().height());
+    // The QR code: nested at x = 300, y = 70; its size is its own <svg>'s width.
+    let qr_size: f32 = svg
+        .split("<svg x=\"300\" y=\"70\"")
+        .nth(1)
+        .and_then(|rest| rest.split("width=\"").nth(1))
+        .and_then(|w| w.split('"').next())
+        .and_then(|w| w.parse().ok())
+        .unwrap();
+    let mut texts = Vec::new();
+    collect_texts(tree.root(), &mut texts);
+    assert!(texts.len() > 12, "{} texts", texts.len());
+    for b in texts {
+        let at = format!("{b:?} on a label of {width}×{height}");
+        assert!(
+            b.left() >= 8.0 && b.right() <= width - 8.0,
+            "off the side: {at}"
+        );
+        assert!(b.bottom() <= height - 4.0, "off the bottom: {at}");
+        let beside_code = b.top() < 70.0 + qr_size && b.bottom() > 70.0;
+        assert!(
+            !beside_code || b.right() <= 296.0,
+            "under the QR code: {at}"
+        );
+    }
+}
+
+fn collect_texts(group: &resvg::usvg::Group, out: &mut Vec<resvg::usvg::Rect>) {
+    for node in group.children() {
+        match node {
+            resvg::usvg::Node::Text(text) => out.push(text.abs_bounding_box()),
+            resvg::usvg::Node::Group(g) => collect_texts(g, out),
+            _ => {}
+        }
+    }
 }

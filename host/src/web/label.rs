@@ -41,13 +41,7 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
         })
         .collect();
     let width = 480.max(300 + qr_size + 16);
-    // The group line runs the label's width, below the QR code.
-    let groups_y = 284.max(70 + qr_size + 18);
-    let height = if groups.is_empty() {
-        300.max(70 + qr_size + 16)
-    } else {
-        groups_y + 40
-    };
+    let qr_bottom = 70 + qr_size;
     let qr = qr
         .split_once("<svg")
         .map(|(_, rest)| format!("<svg x=\"300\" y=\"70\"{rest}"))
@@ -64,41 +58,157 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
             )
         })
         .collect();
+
+    // Text beside the QR code keeps to the left column; a name that does not fit wraps
+    // (up to a few lines) and then shrinks, but never runs under the code or off the label.
+    let mut text = Text::default();
+    text.lines(
+        &format!("{name_zh} {name_en}"),
+        80.0,
+        16.0,
+        1,
+        LEFT_COLUMN,
+        "#1b1b1b",
+    );
+    let mut lines = Text {
+        y: 204.0,
+        ..Text::default()
+    };
+    let standard = format!("标准 Standard: {}", certificate.standard);
+    lines.lines(&standard, 0.0, 14.0, 2, LEFT_COLUMN, "#333");
+    lines.lines(&certificate.enterprise, 0.0, 14.0, 3, LEFT_COLUMN, "#333");
+    lines.lines(
+        &format!("型号 Model: {}", certificate.model),
+        0.0,
+        14.0,
+        2,
+        LEFT_COLUMN,
+        "#333",
+    );
+    lines.lines(
+        &format!("证书 Certificate No. {}", certificate.number),
+        0.0,
+        14.0,
+        1,
+        LEFT_COLUMN,
+        "#333",
+    );
+    // Below the code and the left column, lines run the label's width.
+    let full = f64::from(width - 48);
+    let mut below = Text {
+        y: lines.y.max(f64::from(qr_bottom) + 8.0) + 6.0,
+        ..Text::default()
+    };
+    if !groups.is_empty() {
+        below.bold = true;
+        below.lines(&groups.join(" · "), 0.0, 14.0, 2, full, "#0b5");
+        below.bold = false;
+    }
+    below.lines(
+        &format!("扫码验证 Scan to verify: {url}"),
+        0.0,
+        11.0,
+        2,
+        full,
+        "#666",
+    );
+    let height = (below.y + 10.0).ceil() as u32;
+
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif">
 <rect x="2" y="2" width="{inner_w}" height="{inner_h}" rx="12" fill="#fff" stroke="#0b5" stroke-width="4"/>
 <text x="24" y="44" font-size="22" font-weight="700" fill="#1b1b1b">产品质量分级 Quality Grade</text>
-<text x="24" y="80" font-size="16" fill="#1b1b1b">{zh} {en}</text>
-{marks}
+{name}{marks}
 <text x="24" y="172" font-size="30" font-weight="700" fill="#0b5" letter-spacing="4">{grade}</text>
-<text x="24" y="204" font-size="14" fill="#333">标准 Standard: {standard}</text>
-<text x="24" y="226" font-size="14" fill="#333">{enterprise} · {model}</text>
-<text x="24" y="262" font-size="14" fill="#333">证书 Certificate No. {number}</text>
-{groups}
-<text x="24" y="{url_y}" font-size="11" fill="#666">扫码验证 Scan to verify: {url}</text>
-{qr}
+{lines}{below}{qr}
 </svg>
 "##,
-        zh = escape(name_zh),
-        en = escape(name_en),
+        name = text.svg,
         grade = certificate.grade,
-        standard = escape(&certificate.standard),
-        enterprise = escape(&certificate.enterprise),
-        model = escape(&certificate.model),
-        number = escape(&certificate.number),
-        url = escape(&url),
+        lines = lines.svg,
+        below = below.svg,
         inner_w = width - 4,
         inner_h = height - 4,
-        url_y = height - 16,
-        groups = if groups.is_empty() {
-            String::new()
-        } else {
-            format!(
-                "<text x=\"24\" y=\"{groups_y}\" font-size=\"14\" font-weight=\"700\" fill=\"#0b5\">{}</text>\n",
-                escape(&groups.join(" · "))
-            )
-        },
     )
+}
+
+/// The width of the text column left of the QR code, in label units.
+const LEFT_COLUMN: f64 = 264.0;
+
+/// Smallest type a label prints; a longer text takes more lines instead.
+const MIN_SIZE: f64 = 9.0;
+
+/// Lines of text laid out downwards from `y`.
+#[derive(Default)]
+struct Text {
+    svg: String,
+    y: f64,
+    bold: bool,
+}
+
+impl Text {
+    /// `text` as at most `max_lines` lines of at most `width`, at `size` or smaller (down to
+    /// [`MIN_SIZE`]); past that, as many lines as it takes. The first baseline is at `at`
+    /// (or after the lines before).
+    fn lines(&mut self, text: &str, at: f64, size: f64, max_lines: usize, width: f64, fill: &str) {
+        let mut size = size;
+        let mut lines = wrap(text, width / size);
+        while lines.len() > max_lines && size > MIN_SIZE {
+            size = (size - 1.0).max(MIN_SIZE);
+            lines = wrap(text, width / size);
+        }
+        let mut y = if at > 0.0 { at } else { self.y + size * 1.35 };
+        for line in lines {
+            self.svg.push_str(&format!(
+                "<text x=\"24\" y=\"{y:.1}\" font-size=\"{size}\"{weight} fill=\"{fill}\">{}</text>\n",
+                escape(&line),
+                weight = if self.bold { " font-weight=\"700\"" } else { "" },
+            ));
+            self.y = y + size * 0.3;
+            y += size * 1.3;
+        }
+    }
+}
+
+/// A character's advance in ems, on the safe side for the CJK fonts labels name (whose
+/// Latin glyphs are at most 0.6 em): ideographs and full-width forms 1 em.
+fn em(c: char) -> f64 {
+    match c {
+        ' ' => 0.35,
+        c if c.is_ascii() => 0.62,
+        c if (c as u32) < 0x2E80 => 0.7,
+        _ => 1.0,
+    }
+}
+
+/// `text` in lines of at most `ems` ems: Latin words stay whole where they fit, ideographs
+/// break anywhere.
+fn wrap(text: &str, ems: f64) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut used = 0.0;
+    for c in text.chars() {
+        if used + em(c) > ems && !line.is_empty() {
+            // Break at the line's last space when the word being cut is Latin.
+            let cut = match line.rfind(' ') {
+                Some(space) if c.is_ascii_alphanumeric() && space > 0 => space,
+                _ => line.len(),
+            };
+            let rest = line.split_off(cut).trim_start().to_string();
+            lines.push(line.trim_end().to_string());
+            used = rest.chars().map(em).sum();
+            line = rest;
+            if c == ' ' {
+                continue;
+            }
+        }
+        line.push(c);
+        used += em(c);
+    }
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
 }
 
 /// The label as PNG, rendered from its SVG at `scale` with the system's fonts (Chinese
