@@ -11,7 +11,7 @@ use crate::{
 };
 use axum::{
     Json,
-    extract::rejection::{BytesRejection, JsonRejection},
+    extract::rejection::BytesRejection,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
@@ -172,26 +172,6 @@ fn internal(details: String) -> ApiError {
         "internal",
         "internal error; it has been logged",
     )
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(r: JsonRejection) -> Self {
-        let status = r.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
-        } else {
-            "invalid_json"
-        };
-        ApiError::new(
-            if code == "too_large" {
-                status
-            } else {
-                StatusCode::BAD_REQUEST
-            },
-            code,
-            r.body_text(),
-        )
-    }
 }
 
 impl From<BytesRejection> for ApiError {

@@ -87,7 +87,7 @@ fn field_of(path: &str, message: &str) -> String {
         .find_map(|prefix| message.strip_prefix(prefix))
         .and_then(|rest| rest.split_once('`').map(|(name, _)| name));
     match named {
-        Some(name) if !path.ends_with(name) && path.is_empty() => name.to_string(),
+        Some(name) if path.is_empty() => name.to_string(),
         Some(name) if !path.ends_with(name) => format!("{path}.{name}"),
         _ => path.to_string(),
     }

@@ -61,6 +61,21 @@ pub struct Indicator {
     pub group: Option<IndicatorGroup>,
 }
 
+impl Indicator {
+    /// Its ladders: the distinct conditions its rules depend on, in the order they first
+    /// appear (`None` for the rules that always apply). The steps and floors sharing one
+    /// condition form one ladder.
+    pub fn ladders(&self) -> Vec<Option<&Condition>> {
+        let mut conditions = Vec::new();
+        for rule in &self.rules {
+            if !conditions.contains(&rule.when.as_ref()) {
+                conditions.push(rule.when.as_ref());
+            }
+        }
+        conditions
+    }
+}
+
 /// What a lab measures for an indicator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IndicatorKind {

@@ -163,17 +163,11 @@ fn indicator_is_sane(m: &model::ModuleMetadata, i: &model::Indicator) -> Result<
     }
     // Each ladder (the steps that share a condition) awards each grade once, and a
     // better grade never asks for less.
-    let mut conditions: Vec<&Option<model::Condition>> = Vec::new();
-    for rule in &i.rules {
-        if !conditions.contains(&&rule.when) {
-            conditions.push(&rule.when);
-        }
-    }
-    for when in conditions {
+    for when in i.ladders() {
         let mut steps: Vec<(u8, model::Bound)> = i
             .rules
             .iter()
-            .filter(|r| &r.when == when)
+            .filter(|r| r.when.as_ref() == when)
             .filter_map(|r| r.grade.map(|g| (rank(g), r.bound)))
             .collect();
         steps.sort_by_key(|(g, _)| *g);

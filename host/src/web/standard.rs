@@ -149,12 +149,7 @@ fn describe(m: &model::ModuleMetadata) -> String {
 
 /// An indicator's rows: one per condition its ladder depends on (one row when none).
 fn indicator_rows(i: &model::Indicator) -> String {
-    let mut conditions: Vec<Option<&model::Condition>> = Vec::new();
-    for rule in &i.rules {
-        if !conditions.contains(&rule.when.as_ref()) {
-            conditions.push(rule.when.as_ref());
-        }
-    }
+    let mut conditions = i.ladders();
     if conditions.is_empty() {
         conditions.push(None);
     }
