@@ -14,6 +14,7 @@ mod inspect;
 mod keys;
 mod registry;
 mod run;
+mod seed;
 mod serve;
 mod test;
 mod verify;
@@ -159,6 +160,9 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Check the catalog files.
     Catalog(registry::CatalogCheckArgs),
+    /// Fill a database with certificates through the platform's issuing path (a
+    /// capacity test).
+    Seed(seed::SeedArgs),
     /// Compile the component on standard input (the host runs this as its compiler
     /// process; see `runtime/compile.rs`).
     #[command(name = "__compile", hide = true)]
@@ -186,6 +190,7 @@ impl Cli {
         };
         match self.command {
             Command::Serve(args) => serve::serve(sandbox, args),
+            Command::Seed(args) => seed::seed(sandbox, args),
             Command::Run(args) => run::run(&sandbox, args),
             Command::GradeBatch(args) => batch::run(&sandbox, args),
             Command::Test(args) => test::run(&sandbox, args),

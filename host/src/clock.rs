@@ -1,7 +1,10 @@
 //! Time as the platform reads it: UTC timestamps on records, and the calendar day in
 //! China (UTC+8, no daylight saving) on which gradings, labels and expiries are dated.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use jiff::{Timestamp, Unit, tz::Offset};
 
@@ -35,23 +38,27 @@ pub fn china_today() -> model::Date {
     CHINA.to_datetime(Timestamp::now()).date().into()
 }
 
-/// Where a platform's today comes from: the real calendar, or a fixed day (tests, and
-/// the local host replaying a day).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+/// Where a platform's today comes from: the real calendar, a fixed day (tests, and the
+/// local host replaying a day), or a day its holder moves on.
+#[derive(Clone, Debug, Default)]
 pub enum Clock {
     /// Today in China.
     #[default]
     China,
     /// Always this day.
     Fixed(model::Date),
+    /// The day last set through the shared handle: `qgrade seed` replays a platform's
+    /// months in minutes, each certificate graded on its own day.
+    Replay(Arc<Mutex<model::Date>>),
 }
 
 impl Clock {
     /// Today, by this clock.
-    pub fn today(self) -> model::Date {
+    pub fn today(&self) -> model::Date {
         match self {
             Clock::China => china_today(),
-            Clock::Fixed(date) => date,
+            Clock::Fixed(date) => *date,
+            Clock::Replay(day) => *day.lock().unwrap_or_else(|e| e.into_inner()),
         }
     }
 }

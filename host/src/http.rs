@@ -8,6 +8,7 @@ mod certificates;
 mod error;
 mod extract;
 mod guard;
+mod label;
 mod log;
 mod modules;
 pub mod openapi;
@@ -30,6 +31,7 @@ pub fn endpoints() -> Vec<openapi::Endpoint> {
     all.extend(catalog::endpoints());
     all.extend(modules::endpoints());
     all.extend(certificates::endpoints());
+    all.extend(label::endpoints());
     all.extend(accounts::endpoints());
     all.extend(log::endpoints());
     all

@@ -20,7 +20,10 @@ mod transparency;
 use std::sync::Arc;
 
 pub use accounts::{Account, NewAccount, Role};
-pub use certificates::{Certificate, GradingOutcome, Revocation, RevocationReason};
+pub use certificates::{
+    Certificate, Cursor, Filter as CertificateFilter, GradingOutcome, MAX_PAGE, Page, Revocation,
+    RevocationReason, query_plans,
+};
 pub use error::PlatformError;
 pub use idempotency::{Answer, IdempotencyKey, StoredAnswer};
 pub use metrics::Metrics;

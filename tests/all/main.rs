@@ -20,6 +20,7 @@ mod pilots;
 mod platform;
 mod registry;
 mod roles;
+mod scale;
 mod serve;
 mod transparency;
 mod trust;

@@ -72,8 +72,16 @@ fn every_json_body_has_its_schema() {
         };
         assert_eq!(
             query("/certificates"),
-            ["credit_code", "enterprise", "limit", "product", "status"]
+            [
+                "credit_code",
+                "cursor",
+                "enterprise",
+                "limit",
+                "product",
+                "status"
+            ]
         );
+        assert_eq!(query("/exposure"), ["cursor", "limit"]);
         assert_eq!(query("/certificates/{number}/label"), ["format"]);
         assert_eq!(query("/log/consistency"), ["from", "to"]);
         assert_eq!(query("/log/entries"), ["end", "start"]);

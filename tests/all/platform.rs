@@ -90,8 +90,8 @@ pub async fn the_whole_story(w: World) {
     assert_eq!(listed["certificates"][0]["number"], certificate["number"]);
     let (status, body) = call(&app, "GET", "/api/v1/certificates?colour=red", None, None).await;
     assert_eq!(
-        (status, body["error"]["code"].as_str()),
-        (StatusCode::BAD_REQUEST, Some("invalid_query")),
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("colour")),
         "{body}"
     );
     let (status, body) = call(&app, "GET", "/api/v1/certificates?status=lost", None, None).await;

@@ -19,16 +19,8 @@ pub struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     db: DbArgs,
-    /// Publish the pilot modules the build left here, signed with `--dev-key`.
-    #[arg(long, env = "QGRADE_PILOT_MODULES_DIR", default_value = crate::MODULES_DIR)]
-    pilots: PathBuf,
-    /// The development publisher's secret key (catalog/dev/; not for production).
-    #[arg(
-        long,
-        env = "QGRADE_DEV_KEY",
-        default_value = "catalog/dev/dev-publisher.key"
-    )]
-    dev_key: PathBuf,
+    #[command(flatten)]
+    pilots: PilotArgs,
     /// Publish no pilot modules (a production platform).
     #[arg(long)]
     no_pilots: bool,
@@ -40,14 +32,8 @@ pub struct ServeArgs {
     /// production, where it must be given).
     #[arg(long, env = "QGRADE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
-    /// The secret key the transparency log's checkpoints are signed with (`qgrade keygen
-    /// --log ORIGIN`). A development platform makes one here when the file is missing;
-    /// production needs it.
-    #[arg(long, env = "QGRADE_LOG_KEY", default_value = "qgrade-log.key")]
-    log_key: PathBuf,
-    /// The log's name when a development platform makes its key.
-    #[arg(long, default_value = "qgrade.localhost/dev-log")]
-    log_origin: String,
+    #[command(flatten)]
+    log: LogKeyArgs,
     /// Run as a production platform: refuse to start while a catalog revision in force
     /// trusts a development key, publish no pilot modules, never print a token, and sign
     /// the log with an existing key file.
@@ -109,7 +95,7 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .in_force(today)
             .map(Mode::development_publishers)
             .unwrap_or_default();
-        let log_key = log_key(&args, mode)?;
+        let log_key = args.log.key(mode)?;
         registry.bind_log_key(&log_key).await?;
         match mode {
             Mode::Production if !trusted.is_empty() => anyhow::bail!(
@@ -138,7 +124,7 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
             println!("{carried} certificates issued before the transparency log were logged");
         }
         if !args.no_pilots && mode == Mode::Development {
-            for p in publish_pilots(&platform, &args.pilots, &args.dev_key).await? {
+            for p in publish_pilots(&platform, &args.pilots.pilots, &args.pilots.dev_key).await? {
                 let state = if p.unchanged {
                     "already published"
                 } else {
@@ -190,31 +176,61 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The log key: read from its file; in development, made there when missing.
-fn log_key(args: &ServeArgs, mode: Mode) -> anyhow::Result<LogKey> {
-    match std::fs::read_to_string(&args.log_key) {
-        Ok(text) => {
-            LogKey::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", args.log_key.display()))
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && mode == Mode::Development => {
-            let (secret, key) = LogKey::generate(&args.log_origin)?;
-            match super::keys::write_secret(&args.log_key, &secret) {
-                Ok(()) => {
-                    eprintln!(
-                        "made a development log key in {} (public key {})",
-                        args.log_key.display(),
-                        key.verifier_key()
-                    );
-                    Ok(key)
-                }
-                // Another server sharing the database made it a moment ago.
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => log_key(args, mode),
-                Err(e) => Err(anyhow::anyhow!("{}: {e}", args.log_key.display())),
+/// The pilot modules a development platform publishes.
+#[derive(Debug, Args)]
+pub struct PilotArgs {
+    /// Publish the pilot modules the build left here, signed with `--dev-key`.
+    #[arg(long, env = "QGRADE_PILOT_MODULES_DIR", default_value = crate::MODULES_DIR)]
+    pub pilots: PathBuf,
+    /// The development publisher's secret key (catalog/dev/; not for production).
+    #[arg(
+        long,
+        env = "QGRADE_DEV_KEY",
+        default_value = "catalog/dev/dev-publisher.key"
+    )]
+    pub dev_key: PathBuf,
+}
+
+/// The key the transparency log is signed with.
+#[derive(Debug, Args)]
+pub struct LogKeyArgs {
+    /// The secret key the transparency log's checkpoints are signed with (`qgrade keygen
+    /// --log ORIGIN`). A development platform makes one here when the file is missing;
+    /// production needs it.
+    #[arg(long, env = "QGRADE_LOG_KEY", default_value = "qgrade-log.key")]
+    log_key: PathBuf,
+    /// The log's name when a development platform makes its key.
+    #[arg(long, default_value = "qgrade.localhost/dev-log")]
+    log_origin: String,
+}
+
+impl LogKeyArgs {
+    /// The log key: read from its file; in development, made there when missing.
+    pub fn key(&self, mode: Mode) -> anyhow::Result<LogKey> {
+        match std::fs::read_to_string(&self.log_key) {
+            Ok(text) => {
+                LogKey::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", self.log_key.display()))
             }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && mode == Mode::Development => {
+                let (secret, key) = LogKey::generate(&self.log_origin)?;
+                match super::keys::write_secret(&self.log_key, &secret) {
+                    Ok(()) => {
+                        eprintln!(
+                            "made a development log key in {} (public key {})",
+                            self.log_key.display(),
+                            key.verifier_key()
+                        );
+                        Ok(key)
+                    }
+                    // Another server sharing the database made it a moment ago.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => self.key(mode),
+                    Err(e) => Err(anyhow::anyhow!("{}: {e}", self.log_key.display())),
+                }
+            }
+            Err(e) => Err(anyhow::anyhow!(
+                "the log key {}: {e} (make one with `qgrade keygen --log ORIGIN --out NAME`)",
+                self.log_key.display()
+            )),
         }
-        Err(e) => Err(anyhow::anyhow!(
-            "the log key {}: {e} (make one with `qgrade keygen --log ORIGIN --out NAME`)",
-            args.log_key.display()
-        )),
     }
 }

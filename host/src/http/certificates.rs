@@ -23,8 +23,8 @@ use super::{
 };
 use crate::{
     platform::{
-        Account, Answer, GradingOutcome, IdempotencyKey, Platform, PlatformError, Revocation,
-        RevocationReason, Role, StoredAnswer,
+        Account, Answer, CertificateFilter, Cursor, GradingOutcome, IdempotencyKey, MAX_PAGE,
+        Platform, PlatformError, Revocation, RevocationReason, Role, StoredAnswer,
         bundle::{Bundle, CertificateProof},
     },
     wire::{
@@ -64,7 +64,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             method: "get",
             path: "/certificates",
-            summary: "Certificates by product, enterprise (credit code or name) or status (query parameters), newest first",
+            summary: "Certificates by product, enterprise (credit code or name) or status (query parameters), newest first, a page at a time (pass `next` back as `cursor`)",
             role: None,
             body: None,
             query: Some(schema::<Filter>),
@@ -110,23 +110,6 @@ pub fn endpoints() -> Vec<Endpoint> {
             route: get(bundle),
         },
         Endpoint {
-            method: "get",
-            path: "/certificates/{number}/label",
-            summary: "The unified label (统一标识) with a QR code of the certificate's page; ?format=svg|png",
-            role: None,
-            body: None,
-            query: Some(schema::<LabelQuery>),
-            responses: vec![
-                (200, "the label (image/svg+xml or image/png)", None),
-                (
-                    410,
-                    "the certificate is revoked: no label is served for it",
-                    None,
-                ),
-            ],
-            route: get(label),
-        },
-        Endpoint {
             method: "post",
             path: "/certificates/{number}/revocation",
             summary: "Revoke a certificate: falsified_data (弄虚作假), overstated_label (低级高标) or other",
@@ -150,10 +133,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             method: "get",
             path: "/exposure",
-            summary: "The exposure list: revoked certificates and the enterprises behind them",
+            summary: "The exposure list: revoked certificates and the enterprises behind them, a page at a time",
             role: None,
             body: None,
-            query: None,
+            query: Some(schema::<PageQuery>),
             responses: vec![(200, "the list", Some(schema::<Exposure>))],
             route: get(exposure),
         },
@@ -290,31 +273,46 @@ struct Filter {
     /// The same as `enterprise`, by its usual name.
     credit_code: Option<String>,
     /// Their status today.
-    #[schemars(extend("enum" = ["valid", "revoked", "expired"]))]
-    status: Option<String>,
+    status: Option<CertificateStatus>,
+    /// Where the page starts: the `next` of the page before.
+    cursor: Option<String>,
     /// At most this many, 1–1000 (100 when left out).
-    limit: Option<i64>,
+    limit: Option<u32>,
 }
 
 async fn list(
     State(p): State<Arc<Platform>>,
     Query(filter): Query<Filter>,
 ) -> Result<Json<Value>, ApiError> {
-    let certificates = p
+    let after = filter.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let page = p
         .certificates(
-            filter.product.as_deref(),
-            filter
-                .enterprise
-                .as_deref()
-                .or(filter.credit_code.as_deref()),
-            filter.status.as_deref(),
-            filter.limit.unwrap_or(100),
+            &CertificateFilter {
+                product: filter.product,
+                enterprise: filter.enterprise.or(filter.credit_code),
+                status: filter.status,
+            },
+            after.as_ref(),
+            page_size(filter.limit)?,
         )
         .await?;
     let today = p.today();
     Ok(answer(&CertificateList {
-        certificates: certificates.iter().map(|c| c.body(today)).collect(),
+        certificates: page.items.iter().map(|c| c.body(today)).collect(),
+        next: page.next.map(|c| c.encode()),
     }))
+}
+
+/// A page's size: 100 unless asked, at most [`MAX_PAGE`].
+fn page_size(limit: Option<u32>) -> Result<u32, PlatformError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(n) => Err(PlatformError::field(
+            "limit",
+            format!("limit {n}: a page holds 1 to {MAX_PAGE}"),
+        )),
+    }
 }
 
 async fn revoke(
@@ -346,10 +344,26 @@ async fn revoke(
     )
 }
 
-async fn exposure(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiError> {
-    let revoked = p.exposure().await?;
+/// A page of a list that has no filters.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    /// Where the page starts: the `next` of the page before.
+    cursor: Option<String>,
+    /// At most this many, 1–1000 (100 when left out).
+    limit: Option<u32>,
+}
+
+async fn exposure(
+    State(p): State<Arc<Platform>>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let after = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let page = p.exposure(after.as_ref(), page_size(query.limit)?).await?;
     Ok(answer(&Exposure {
-        exposure: revoked
+        next: page.next.map(|c| c.encode()),
+        exposure: page
+            .items
             .iter()
             .map(|c| ExposureEntry {
                 number: c.number.clone(),
@@ -375,70 +389,4 @@ async fn statistics(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiEr
             .insert(grade, n);
     }
     Ok(answer(&statistics))
-}
-
-/// The label's format.
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-struct LabelQuery {
-    /// `svg` (when left out) or `png`.
-    #[serde(default)]
-    #[schemars(extend("enum" = ["svg", "png"]))]
-    format: Option<String>,
-}
-
-/// How long a PNG label may take to render (a label of the longest names a request can
-/// carry renders in a few milliseconds).
-const LABEL_TIME: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// A revoked certificate's label is not served at all (410): a label that exists is a
-/// valid one, and a printed copy's QR code still opens the page that says it was revoked.
-async fn label(
-    State(p): State<Arc<Platform>>,
-    Path(number): Path<String>,
-    Query(query): Query<LabelQuery>,
-) -> Result<axum::response::Response, ApiError> {
-    let png = match query.format.as_deref().unwrap_or("svg") {
-        "svg" => false,
-        "png" => true,
-        other => {
-            return Err(PlatformError::field(
-                "format",
-                format!("format {other:?}: use svg or png"),
-            )
-            .into());
-        }
-    };
-    let certificate = p.certificate(&number).await?;
-    if certificate.status(p.today()) == CertificateStatus::Revoked {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "revoked",
-            format!("certificate {number} is revoked; its page says why"),
-        ));
-    }
-    let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
-    let (zh, en) = crate::web::pages::product_names(catalog.revisions(), &certificate.product);
-    let svg = crate::web::label::svg(&certificate, &zh, &en, p.public_url());
-    let content_type = axum::http::header::CONTENT_TYPE;
-    if !png {
-        return Ok(([(content_type, "image/svg+xml; charset=utf-8")], svg).into_response());
-    }
-    // Rendering is CPU work off the async threads, two at a time and within a time
-    // bound: a label is never what keeps the platform from answering.
-    static RENDERING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
-    let busy = || {
-        PlatformError::Busy("labels are being rendered for others; try again in a moment".into())
-    };
-    let _turn = tokio::time::timeout(LABEL_TIME, RENDERING.acquire())
-        .await
-        .map_err(|_| busy())?
-        .map_err(|_| busy())?;
-    let render = tokio::task::spawn_blocking(move || crate::web::label::png(&svg, 2.0));
-    let png = tokio::time::timeout(LABEL_TIME, render)
-        .await
-        .map_err(|_| busy())?
-        .map_err(|e| PlatformError::Internal(format!("label task: {e}")))?
-        .map_err(PlatformError::Internal)?;
-    Ok(([(content_type, "image/png")], png).into_response())
 }

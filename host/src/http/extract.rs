@@ -104,17 +104,21 @@ pub fn answer<T: serde::Serialize>(body: &T) -> Json<serde_json::Value> {
     Json(crate::wire::to_value(body))
 }
 
-/// `axum::extract::Query`, rejecting with [`ApiError`].
+/// A query string of type `T`, or a 422 naming the parameter that is unknown, missing or
+/// not of its type, as for a body.
 pub struct Query<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(value) =
-            axum::extract::Query::<T>::from_request_parts(parts, state)
-                .await
-                .map_err(|r| ApiError::new(r.status(), "invalid_query", r.body_text()))?;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let value = serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let field = field_of(&e.path().to_string(), &e.inner().to_string());
+            PlatformError::field(&field, text::printable(&format!("{field}: {}", e.inner())))
+        })?;
         Ok(Query(value))
     }
 }

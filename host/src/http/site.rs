@@ -16,7 +16,7 @@ use super::{
     extract::{Path, Query},
 };
 use crate::{
-    platform::{Platform, PlatformError},
+    platform::{Cursor, Platform, PlatformError},
     web::pages,
 };
 
@@ -53,16 +53,30 @@ async fn standard(State(p): State<Arc<Platform>>, Path(product): Path<String>) -
     html(&p, crate::web::standard::standard(&p, &product).await)
 }
 
-async fn exposure(State(p): State<Arc<Platform>>) -> Response {
-    html(&p, pages::exposure(&p).await)
+#[derive(Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+}
+
+async fn exposure(State(p): State<Arc<Platform>>, Query(query): Query<PageQuery>) -> Response {
+    let page = match query.cursor.as_deref().map(Cursor::decode).transpose() {
+        Ok(after) => pages::exposure(&p, after.as_ref()).await,
+        Err(e) => Err(e),
+    };
+    html(&p, page)
 }
 
 #[derive(Deserialize)]
 struct SearchQuery {
     #[serde(default)]
     q: String,
+    cursor: Option<String>,
 }
 
 async fn search(State(p): State<Arc<Platform>>, Query(query): Query<SearchQuery>) -> Response {
-    html(&p, pages::search(&p, &query.q).await)
+    let page = match query.cursor.as_deref().map(Cursor::decode).transpose() {
+        Ok(after) => pages::search(&p, &query.q, after.as_ref()).await,
+        Err(e) => Err(e),
+    };
+    html(&p, page)
 }

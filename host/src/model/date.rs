@@ -63,6 +63,15 @@ impl Date {
         self.civil()?.checked_add(days.days()).ok().map(Date::from)
     }
 
+    /// Days from this date to `later` (negative when it is earlier); 0 for a day that
+    /// does not exist.
+    pub fn days_until(self, later: Date) -> i32 {
+        match (self.civil(), later.civil()) {
+            (Some(a), Some(b)) => (b - a).get_days(),
+            _ => 0,
+        }
+    }
+
     fn civil(self) -> Option<civil::Date> {
         civil::Date::new(
             i16::try_from(self.year).ok()?,

@@ -1,9 +1,12 @@
 //! Gradings that become certificates, revocation, and the public views of them.
 
+mod page;
 mod record;
 pub(super) mod rows;
 
+pub use page::{Cursor, Filter, MAX_PAGE, Page};
 pub use record::{Certificate, Revocation, RevocationReason};
+pub use rows::query_plans;
 
 use serde_json::Value;
 
@@ -19,7 +22,7 @@ use crate::{
     model,
     registry::log,
     text::Shape,
-    wire::{self, CertificateStatus, GradedBody, GradingRequest},
+    wire::{self, GradedBody, GradingRequest},
 };
 
 /// How long a certificate is valid, in years from its grading date.
@@ -163,34 +166,16 @@ impl Platform {
             .ok_or_else(|| no_certificate(number))
     }
 
-    /// Certificates matching every given filter, newest first (at most `limit`). The
-    /// enterprise is matched by credit code or by exact name.
+    /// A page of the certificates `filter` selects, newest first (the latest expiry
+    /// first, then the latest issued), continued after `after`; the status is the
+    /// platform's today's.
     pub async fn certificates(
         &self,
-        product: Option<&str>,
-        enterprise: Option<&str>,
-        status: Option<&str>,
-        limit: i64,
-    ) -> Result<Vec<Certificate>, PlatformError> {
-        let status = status
-            .map(|s| {
-                CertificateStatus::parse(s).ok_or_else(|| {
-                    PlatformError::field("status", "status is valid, revoked or expired")
-                })
-            })
-            .transpose()?;
-        let all = rows::newest(
-            self.registry.pool(),
-            product,
-            enterprise,
-            limit.clamp(1, 1000),
-        )
-        .await?;
-        let today = self.today();
-        Ok(all
-            .into_iter()
-            .filter(|c| status.is_none_or(|s| c.status(today) == s))
-            .collect())
+        filter: &Filter,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Certificate>, PlatformError> {
+        rows::page(self.registry.pool(), filter, self.today(), after, limit).await
     }
 
     /// Revoke a certificate (inspector only). It stays readable, with its revocation,
@@ -244,14 +229,20 @@ impl Platform {
         Ok(Answer::New(revoked))
     }
 
-    /// The exposure list: revoked certificates and the enterprises behind them.
-    pub async fn exposure(&self) -> Result<Vec<Certificate>, PlatformError> {
-        rows::revoked(self.registry.pool()).await
+    /// A page of the exposure list: revoked certificates and the enterprises behind
+    /// them, the latest revocation first.
+    pub async fn exposure(
+        &self,
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<Page<Certificate>, PlatformError> {
+        rows::revoked(self.registry.pool(), after, limit).await
     }
 
-    /// Valid certificates per product and grade.
+    /// Valid certificates on the platform's day per product and grade, kept as
+    /// certificates are issued and revoked.
     pub async fn statistics(&self) -> Result<Vec<(String, String, i64)>, PlatformError> {
-        rows::statistics(self.registry.pool()).await
+        rows::statistics(self.registry.pool(), self.today()).await
     }
 }
 

@@ -6,6 +6,19 @@ const WEIGHTS: [u32; 17] = [
     1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
 ];
 
+/// The code whose first 17 characters are `first17`, with its check character.
+pub fn complete(first17: &str) -> String {
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(b, w)| ALPHABET.iter().position(|a| *a == b).unwrap_or(0) as u32 * w)
+        .sum();
+    format!(
+        "{first17}{}",
+        ALPHABET[((31 - sum % 31) % 31) as usize] as char
+    )
+}
+
 /// Why a code is not valid, or `None`.
 pub fn check(code: &str) -> Option<&'static str> {
     let bytes = code.as_bytes();
@@ -33,7 +46,7 @@ pub fn check(code: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::check;
+    use super::{check, complete};
 
     #[test]
     fn known_codes() {
@@ -49,6 +62,7 @@ mod tests {
             "wrong check character"
         );
         assert!(check("91350100M000100Y4").is_some(), "17 characters");
+        assert_eq!(complete("91350100M000100Y4"), "91350100M000100Y43");
         assert!(
             check("91350100I000100Y43").is_some(),
             "I is not in the alphabet"

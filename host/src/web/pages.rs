@@ -8,7 +8,7 @@ use super::{escape, html::page};
 use crate::{
     catalog::Revision,
     model,
-    platform::{Certificate, Platform, PlatformError},
+    platform::{Certificate, CertificateFilter, Cursor, Platform, PlatformError},
     wire::CertificateStatus,
 };
 
@@ -166,10 +166,14 @@ async fn transparency(platform: &Platform, c: &Certificate) -> String {
     )
 }
 
-/// `/exposure`: revoked certificates and the enterprises behind them.
-pub async fn exposure(platform: &Platform) -> Result<String, PlatformError> {
-    let revoked = platform.exposure().await?;
+/// `/exposure`: revoked certificates and the enterprises behind them, a page at a time.
+pub async fn exposure(
+    platform: &Platform,
+    after: Option<&Cursor>,
+) -> Result<String, PlatformError> {
+    let revoked = platform.exposure(after, PAGE).await?;
     let rows: String = revoked
+        .items
         .iter()
         .map(|c| {
             let r = c.revocation.as_ref().expect("exposed certificates are revoked");
@@ -190,21 +194,34 @@ pub async fn exposure(platform: &Platform) -> Result<String, PlatformError> {
         platform.mode(),
         "曝光 Exposure",
         &format!(
-            "<h1>曝光名单 Exposure list</h1><p class=\"muted\">{} 张证书已撤销 revoked certificates</p><table><tr><th>证书 Certificate</th><th>企业 Enterprise</th><th>产品 Product</th><th>原因 Reason</th></tr>{rows}</table>",
-            revoked.len()
+            "<h1>曝光名单 Exposure list</h1><p class=\"muted\">已撤销的证书，最近撤销的在前 · Revoked certificates, the latest revocation first</p><table><tr><th>证书 Certificate</th><th>企业 Enterprise</th><th>产品 Product</th><th>原因 Reason</th></tr>{rows}</table>{more}",
+            more = next_link("/exposure?", revoked.next.as_ref()),
         ),
     ))
 }
 
-/// `/search?q=`: by certificate number, enterprise name or credit code.
-pub async fn search(platform: &Platform, q: &str) -> Result<String, PlatformError> {
+/// `/search?q=`: by certificate number, enterprise name or credit code, a page at a time.
+pub async fn search(
+    platform: &Platform,
+    q: &str,
+    after: Option<&Cursor>,
+) -> Result<String, PlatformError> {
     let q = q.trim();
     let mut found: Vec<Certificate> = Vec::new();
+    let mut next = None;
     if !q.is_empty() {
-        if let Ok(c) = platform.certificate(q).await {
+        if after.is_none()
+            && let Ok(c) = platform.certificate(q).await
+        {
             found.push(c);
         }
-        found.extend(platform.certificates(None, Some(q), None, 100).await?);
+        let filter = CertificateFilter {
+            enterprise: Some(q.to_string()),
+            ..CertificateFilter::default()
+        };
+        let page = platform.certificates(&filter, after, PAGE).await?;
+        found.extend(page.items);
+        next = page.next;
     }
     let today = platform.today();
     let rows: String = found
@@ -225,11 +242,36 @@ pub async fn search(platform: &Platform, q: &str) -> Result<String, PlatformErro
         platform.mode(),
         "查询 Search",
         &format!(
-            "<h1>查询 Search</h1><p id=\"query\">“{q}” — {n} 个结果 results</p><table><tr><th>证书</th><th>等级 Grade</th><th>企业 Enterprise</th><th>产品 Product</th><th>状态 Status</th></tr>{rows}</table>",
+            "<h1>查询 Search</h1><p id=\"query\">“{q}” — {n}{plus} 个结果 results</p><table><tr><th>证书</th><th>等级 Grade</th><th>企业 Enterprise</th><th>产品 Product</th><th>状态 Status</th></tr>{rows}</table>{more}",
             q = escape(q),
             n = found.len(),
+            plus = if next.is_some() { "+" } else { "" },
+            more = next_link(
+                &format!(
+                    "/search?{}&",
+                    form_urlencoded::Serializer::new(String::new())
+                        .append_pair("q", q)
+                        .finish()
+                ),
+                next.as_ref()
+            ),
         ),
     ))
+}
+
+/// Rows on one page of a list.
+const PAGE: u32 = 100;
+
+/// The link to a list's next page, when there is one (`base` ends in `?` or `&`).
+fn next_link(base: &str, next: Option<&Cursor>) -> String {
+    next.map(|c| {
+        format!(
+            "<p><a id=\"next\" rel=\"next\" href=\"{}cursor={}\">下一页 Next page →</a></p>",
+            escape(base),
+            c.encode()
+        )
+    })
+    .unwrap_or_default()
 }
 
 /// A page for what was not found.

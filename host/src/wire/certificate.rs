@@ -139,18 +139,24 @@ pub struct LogPosition {
     pub revocation_index: Option<u64>,
 }
 
-/// `GET /certificates`: certificates, newest first.
+/// `GET /certificates`: a page of certificates, newest first.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct CertificateList {
     /// The certificates.
     pub certificates: Vec<CertificateBody>,
+    /// The next page's `cursor`, when there is more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
-/// `GET /exposure`: the revoked certificates and the enterprises behind them.
+/// `GET /exposure`: a page of the revoked certificates and the enterprises behind them.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Exposure {
     /// The latest revocation first.
     pub exposure: Vec<ExposureEntry>,
+    /// The next page's `cursor`, when there is more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// One revoked certificate on the exposure list.

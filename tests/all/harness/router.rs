@@ -33,10 +33,14 @@ pub async fn app(w: &World) -> Router {
 
 /// The platform behind [`app`], with an admin.
 pub async fn platform(w: &World) -> Arc<Platform> {
+    platform_on(w, Clock::Fixed(date(TODAY))).await
+}
+
+/// A platform on `w`'s database living by `clock`, with an admin.
+pub async fn platform_on(w: &World, clock: Clock) -> Arc<Platform> {
     let sandbox = Arc::new(new_sandbox(Limits::default()));
-    let platform = Arc::new(
-        Platform::new(w.registry.clone(), sandbox, log_key()).with_clock(Clock::Fixed(date(TODAY))),
-    );
+    let platform =
+        Arc::new(Platform::new(w.registry.clone(), sandbox, log_key()).with_clock(clock));
     platform.bootstrap_admin(Some(ADMIN.into())).await.unwrap();
     platform
 }
@@ -126,7 +130,11 @@ pub struct Scene {
 }
 
 pub async fn scene(w: &World) -> Scene {
-    let platform = platform(w).await;
+    scene_on(w, platform(w).await).await
+}
+
+/// The scene on `platform`.
+pub async fn scene_on(w: &World, platform: Arc<Platform>) -> Scene {
     let app = qgrade::http::app(platform.clone());
     let ctes = account(&app, "ctes-body", "publisher", Some("ctes")).await;
     let lab = account(&app, "lab-one", "lab", None).await;

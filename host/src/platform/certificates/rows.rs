@@ -2,16 +2,20 @@
 //! and `report_claims` tables, and the one mapping between a row and a [`Certificate`].
 //! (The columns themselves are the migrations'.)
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 use sqlx::Row;
 
-use super::{Certificate, Revocation, RevocationReason};
+use super::{
+    Certificate, Revocation, RevocationReason,
+    page::{Cursor, Filter, MAX_PAGE, Page},
+};
 use crate::{
     model::{Date, GradeLevel},
     platform::PlatformError,
-    registry::{log::Entry, placeholders},
+    registry::{Backend, log::Entry, placeholders},
+    wire::CertificateStatus,
 };
 
 /// The columns `from_row` reads, as a literal so that queries stay static strings.
@@ -31,12 +35,6 @@ macro_rules! from {
 
 const SELECT_CERTIFICATE_BY_NUMBER: &str =
     concat!("SELECT ", columns!(), from!(), " WHERE number = $1");
-const SELECT_CERTIFICATES: &str = concat!(
-    "SELECT ",
-    columns!(),
-    from!(),
-    " WHERE ($1 IS NULL OR product = $1) AND ($2 IS NULL OR credit_code = $2 OR enterprise_name = $2) ORDER BY seq DESC LIMIT $3"
-);
 const SELECT_AFTER_LOG_INDEX: &str = concat!(
     "SELECT status, ",
     columns!(),
@@ -62,13 +60,6 @@ pub(in crate::platform) fn select_unlogged() -> &'static str {
     SELECT_UNLOGGED
 }
 
-const SELECT_REVOKED: &str = concat!(
-    "SELECT ",
-    columns!(),
-    from!(),
-    " WHERE status = 'revoked' ORDER BY revoked_at DESC"
-);
-
 /// One certificate by number.
 pub(in crate::platform) async fn by_number<'c>(
     db: impl sqlx::AnyExecutor<'c>,
@@ -83,35 +74,212 @@ pub(in crate::platform) async fn by_number<'c>(
         .transpose()
 }
 
-/// The newest certificates (at most `limit`) of `product` and of `enterprise` (its credit
-/// code or exact name), each filter only when given.
-pub(in crate::platform) async fn newest<'c>(
-    db: impl sqlx::AnyExecutor<'c>,
-    product: Option<&str>,
-    enterprise: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Certificate>, PlatformError> {
-    sqlx::query(SELECT_CERTIFICATES)
-        .bind(product.map(str::to_string))
-        .bind(enterprise.map(str::to_string))
-        .bind(limit)
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+/// One page of the certificates `filter` selects, in the list order (the latest expiry
+/// first, then the latest issued), after `after`, as of `today`. Each filter is a
+/// condition on an index in that order (see the migration `0004_national_scale.sql`).
+pub(in crate::platform) async fn page<'c>(
+    db: impl sqlx::AnyExecutor<'c> + Copy,
+    filter: &Filter,
+    today: Date,
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<Certificate>, PlatformError> {
+    let limit = limit.clamp(1, MAX_PAGE) as usize;
+    let rows = match &filter.enterprise {
+        None => list(db, filter, None, today, after, limit).await?,
+        // A credit code or an exact name: each has its own index, so two keyset reads
+        // merged, never one read of the union sorted.
+        Some(enterprise) => {
+            let mut rows = list(
+                db,
+                filter,
+                Some(("credit_code", enterprise)),
+                today,
+                after,
+                limit,
+            )
+            .await?;
+            rows.extend(
+                list(
+                    db,
+                    filter,
+                    Some(("enterprise_name", enterprise)),
+                    today,
+                    after,
+                    limit,
+                )
+                .await?,
+            );
+            rows.sort_by(|a, b| (&b.1.key, b.1.seq).cmp(&(&a.1.key, a.1.seq)));
+            rows.dedup_by(|a, b| a.1 == b.1);
+            rows
+        }
+    };
+    Ok(Page::of(rows, limit))
 }
 
-/// Revoked certificates, the latest revocation first.
+/// Up to `limit + 1` rows of one keyset read of the list order.
+async fn list<'c>(
+    db: impl sqlx::AnyExecutor<'c>,
+    filter: &Filter,
+    enterprise: Option<(&str, &str)>,
+    today: Date,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Result<Vec<(Certificate, Cursor)>, PlatformError> {
+    list_query(filter, enterprise, today, after, limit)
+        .read(db, |c| c.expires_on.to_string())
+        .await
+}
+
+/// The query of one keyset read of the list order.
+fn list_query(
+    filter: &Filter,
+    enterprise: Option<(&str, &str)>,
+    today: Date,
+    after: Option<&Cursor>,
+    limit: usize,
+) -> Query {
+    let mut sql = Where::default();
+    if let Some(product) = &filter.product {
+        sql.and("product = ?", [Bind::text(product)]);
+    }
+    if let Some((column, value)) = enterprise {
+        // Only the two column names `page` passes reach the text of the query.
+        sql.and(&format!("{column} = ?"), [Bind::text(value)]);
+    }
+    let today = Bind::Text(today.to_string());
+    match filter.status {
+        None => {}
+        Some(CertificateStatus::Valid) => sql.and("status = 'valid' AND expires_on >= ?", [today]),
+        Some(CertificateStatus::Expired) => sql.and("status = 'valid' AND expires_on < ?", [today]),
+        Some(CertificateStatus::Revoked) => sql.and("status = 'revoked'", []),
+    }
+    Query::new(sql, "expires_on", after, limit)
+}
+
+/// One page of the exposure list: revoked certificates, the latest revocation first.
 pub(in crate::platform) async fn revoked<'c>(
     db: impl sqlx::AnyExecutor<'c>,
-) -> Result<Vec<Certificate>, PlatformError> {
-    sqlx::query(SELECT_REVOKED)
-        .fetch_all(db)
-        .await?
-        .iter()
-        .map(from_row)
-        .collect()
+    after: Option<&Cursor>,
+    limit: u32,
+) -> Result<Page<Certificate>, PlatformError> {
+    let limit = limit.clamp(1, MAX_PAGE) as usize;
+    let rows = exposure_query(after, limit)
+        .read(db, |c| {
+            c.revocation
+                .as_ref()
+                .map(|r| r.at.clone())
+                .unwrap_or_default()
+        })
+        .await?;
+    Ok(Page::of(rows, limit))
+}
+
+fn exposure_query(after: Option<&Cursor>, limit: usize) -> Query {
+    let mut sql = Where::default();
+    sql.and("status = 'revoked'", []);
+    Query::new(sql, "revoked_at", after, limit)
+}
+
+/// A keyset read: the certificates a WHERE clause selects, after a cursor, by a key
+/// column and then `seq`, the latest first.
+struct Query {
+    text: String,
+    values: Vec<Bind>,
+}
+
+impl Query {
+    /// Up to `limit + 1` rows of `sql` after `after` by `key` (a column) and `seq`.
+    fn new(mut sql: Where, key: &'static str, after: Option<&Cursor>, limit: usize) -> Query {
+        if let Some(after) = after {
+            // A row value: both backends read it as a range of the (key, seq) index.
+            sql.and(
+                &format!("({key}, seq) < (?, ?)"),
+                [Bind::text(&after.key), Bind::Int(after.seq)],
+            );
+        }
+        Query {
+            text: format!(
+                "SELECT seq, {}{}{} ORDER BY {key} DESC, seq DESC LIMIT {}",
+                columns!(),
+                from!(),
+                sql.text,
+                limit + 1
+            ),
+            values: sql.values,
+        }
+    }
+
+    fn bound(&self, prefix: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!("{prefix}{}", self.text)));
+        for value in &self.values {
+            query = match value {
+                Bind::Text(text) => query.bind(text.clone()),
+                Bind::Int(n) => query.bind(*n),
+            };
+        }
+        query
+    }
+
+    /// The rows, each with its cursor (`key_of` reads the key column's value).
+    async fn read<'c>(
+        &self,
+        db: impl sqlx::AnyExecutor<'c>,
+        key_of: impl Fn(&Certificate) -> String,
+    ) -> Result<Vec<(Certificate, Cursor)>, PlatformError> {
+        self.bound("")
+            .fetch_all(db)
+            .await?
+            .iter()
+            .map(|r| {
+                let c = from_row(r)?;
+                let cursor = Cursor {
+                    key: key_of(&c),
+                    seq: r.try_get("seq")?,
+                };
+                Ok((c, cursor))
+            })
+            .collect()
+    }
+}
+
+/// A WHERE clause of static conditions, their `?`s numbered in turn.
+#[derive(Default)]
+struct Where {
+    text: String,
+    values: Vec<Bind>,
+}
+
+/// A value a condition compares with.
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+impl Bind {
+    fn text(s: &str) -> Bind {
+        Bind::Text(s.to_string())
+    }
+}
+
+impl Where {
+    fn and<const N: usize>(&mut self, condition: &str, values: [Bind; N]) {
+        self.text.push_str(if self.text.is_empty() {
+            " WHERE "
+        } else {
+            " AND "
+        });
+        let mut values = values.into_iter();
+        for (i, part) in condition.split('?').enumerate() {
+            if i > 0 {
+                self.values
+                    .push(values.next().expect("a value for each placeholder"));
+                self.text.push_str(&format!("${}", self.values.len()));
+            }
+            self.text.push_str(part);
+        }
+    }
 }
 
 /// The stored status (`valid` or `revoked`; expiry is a matter of the day) of a
@@ -127,13 +295,20 @@ pub(in crate::platform) async fn stored_status<'c>(
     Ok(row.map(|r| r.try_get("status")).transpose()?)
 }
 
-/// Record `revocation` (its log leaf at `index`) on certificate `number`.
+/// Record `revocation` (its log leaf at `index`) on certificate `number`, which is not
+/// revoked yet, and count it out of the statistics.
 pub(in crate::platform) async fn mark_revoked(
     tx: &mut sqlx::AnyConnection,
     number: &str,
     revocation: &Revocation,
     index: u64,
 ) -> Result<(), PlatformError> {
+    sqlx::query(
+        "UPDATE certificate_counts SET n = n - 1 WHERE (product, grade, expires_on) = (SELECT product, grade, expires_on FROM certificates WHERE number = $1)",
+    )
+    .bind(number)
+    .execute(&mut *tx)
+    .await?;
     sqlx::query(
         "UPDATE certificates SET status = 'revoked', revoked_reason = $1, revoked_note = $2, revoked_at = $3, revoked_by = $4, revocation_log_index = $5 WHERE number = $6",
     )
@@ -148,13 +323,16 @@ pub(in crate::platform) async fn mark_revoked(
     Ok(())
 }
 
-/// Valid certificates per product and grade.
+/// Valid certificates per product and grade on `today`, from the counts kept with each
+/// certificate and revocation.
 pub(in crate::platform) async fn statistics<'c>(
     db: impl sqlx::AnyExecutor<'c>,
+    today: Date,
 ) -> Result<Vec<(String, String, i64)>, PlatformError> {
     let rows = sqlx::query(
-        "SELECT product, grade, COUNT(*) AS n FROM certificates WHERE status = 'valid' GROUP BY product, grade ORDER BY product, grade",
+        "SELECT product, grade, CAST(SUM(n) AS BIGINT) AS n FROM certificate_counts WHERE expires_on >= $1 GROUP BY product, grade HAVING SUM(n) > 0 ORDER BY product, grade",
     )
+    .bind(today.to_string())
     .fetch_all(db)
     .await?;
     rows.iter()
@@ -279,11 +457,13 @@ pub(in crate::platform) async fn claims(
     Ok(claimed)
 }
 
-/// Store the issued certificates and the reports they claim, one statement per table.
+/// Store the issued certificates and the reports they claim, and count them into the
+/// statistics: one statement per table.
 pub(in crate::platform) async fn insert(
     tx: &mut sqlx::AnyConnection,
     issued: &[(usize, Certificate, i64)],
 ) -> Result<(), PlatformError> {
+    count_in(tx, issued.iter().map(|(_, c, _)| c)).await?;
     for chunk in issued.chunks(200) {
         let sql = format!(
             "INSERT INTO certificates (seq, number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, status, submission, outcome, issued_at, log_index) VALUES {}",
@@ -341,6 +521,32 @@ pub(in crate::platform) async fn insert(
     Ok(())
 }
 
+/// Add `issued` to the counts of valid certificates by product, grade and expiry.
+async fn count_in(
+    tx: &mut sqlx::AnyConnection,
+    issued: impl Iterator<Item = &Certificate>,
+) -> Result<(), PlatformError> {
+    let mut counts: BTreeMap<(&str, &str, String), i64> = BTreeMap::new();
+    for c in issued {
+        *counts
+            .entry((&c.product, c.grade.as_str(), c.expires_on.to_string()))
+            .or_default() += 1;
+    }
+    let counts: Vec<_> = counts.into_iter().collect();
+    for chunk in counts.chunks(200) {
+        let sql = format!(
+            "INSERT INTO certificate_counts (product, grade, expires_on, n) VALUES {} ON CONFLICT (product, grade, expires_on) DO UPDATE SET n = certificate_counts.n + excluded.n",
+            placeholders(chunk.len(), 4)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for ((product, grade, expires_on), n) in chunk {
+            query = query.bind(*product).bind(*grade).bind(expires_on).bind(*n);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
 /// A column stored as text, parsed into the host's type.
 fn stored<T>(
     r: &sqlx::any::AnyRow,
@@ -349,4 +555,72 @@ fn stored<T>(
 ) -> Result<T, PlatformError> {
     let text: String = r.try_get(column)?;
     parse(&text).ok_or_else(|| PlatformError::Internal(format!("stored {column} {text:?}")))
+}
+
+/// The database's plan for each kind of list read (every filter, with and without a
+/// cursor, and the exposure list), named: what the indexes of `0004_national_scale.sql`
+/// were chosen from, and what the scale benchmark prints and the tests hold to.
+pub async fn query_plans(
+    db: &mut sqlx::AnyConnection,
+    backend: Backend,
+    today: Date,
+) -> Result<Vec<(String, String)>, PlatformError> {
+    let after = Cursor {
+        key: today.to_string(),
+        seq: 1,
+    };
+    let product = || Some("down-jacket".to_string());
+    let mut lists: Vec<(String, Query)> = Vec::new();
+    let statuses = [
+        None,
+        Some(CertificateStatus::Valid),
+        Some(CertificateStatus::Expired),
+        Some(CertificateStatus::Revoked),
+    ];
+    for status in statuses {
+        for product in [None, product()] {
+            for enterprise in [None, Some("credit_code"), Some("enterprise_name")] {
+                let filter = Filter {
+                    product: product.clone(),
+                    enterprise: None,
+                    status,
+                };
+                for cursor in [None, Some(&after)] {
+                    let name = format!(
+                        "certificates product={} enterprise={} status={} cursor={}",
+                        product.is_some(),
+                        enterprise.unwrap_or("-"),
+                        status.map_or("-", |s| s.as_str()),
+                        cursor.is_some()
+                    );
+                    let by = enterprise.map(|column| (column, "91350100M000100Y43"));
+                    lists.push((name, list_query(&filter, by, today, cursor, 100)));
+                }
+            }
+        }
+    }
+    for cursor in [None, Some(&after)] {
+        lists.push((
+            format!("exposure cursor={}", cursor.is_some()),
+            exposure_query(cursor, 100),
+        ));
+    }
+    let explain = match backend {
+        Backend::Sqlite => "EXPLAIN QUERY PLAN ",
+        Backend::Postgres => "EXPLAIN ",
+    };
+    let mut plans = Vec::new();
+    for (name, query) in lists {
+        let rows = query.bound(explain).fetch_all(&mut *db).await?;
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                // SQLite: (id, parent, notused, detail); PostgreSQL: one text column.
+                r.try_get::<String, _>("detail")
+                    .or_else(|_| r.try_get::<String, _>(0))
+            })
+            .collect::<Result<_, _>>()?;
+        plans.push((name, lines.join("\n")));
+    }
+    Ok(plans)
 }
