@@ -6,8 +6,7 @@
 //! per second, grading ≤ 10 % of a request's server time.
 
 use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::TcpStream,
+    io::{BufReader, Write},
     path::Path,
     sync::Arc,
     time::{Duration, Instant},
@@ -21,7 +20,10 @@ use qgrade::{
     registry::{Registry, log::LogKey},
     runtime::{Limits, Sandbox},
 };
-use serde_json::{Value, json};
+use serde_json::json;
+
+mod loopback;
+use loopback::{connect, read_response};
 
 const CLIENTS: usize = 32;
 const WARMUP: Duration = Duration::from_secs(1);
@@ -163,13 +165,7 @@ fn load(logged: bool) -> Figures {
         (addr, platform, lab)
     });
 
-    let mut body: Value = serde_json::from_str(
-        &std::fs::read_to_string(root.join("plugins/power-bank/sample.json")).unwrap(),
-    )
-    .unwrap();
-    body["enterprise"] =
-        json!({ "name": "某移动电源有限公司", "credit_code": "9144030071526726XG" });
-    body["model"] = json!("PB-20000");
+    let mut body = loopback::grading(&root);
     // One report backs one certificate: each request names its own.
     body["report"]["number"] = json!("REPORT-NUMBER");
     let body = body.to_string();
@@ -183,8 +179,7 @@ fn load(logged: bool) -> Figures {
             .map(|client| {
                 let (addr, token, body) = (&addr, &token, &body);
                 s.spawn(move || {
-                    let mut stream = TcpStream::connect(addr).unwrap();
-                    stream.set_nodelay(true).unwrap();
+                    let mut stream = connect(addr);
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
                     let mut measured = Vec::new();
                     for n in 0.. {
@@ -253,25 +248,4 @@ fn load(logged: bool) -> Figures {
         share: grading_time.as_secs_f64() / request_time.as_secs_f64(),
         requests: after.0 - before.0,
     }
-}
-
-/// Read one response; returns its status.
-fn read_response(reader: &mut BufReader<TcpStream>) -> u16 {
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let status = line[9..12].parse().unwrap();
-    let mut length = 0;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).unwrap();
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
-    status
 }

@@ -29,7 +29,7 @@ pub use idempotency::{Answer, IdempotencyKey, StoredAnswer};
 pub use metrics::Metrics;
 pub use mode::{DEVELOPMENT_KEY, Mode};
 pub use pilots::publish_pilots;
-pub use resolution_cache::ResolvedModule;
+pub use resolution_cache::{DEFAULT_LOADED, ResolvedModule};
 
 use crate::{
     clock::Clock,
@@ -88,6 +88,13 @@ impl Platform {
     #[doc(hidden)]
     pub fn without_log_for_benchmark(mut self) -> Platform {
         self.issuer = issuer::Issuer::start(self.registry.clone(), false);
+        self
+    }
+
+    /// Keep at most `modules` modules loaded (the least recently used are unloaded;
+    /// [`resolution_cache::DEFAULT_LOADED`] unless set).
+    pub fn with_max_loaded_modules(mut self, modules: usize) -> Platform {
+        self.resolutions = resolution_cache::ResolutionCache::new(modules);
         self
     }
 

@@ -432,3 +432,84 @@ fn seed_fills_a_database_through_the_issuing_path() {
         );
     });
 }
+
+/// A platform keeping at most two modules loaded grades the five pilots in turn, twice:
+/// each module is unloaded when two others were used since, loaded again (from the
+/// compile cache) when next needed, and grades alike.
+#[test]
+fn loaded_modules_are_bounded_and_reloaded_when_needed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("lru.db").display());
+    let root = crate::harness::root();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let registry = qgrade::registry::Registry::open(&url).await.unwrap();
+        registry
+            .record_catalog(
+                &qgrade::catalog::Catalog::load(&root.join("catalog")).unwrap(),
+                "test",
+            )
+            .await
+            .unwrap();
+        let platform = qgrade::platform::Platform::new(
+            registry,
+            Arc::new(crate::harness::new_sandbox(
+                qgrade::runtime::Limits::default(),
+            )),
+            crate::harness::log_key(),
+        )
+        .with_clock(Clock::Fixed(date(crate::harness::TODAY)))
+        .with_max_loaded_modules(2);
+        qgrade::platform::publish_pilots(
+            &platform,
+            std::path::Path::new(qgrade::MODULES_DIR),
+            &root.join("catalog/dev/dev-publisher.key"),
+        )
+        .await
+        .unwrap();
+        let lab = qgrade::platform::Account {
+            id: "lab".into(),
+            name: "lab".into(),
+            role: qgrade::platform::Role::Lab,
+            publisher: None,
+        };
+        let products = [
+            "smart-toilet",
+            "power-bank",
+            "down-jacket",
+            "robot-vacuum",
+            "trolley-luggage",
+        ];
+        let mut first_round = Vec::new();
+        for round in 0..2 {
+            for (i, product) in products.iter().enumerate() {
+                let mut request: Value = serde_json::from_str(
+                    &std::fs::read_to_string(crate::harness::sample_path(product)).unwrap(),
+                )
+                .unwrap();
+                request["enterprise"] =
+                    json!({ "name": "某企业", "credit_code": "91350100M000100Y43" });
+                request["model"] = json!("M-1");
+                request["report"]["number"] = json!(crate::harness::unique_report());
+                let request = serde_json::from_value(request).unwrap();
+                let outcome = platform.grade(&lab, &request, None).await.unwrap();
+                let qgrade::platform::GradingOutcome::Certified(c) = outcome else {
+                    panic!("{product}: {outcome:?}");
+                };
+                if round == 0 {
+                    first_round.push(c.grade);
+                } else {
+                    assert_eq!(
+                        c.grade, first_round[i],
+                        "{product} grades alike when reloaded"
+                    );
+                }
+                assert!(
+                    platform.loaded_modules() <= 2,
+                    "{} loaded",
+                    platform.loaded_modules()
+                );
+            }
+        }
+    });
+}

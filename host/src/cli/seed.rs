@@ -6,7 +6,8 @@
 //! is simulated. The days run from the catalog's first revision (or `--from`) to today
 //! (or `--to`), each certificate graded on its own day by a replayed clock; products,
 //! grades (the pilots' graded vectors), enterprises and revocations are spread
-//! deterministically, so that two runs with the same arguments seed the same data.
+//! deterministically (a run marks only its accounts and report numbers as its own, so
+//! that a second run adds to a first).
 
 use std::{
     path::PathBuf,
@@ -107,7 +108,10 @@ pub fn seed(sandbox: Sandbox, args: SeedArgs) -> anyhow::Result<ExitCode> {
             "no graded vectors in {}: build the pilot modules first",
             pilots.pilots.display()
         );
-        let (lab, inspector) = accounts(&platform, &args.db.actor).await?;
+        // A run's own mark: its accounts and its report numbers are new beside an earlier
+        // run's on the same database.
+        let run = crate::clock::now().replace([':', '-'], "").to_lowercase();
+        let (lab, inspector) = accounts(&platform, &args.db.actor, &run).await?;
 
         let days = from.days_until(to) as u64 + 1;
         let started = Instant::now();
@@ -121,7 +125,7 @@ pub fn seed(sandbox: Sandbox, args: SeedArgs) -> anyhow::Result<ExitCode> {
             let turns = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
             for k in 0..share {
                 let i = issued + k;
-                let request = request(&samples, &args, i, today);
+                let request = request(&samples, &args, &run, i, today);
                 let (platform, lab, turns) = (platform.clone(), lab.clone(), turns.clone());
                 let turn = turns.acquire_owned().await?;
                 tasks.spawn(async move {
@@ -207,14 +211,17 @@ async fn samples(platform: &Platform, pilots: &std::path::Path) -> anyhow::Resul
 
 /// A lab and an inspector of the seed's own (a new pair each run), created by the
 /// operator, who acts with the database's authority as the catalog's recording does.
-async fn accounts(platform: &Platform, actor: &str) -> anyhow::Result<(Account, Account)> {
+async fn accounts(
+    platform: &Platform,
+    actor: &str,
+    run: &str,
+) -> anyhow::Result<(Account, Account)> {
     let operator = Account {
         id: actor.into(),
         name: "qgrade seed".into(),
         role: Role::Admin,
         publisher: None,
     };
-    let run = crate::clock::now().replace([':', '-'], "").to_lowercase();
     let mut made = Vec::new();
     for (role, id) in [
         (Role::Lab, format!("seed-lab-{run}")),
@@ -240,14 +247,14 @@ async fn accounts(platform: &Platform, actor: &str) -> anyhow::Result<(Account, 
 
 /// Grading request `i` on `day`: a sample of some product, its own report, an enterprise
 /// of `--enterprises` and a model of that enterprise.
-fn request(samples: &[Sample], args: &SeedArgs, i: u64, day: Date) -> GradingRequest {
+fn request(samples: &[Sample], args: &SeedArgs, run: &str, i: u64, day: Date) -> GradingRequest {
     let sample = &samples[(mix(i, 1) % samples.len() as u64) as usize];
     let enterprise = mix(i, 2) % args.enterprises.max(1);
     let mut submission = sample.submission.clone();
     let body = submission["report"]["body"].clone();
     submission.insert(
         "report".into(),
-        json!({ "body": body, "number": format!("SEED-{i}"), "date": day.to_string() }),
+        json!({ "body": body, "number": format!("SEED-{run}-{i}"), "date": day.to_string() }),
     );
     GradingRequest {
         enterprise: Enterprise {

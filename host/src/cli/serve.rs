@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// Time to handle one request, in milliseconds (publishing a module is the longest).
     #[arg(long, env = "QGRADE_REQUEST_TIMEOUT_MS", default_value_t = ServerLimits::default().request_time.as_millis() as u64)]
     request_timeout_ms: u64,
+    /// Most grading modules kept loaded; past it the least recently used is unloaded (and
+    /// loaded again from the compile cache when next needed).
+    #[arg(long, env = "QGRADE_MAX_LOADED_MODULES", default_value_t = crate::platform::DEFAULT_LOADED)]
+    max_loaded_modules: usize,
     /// Failed authentications one address may make in a minute; then 429.
     #[arg(long, env = "QGRADE_AUTH_FAILURES", default_value_t = ServerLimits::default().auth_failures)]
     auth_failures: u32,
@@ -117,7 +121,8 @@ pub fn serve(sandbox: Sandbox, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let platform = Arc::new(
             Platform::new(registry, Arc::new(sandbox), log_key)
                 .with_public_url(public_url)
-                .with_mode(mode),
+                .with_mode(mode)
+                .with_max_loaded_modules(args.max_loaded_modules),
         );
         let carried = platform.carry_over_certificates().await?;
         if carried > 0 {

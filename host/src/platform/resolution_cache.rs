@@ -6,18 +6,30 @@
 //! cache at once; one made by another process sharing the database is seen within the
 //! TTL. That is safe by the versioning rules: a release the cache has not seen yet grades
 //! every earlier vector alike, and a catalog revision takes effect on a date.
+//!
+//! Modules are loaded when first needed (from the compile cache, or compiled), off the
+//! async threads, and at most [`DEFAULT_LOADED`] (`--max-loaded-modules`) stay loaded, the
+//! least recently used leaving first: a catalog of hundreds of products costs the memory
+//! of the ones in use, and a product graded again after a while is loaded from the cache
+//! in about a millisecond.
 
 use std::{
     collections::HashMap,
+    num::NonZeroUsize,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
+
+use lru::LruCache;
 
 use super::{Platform, PlatformError};
 use crate::{model, registry::RegistryError, runtime::GradingModule};
 
 /// How long a resolution is reused.
 pub const TTL: Duration = Duration::from_secs(2);
+
+/// Loaded modules kept by default.
+pub const DEFAULT_LOADED: usize = 64;
 
 /// A resolved, loaded module.
 #[derive(Debug)]
@@ -38,16 +50,36 @@ pub struct ResolvedModule {
 type Resolutions = HashMap<(String, String), (Instant, Arc<ResolvedModule>)>;
 
 /// Resolutions by (product, date), and loaded modules by digest.
-#[derive(Default)]
 pub(super) struct ResolutionCache {
     resolved: Mutex<Resolutions>,
-    modules: Mutex<HashMap<String, Arc<GradingModule>>>,
+    modules: Mutex<LruCache<String, Arc<GradingModule>>>,
+}
+
+impl Default for ResolutionCache {
+    fn default() -> Self {
+        ResolutionCache::new(DEFAULT_LOADED)
+    }
 }
 
 impl ResolutionCache {
+    /// A cache keeping at most `loaded` modules loaded (at least one).
+    pub fn new(loaded: usize) -> ResolutionCache {
+        ResolutionCache {
+            resolved: Mutex::default(),
+            modules: Mutex::new(LruCache::new(
+                NonZeroUsize::new(loaded).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+
     /// Forget every resolution (after a catalog revision or a publish).
     pub fn invalidate(&self) {
         self.resolved.lock().expect("not poisoned").clear();
+    }
+
+    /// How many modules are loaded.
+    pub fn loaded(&self) -> usize {
+        self.modules.lock().expect("not poisoned").len()
     }
 }
 
@@ -83,7 +115,7 @@ impl Platform {
             Err(e) => return Err(e.into()),
         };
         let digest = resolved.module.digest.clone();
-        let module = self.loaded(&digest, || Ok(resolved.bytes.clone()))?;
+        let module = self.loaded(&digest, resolved.bytes).await?;
         let entry = Arc::new(ResolvedModule {
             revision: resolved.revision,
             version: resolved.module.version.to_string(),
@@ -113,32 +145,40 @@ impl Platform {
             .blob(digest)
             .await?
             .ok_or_else(|| PlatformError::NotFound(format!("no module {digest}")))?;
-        self.loaded(digest, || Ok(bytes))
+        self.loaded(digest, bytes).await
+    }
+
+    /// How many modules are loaded now (at most `--max-loaded-modules`).
+    pub fn loaded_modules(&self) -> usize {
+        self.resolutions.loaded()
     }
 
     fn cached_module(&self, digest: &str) -> Option<Arc<GradingModule>> {
-        let modules = self.resolutions.modules.lock().expect("not poisoned");
+        let mut modules = self.resolutions.modules.lock().expect("not poisoned");
         modules.get(digest).cloned()
     }
 
-    /// The loaded module `digest`, from the cache or loaded from `bytes` and kept.
-    fn loaded(
+    /// The loaded module `digest`, from the loaded ones or loaded from `bytes` (off the
+    /// async threads: compiling takes a compiler process's time) and kept.
+    async fn loaded(
         &self,
         digest: &str,
-        bytes: impl FnOnce() -> Result<Vec<u8>, PlatformError>,
+        bytes: Vec<u8>,
     ) -> Result<Arc<GradingModule>, PlatformError> {
         if let Some(m) = self.cached_module(digest) {
             return Ok(m);
         }
-        let m = Arc::new(
-            GradingModule::load(&self.sandbox, &bytes()?)
-                .map_err(|e| PlatformError::Internal(format!("stored module {digest}: {e}")))?,
-        );
+        let sandbox = self.sandbox.clone();
+        let m = tokio::task::spawn_blocking(move || GradingModule::load(&sandbox, &bytes))
+            .await
+            .map_err(|e| PlatformError::Internal(format!("loading module {digest}: {e}")))?
+            .map_err(|e| PlatformError::Internal(format!("stored module {digest}: {e}")))?;
+        let m = Arc::new(m);
         self.resolutions
             .modules
             .lock()
             .expect("not poisoned")
-            .insert(digest.to_string(), m.clone());
+            .put(digest.to_string(), m.clone());
         Ok(m)
     }
 }

@@ -29,6 +29,32 @@ pub fn placeholders(rows: usize, columns: usize) -> String {
     out
 }
 
+/// A pool of at most `connections`, each set up for `backend`.
+fn pool_options(backend: Backend, connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL: readers never wait for the writer. synchronous = FULL: a
+                    // commit is on disk before it returns, so an acknowledged certificate
+                    // survives even a power cut (group commit in the platform keeps that
+                    // affordable). The busy timeout makes a second process wait its turn
+                    // instead of failing.
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = FULL",
+                        "PRAGMA busy_timeout = 10000",
+                        "PRAGMA foreign_keys = ON",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                }
+                Ok(())
+            })
+        })
+}
+
 /// Which database a URL names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -41,7 +67,12 @@ pub enum Backend {
 /// The registry's database.
 #[derive(Clone, Debug)]
 pub struct Registry {
+    /// Reads.
     pub(super) pool: AnyPool,
+    /// Write transactions, on connections of their own: a writer never waits for a
+    /// connection behind a queue of readers (at national load the readers are many), only
+    /// for the write lock.
+    writes: AnyPool,
     backend: Backend,
 }
 
@@ -64,40 +95,24 @@ impl Registry {
             _ => url.to_string(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // One writer at a time is SQLite's model; a few readers beside it.
-                Backend::Sqlite => 4,
-                Backend::Postgres => 8,
-            })
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // WAL: readers never wait for the writer. synchronous = FULL: a
-                        // commit is on disk before it returns, so an acknowledged
-                        // certificate survives even a power cut (group commit in the
-                        // platform keeps that affordable). The busy timeout makes a
-                        // second process wait its turn instead of failing.
-                        sqlx::query("PRAGMA journal_mode = WAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous = FULL")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA busy_timeout = 10000")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA foreign_keys = ON")
-                            .execute(&mut *conn)
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+        let (readers, writers) = match backend {
+            // SQLite has one writer at a time: one connection writes, the others read
+            // beside it (WAL).
+            Backend::Sqlite => (8, 1),
+            // The write lock (see `write`) lets one through; a second connection waits
+            // for it inside PostgreSQL rather than for a connection.
+            Backend::Postgres => (8, 2),
+        };
+        let pool = pool_options(backend, readers)
+            .connect_with(options.clone())
             .await?;
+        let writes = pool_options(backend, writers).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let registry = Registry { pool, backend };
+        let registry = Registry {
+            pool,
+            writes,
+            backend,
+        };
         registry.carry_over().await?;
         Ok(registry)
     }
@@ -173,9 +188,9 @@ impl Registry {
     /// database, so checks made inside it still hold at commit.
     pub async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Sqlite => self.writes.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.writes.begin().await?;
                 sqlx::query("LOCK TABLE log_entries IN EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;

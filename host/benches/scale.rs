@@ -1,0 +1,375 @@
+//! Public reads at national scale: a database seeded with `qgrade seed` (1,000,000
+//! certificates on SQLite by default), 64 public readers on every public endpoint while
+//! labs grade, p50/p99 per endpoint and durable gradings/s — measured in one run against a
+//! real server on loopback. It also prints the plan each list query gets at this size.
+//!
+//! Run with `cargo bench -p qgrade --bench scale`. Settings (environment):
+//! - `QGRADE_SCALE_CERTIFICATES` (1000000): the certificates the database must hold; a
+//!   database that holds fewer is seeded up to it, one that holds them is reused.
+//! - `QGRADE_SCALE_DATABASE` (a SQLite file under `target/scale/`): the database, e.g.
+//!   `postgres://postgres@127.0.0.1:5432/scale`.
+//! - `QGRADE_SCALE_SECONDS` (20): how long the load is measured.
+//!
+//! The goal: every public endpoint's p99 ≤ 50 ms with 64 readers while labs grade at
+//! ≥ 1,000 gradings/s.
+
+use std::{
+    collections::BTreeMap,
+    io::{BufReader, Write},
+    path::{Path, PathBuf},
+    process::Command,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use qgrade::{
+    catalog::Catalog,
+    platform::{NewAccount, Platform, Role, query_plans},
+    registry::{Registry, log::LogKey},
+    runtime::{Limits, Sandbox},
+};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+mod loopback;
+use loopback::{connect, read_response};
+
+const READERS: usize = 64;
+const LABS: usize = 16;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let certificates: u64 = setting("QGRADE_SCALE_CERTIFICATES", 1_000_000);
+    let seconds: u64 = setting("QGRADE_SCALE_SECONDS", 20);
+    let target = root.join("target/scale");
+    std::fs::create_dir_all(&target).unwrap();
+    let url = std::env::var("QGRADE_SCALE_DATABASE").unwrap_or_else(|_| {
+        format!(
+            "sqlite://{}",
+            target.join(format!("scale-{certificates}.db")).display()
+        )
+    });
+    let log_key = target.join("scale-log.key");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    // The database: seeded through the platform's issuing path, up to the count asked.
+    let held = runtime.block_on(async {
+        let registry = Registry::open(&url).await.unwrap();
+        count(&registry, "SELECT COUNT(*) FROM certificates").await
+    });
+    if held < certificates {
+        let started = Instant::now();
+        seed(&root, &url, &log_key, certificates - held);
+        println!(
+            "seeded {} certificates in {:.0} s ({:.0}/s)",
+            certificates - held,
+            started.elapsed().as_secs_f64(),
+            (certificates - held) as f64 / started.elapsed().as_secs_f64()
+        );
+    }
+
+    let (addr, lab, samples, platform) = runtime.block_on(serve(&root, &url, &log_key));
+    let backend = platform.registry().backend();
+    println!(
+        "{held} certificates held ({backend:?}); {READERS} public readers and {LABS} labs on loopback for {seconds} s",
+        held = held.max(certificates)
+    );
+
+    // The plan of every list query at this size.
+    runtime.block_on(async {
+        let mut conn = platform.registry().pool().acquire().await.unwrap();
+        let plans = query_plans(&mut conn, backend, platform.today())
+            .await
+            .unwrap();
+        println!("query plans (the certificates' access path):");
+        for (name, plan) in plans {
+            let access = plan
+                .lines()
+                .find(|l| l.contains("certificates") && !l.contains("log_entries"))
+                .unwrap_or("?")
+                .trim()
+                .to_string();
+            println!("  {name:<78} {access}");
+        }
+    });
+
+    let paths = paths(&samples);
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let (reads, gradings) = std::thread::scope(|s| {
+        let readers: Vec<_> = (0..READERS)
+            .map(|r| {
+                let (addr, paths, stop) = (&addr, &paths, &stop);
+                s.spawn(move || {
+                    let mut stream = connect(addr);
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut seen: Vec<(&'static str, Duration)> = Vec::new();
+                    let mut i = r * 7919;
+                    while !stop.load(Ordering::Relaxed) {
+                        let (name, path) = &paths[i % paths.len()];
+                        i += 1;
+                        let t = Instant::now();
+                        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                        let status = read_response(&mut reader);
+                        assert!(status == 200, "{path}: {status}");
+                        seen.push((name, t.elapsed()));
+                    }
+                    seen
+                })
+            })
+            .collect();
+        let labs: Vec<_> = (0..LABS)
+            .map(|l| {
+                let (addr, lab, samples, stop) = (&addr, &lab, &samples, &stop);
+                s.spawn(move || {
+                    let mut stream = connect(addr);
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut graded = 0u64;
+                    for n in 0.. {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let mut body = samples.grading.clone();
+                        body["report"]["number"] = json!(format!("SCALE-{}-{l}-{n}", std::process::id()));
+                        let body = body.to_string();
+                        write!(
+                            stream,
+                            "POST /api/v1/gradings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {lab}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .unwrap();
+                        assert_eq!(read_response(&mut reader), 201, "every grading certified");
+                        graded += 1;
+                    }
+                    graded
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(seconds));
+        stop.store(true, Ordering::Relaxed);
+        let reads: Vec<(&'static str, Duration)> = readers
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect();
+        let gradings: u64 = labs.into_iter().map(|h| h.join().unwrap()).sum();
+        (reads, gradings)
+    });
+    let elapsed = started.elapsed().as_secs_f64();
+
+    let mut by_endpoint: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    for (name, took) in reads {
+        by_endpoint.entry(name).or_default().push(took);
+    }
+    println!(
+        "  {:<44} {:>8} {:>10} {:>10}",
+        "endpoint", "requests", "p50 ms", "p99 ms"
+    );
+    let mut worst = Duration::ZERO;
+    for (name, mut took) in by_endpoint {
+        took.sort();
+        let pct = |p: f64| took[((took.len() as f64 * p) as usize).min(took.len() - 1)];
+        worst = worst.max(pct(0.99));
+        println!(
+            "  {name:<44} {:>8} {:>10.2} {:>10.2}",
+            took.len(),
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.99).as_secs_f64() * 1e3
+        );
+    }
+    let rate = gradings as f64 / elapsed;
+    println!(
+        "  worst p99 {:.1} ms   (goal ≤ 50 ms: {})",
+        worst.as_secs_f64() * 1e3,
+        if worst <= Duration::from_millis(50) {
+            "met"
+        } else {
+            "NOT MET"
+        }
+    );
+    println!(
+        "  durable gradings/s beside the readers: {rate:.0}   (goal ≥ 1000: {})",
+        if rate >= 1000.0 { "met" } else { "NOT MET" }
+    );
+}
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+async fn count(registry: &Registry, sql: &'static str) -> u64 {
+    sqlx::query(sql)
+        .fetch_one(registry.pool())
+        .await
+        .unwrap()
+        .get::<i64, _>(0) as u64
+}
+
+/// `qgrade seed`, the command a capacity test runs.
+fn seed(root: &Path, url: &str, log_key: &Path, certificates: u64) {
+    let status = Command::new(env!("CARGO_BIN_EXE_qgrade"))
+        .args(["seed", "--certificates", &certificates.to_string()])
+        .arg("--database-url")
+        .arg(url)
+        .arg("--catalog")
+        .arg(root.join("catalog"))
+        .arg("--dev-key")
+        .arg(root.join("catalog/dev/dev-publisher.key"))
+        .arg("--log-key")
+        .arg(log_key)
+        .status()
+        .unwrap();
+    assert!(status.success(), "qgrade seed failed");
+}
+
+/// What the readers and labs ask for: certificates, enterprises and products of the
+/// database, and a grading request.
+struct Samples {
+    numbers: Vec<String>,
+    credit_codes: Vec<String>,
+    names: Vec<String>,
+    products: Vec<String>,
+    grading: Value,
+}
+
+/// A platform over the seeded database (China's calendar), serving on loopback, with a
+/// lab account; and samples of what it holds.
+async fn serve(
+    root: &Path,
+    url: &str,
+    log_key: &PathBuf,
+) -> (String, String, Samples, Arc<Platform>) {
+    let registry = Registry::open(url).await.unwrap();
+    registry
+        .record_catalog(&Catalog::load(&root.join("catalog")).unwrap(), "bench")
+        .await
+        .unwrap();
+    let key = LogKey::parse(&std::fs::read_to_string(log_key).unwrap()).unwrap();
+    let sandbox = Sandbox::new(Limits::default())
+        .unwrap()
+        .with_compiler(env!("CARGO_BIN_EXE_qgrade"));
+    let platform = Arc::new(Platform::new(registry, Arc::new(sandbox), key));
+    let admin = qgrade::platform::Account {
+        id: "bench".into(),
+        name: "bench".into(),
+        role: Role::Admin,
+        publisher: None,
+    };
+    let (_, lab) = platform
+        .create_account(
+            &admin,
+            NewAccount {
+                id: format!("scale-lab-{}", std::process::id()),
+                name: "scale lab".into(),
+                role: Role::Lab,
+                publisher: None,
+            },
+        )
+        .await
+        .unwrap();
+    let pool = platform.registry().pool();
+    let column = |sql: &'static str| async move {
+        sqlx::query(sql)
+            .fetch_all(pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>(0))
+            .collect::<Vec<String>>()
+    };
+    let samples = Samples {
+        numbers: column(
+            "SELECT number FROM certificates WHERE status = 'valid' AND seq % 1009 = 7 LIMIT 2000",
+        )
+        .await,
+        credit_codes: column(
+            "SELECT DISTINCT credit_code FROM certificates WHERE seq % 1013 = 5 LIMIT 500",
+        )
+        .await,
+        names: column(
+            "SELECT DISTINCT enterprise_name FROM certificates WHERE seq % 1019 = 3 LIMIT 200",
+        )
+        .await,
+        products: column("SELECT DISTINCT product FROM certificate_counts").await,
+        grading: {
+            let mut body = loopback::grading(root);
+            body["report"]["date"] = json!(platform.today().to_string());
+            body
+        },
+    };
+    assert!(
+        !samples.numbers.is_empty(),
+        "the database holds certificates"
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let app = qgrade::http::app(platform.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, lab, samples, platform)
+}
+
+/// Every public read, each named, over the samples; a reader walks them in turn.
+fn paths(s: &Samples) -> Vec<(&'static str, String)> {
+    let mut paths = Vec::new();
+    let pick = |v: &Vec<String>, i: usize| v[i % v.len()].clone();
+    let encode = |t: &str| form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>();
+    for i in 0..200 {
+        let number = pick(&s.numbers, i * 7);
+        let code = pick(&s.credit_codes, i * 3);
+        let product = pick(&s.products, i);
+        paths.push(("GET /", "/".to_string()));
+        paths.push(("GET /c/{number}", format!("/c/{number}")));
+        paths.push(("GET /search?q={credit code}", format!("/search?q={code}")));
+        paths.push((
+            "GET /search?q={name}",
+            format!("/search?q={}", encode(&pick(&s.names, i))),
+        ));
+        paths.push(("GET /exposure", "/exposure".to_string()));
+        paths.push(("GET /api/v1/statistics", "/api/v1/statistics".to_string()));
+        paths.push((
+            "GET /api/v1/certificates/{number}",
+            format!("/api/v1/certificates/{number}"),
+        ));
+        paths.push((
+            "GET /api/v1/certificates",
+            "/api/v1/certificates".to_string(),
+        ));
+        paths.push((
+            "GET /api/v1/certificates?product",
+            format!("/api/v1/certificates?product={product}"),
+        ));
+        paths.push((
+            "GET /api/v1/certificates?credit_code",
+            format!("/api/v1/certificates?credit_code={code}"),
+        ));
+        for status in ["valid", "expired", "revoked"] {
+            paths.push((
+                match status {
+                    "valid" => "GET /api/v1/certificates?product&status=valid",
+                    "expired" => "GET /api/v1/certificates?product&status=expired",
+                    _ => "GET /api/v1/certificates?product&status=revoked",
+                },
+                format!("/api/v1/certificates?product={product}&status={status}"),
+            ));
+        }
+        paths.push(("GET /api/v1/exposure", "/api/v1/exposure".to_string()));
+        // Valid ones (a revoked certificate has no label).
+        paths.push((
+            "GET …/label (svg)",
+            format!("/api/v1/certificates/{number}/label"),
+        ));
+        paths.push((
+            "GET …/label?format=png",
+            format!("/api/v1/certificates/{number}/label?format=png"),
+        ));
+    }
+    paths
+}
