@@ -18,4 +18,4 @@ mod resolve;
 pub use db::{Backend, Registry, placeholders};
 pub use error::{PublishError, RegistryError};
 pub use publish::{Published, VectorChange};
-pub use resolve::{ModuleRecord, Resolved};
+pub use resolve::{ModuleRecord, Resolved, choose};

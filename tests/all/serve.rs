@@ -15,8 +15,10 @@ use crate::harness::{
     postgres_base, postgres_schema, read_message, request, request_raw, root, start, unique_report,
 };
 
+/// Two processes on one PostgreSQL: numbering without a repeat, each reading what the
+/// other issued, and one's revocation seen by the other at once.
 #[test]
-fn two_servers_on_one_postgres_never_repeat_a_certificate_number() {
+fn two_servers_on_one_postgres_share_numbers_revocations_and_statistics() {
     let _alone = crate::harness::alone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let schema = rt.block_on(postgres_schema());
@@ -79,6 +81,34 @@ fn two_servers_on_one_postgres_never_repeat_a_certificate_number() {
             "{number}"
         );
     }
+    // A revocation through one is seen by the other at once: on the certificate, its
+    // label and the statistics (kept in the database, not in either process).
+    let inspector = crate::harness::token(&a.addr, "inspector");
+    let (status, body) = request(
+        &a.addr,
+        "POST",
+        &format!("/api/v1/certificates/{}/revocation", numbers[3]),
+        Some(&inspector),
+        Some(&json!({ "reason": "falsified_data", "note": "test" })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let path = format!("/api/v1/certificates/{}", numbers[3]);
+    assert_eq!(
+        request(&b.addr, "GET", &path, None, None).1["status"],
+        "revoked"
+    );
+    let label = format!("{path}/label");
+    assert_eq!(request(&b.addr, "GET", &label, None, None).0, 410);
+    let statistics = |addr: &str| request(addr, "GET", "/api/v1/statistics", None, None).1;
+    assert_eq!(statistics(&a.addr), statistics(&b.addr));
+    let valid: i64 = statistics(&b.addr)["valid_certificates"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|grades| grades.as_object().unwrap().values())
+        .map(|n| n.as_i64().unwrap())
+        .sum();
+    assert_eq!(valid, 99);
     drop((a, b));
     rt.block_on(async {
         use sqlx::Connection;

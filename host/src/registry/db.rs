@@ -1,6 +1,9 @@
 //! The connection, the schema, and the write transaction both backends share.
 
-use std::str::FromStr;
+use std::{
+    str::FromStr,
+    sync::{Arc, Mutex},
+};
 
 use sqlx::{
     AnyPool, Row,
@@ -74,7 +77,12 @@ pub struct Registry {
     /// for the write lock.
     writes: AnyPool,
     backend: Backend,
+    /// The parsed catalog (see `catalog`).
+    catalog: Arc<Mutex<Option<ParsedCatalog>>>,
 }
+
+/// The latest revision number a parsed catalog holds, and the catalog.
+type ParsedCatalog = (i64, Arc<Catalog>);
 
 impl Registry {
     /// Connect to `url` (`sqlite://FILE` creates the file; `postgres://…`) and apply the
@@ -112,6 +120,7 @@ impl Registry {
             pool,
             writes,
             backend,
+            catalog: Arc::default(),
         };
         registry.carry_over().await?;
         Ok(registry)
@@ -239,10 +248,24 @@ impl Registry {
         Ok(new.iter().map(|r| r.number).collect())
     }
 
-    /// The recorded catalog.
-    pub async fn catalog(&self) -> Result<Catalog, RegistryError> {
+    /// The recorded catalog. Revisions are only ever added, never changed, so the parsed
+    /// catalog is kept until the database holds another revision (by any process): a read
+    /// costs one indexed query, however many products the catalog lists.
+    pub async fn catalog(&self) -> Result<Arc<Catalog>, RegistryError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(Catalog::new(revisions(&mut conn).await?)?)
+        let latest: Option<i64> = sqlx::query("SELECT MAX(number) AS n FROM catalog_revisions")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("n")?;
+        let latest = latest.unwrap_or(0);
+        if let Some((number, catalog)) = &*self.catalog.lock().expect("not poisoned")
+            && *number == latest
+        {
+            return Ok(catalog.clone());
+        }
+        let catalog = Arc::new(Catalog::new(revisions(&mut conn).await?)?);
+        *self.catalog.lock().expect("not poisoned") = Some((latest, catalog.clone()));
+        Ok(catalog)
     }
 
     /// The log leaf that recorded catalog revision `number`.

@@ -1,10 +1,15 @@
 //! Which module grades a product on a date: the catalog revision in force, then the
 //! highest published version its range admits.
 
+use std::collections::BTreeMap;
+
 use sqlx::Row;
 
 use super::{Registry, RegistryError};
-use crate::{catalog::ProductStatus, model};
+use crate::{
+    catalog::{ProductStatus, Revision},
+    model,
+};
 
 /// One published module version.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,23 +50,28 @@ impl Registry {
         .bind(product)
         .fetch_all(&self.pool)
         .await?;
-        let mut records = rows
-            .iter()
-            .map(|r| {
-                let version: String = r.try_get("version")?;
-                Ok(ModuleRecord {
-                    product: r.try_get("product")?,
-                    version: semver::Version::parse(&version)
-                        .map_err(|e| RegistryError::Corrupt(format!("version {version:?}: {e}")))?,
-                    digest: r.try_get("digest")?,
-                    publisher: r.try_get("publisher")?,
-                    standard: r.try_get("standard")?,
-                    published_at: r.try_get("published_at")?,
-                })
-            })
-            .collect::<Result<Vec<_>, RegistryError>>()?;
+        let mut records = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
         records.sort_by(|a, b| a.version.cmp(&b.version));
         Ok(records)
+    }
+
+    /// Every published version of every product, lowest first: one read for a page that
+    /// lists every product.
+    pub async fn all_versions(&self) -> Result<BTreeMap<String, Vec<ModuleRecord>>, RegistryError> {
+        let rows = sqlx::query(
+            "SELECT product, version, digest, publisher, standard, published_at FROM modules",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut all: BTreeMap<String, Vec<ModuleRecord>> = BTreeMap::new();
+        for row in &rows {
+            let record = record(row)?;
+            all.entry(record.product.clone()).or_default().push(record);
+        }
+        for records in all.values_mut() {
+            records.sort_by(|a, b| a.version.cmp(&b.version));
+        }
+        Ok(all)
     }
 
     /// Which version grades `product` on `date`, without reading its bytes: the catalog revision in
@@ -75,32 +85,9 @@ impl Registry {
         let revision = catalog
             .in_force(date)
             .ok_or_else(|| RegistryError::NoRevision(date.to_string()))?;
-        let entry = revision
-            .product(product)
-            .ok_or_else(|| RegistryError::UnknownProduct {
-                product: product.into(),
-                revision: revision.number,
-            })?;
-        if entry.status == ProductStatus::Withdrawn {
-            return Err(RegistryError::Withdrawn {
-                product: product.into(),
-                revision: revision.number,
-            });
-        }
-        let requirement = entry.requirement();
         let versions = self.versions(product).await?;
-        let chosen = versions
-            .iter()
-            .rev()
-            .find(|m| requirement.matches(&m.version))
-            .cloned()
-            .ok_or_else(|| RegistryError::NoModule {
-                product: product.into(),
-                requirement: entry.module.clone(),
-                revision: revision.number,
-                published: versions.iter().map(|m| m.version.to_string()).collect(),
-            })?;
-        Ok((revision.number, entry.module.clone(), chosen))
+        let (requirement, chosen) = choose(revision, product, &versions)?;
+        Ok((revision.number, requirement, chosen))
     }
 
     /// The module that grades `product` on `date`.
@@ -121,4 +108,52 @@ impl Registry {
             bytes,
         })
     }
+}
+
+/// The version of `versions` (lowest first) that `revision` names for `product`, with the
+/// range it names.
+pub fn choose(
+    revision: &Revision,
+    product: &str,
+    versions: &[ModuleRecord],
+) -> Result<(String, ModuleRecord), RegistryError> {
+    let entry = revision
+        .product(product)
+        .ok_or_else(|| RegistryError::UnknownProduct {
+            product: product.into(),
+            revision: revision.number,
+        })?;
+    if entry.status == ProductStatus::Withdrawn {
+        return Err(RegistryError::Withdrawn {
+            product: product.into(),
+            revision: revision.number,
+        });
+    }
+    let requirement = entry.requirement();
+    let chosen = versions
+        .iter()
+        .rev()
+        .find(|m| requirement.matches(&m.version))
+        .cloned()
+        .ok_or_else(|| RegistryError::NoModule {
+            product: product.into(),
+            requirement: entry.module.clone(),
+            revision: revision.number,
+            published: versions.iter().map(|m| m.version.to_string()).collect(),
+        })?;
+    Ok((entry.module.clone(), chosen))
+}
+
+/// A `modules` row.
+fn record(r: &sqlx::any::AnyRow) -> Result<ModuleRecord, RegistryError> {
+    let version: String = r.try_get("version")?;
+    Ok(ModuleRecord {
+        product: r.try_get("product")?,
+        version: semver::Version::parse(&version)
+            .map_err(|e| RegistryError::Corrupt(format!("version {version:?}: {e}")))?,
+        digest: r.try_get("digest")?,
+        publisher: r.try_get("publisher")?,
+        standard: r.try_get("standard")?,
+        published_at: r.try_get("published_at")?,
+    })
 }

@@ -9,6 +9,7 @@ use crate::{
     catalog::Revision,
     model,
     platform::{Certificate, CertificateFilter, Cursor, Platform, PlatformError},
+    registry::choose,
     wire::CertificateStatus,
 };
 
@@ -31,15 +32,14 @@ pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
         counts.insert((product, grade), n);
     }
     let max = counts.values().copied().max().unwrap_or(1).max(1);
+    // The page needs each version, not its module: no bytes are read, and one query
+    // lists every product's.
+    let versions = platform.registry().all_versions().await?;
     let mut rows = String::new();
     for product in &revision.products {
-        // The page needs the version, not the module: no bytes are read.
-        let module = match platform
-            .registry()
-            .resolve_record(&product.code, today)
-            .await
-        {
-            Ok((_, _, record)) => format!(
+        let published = versions.get(&product.code).map_or(&[][..], Vec::as_slice);
+        let module = match choose(revision, &product.code, published) {
+            Ok((_, record)) => format!(
                 "{} <span class=\"muted\">sha256 {}</span>",
                 escape(&record.version.to_string()),
                 escape(&record.digest[..12])

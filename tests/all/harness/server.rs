@@ -139,12 +139,17 @@ pub fn grading() -> Value {
 }
 
 pub fn lab_token(addr: &str) -> String {
+    token(addr, "lab")
+}
+
+/// A new account's token, its id its role's name.
+pub fn token(addr: &str, role: &str) -> String {
     let (status, body) = request(
         addr,
         "POST",
         "/api/v1/accounts",
         Some(SERVER_ADMIN),
-        Some(&json!({ "id": "lab", "name": "lab", "role": "lab" })),
+        Some(&json!({ "id": role, "name": role, "role": role })),
     );
     assert_eq!(status, 201, "{body}");
     body["token"].as_str().unwrap().to_string()
