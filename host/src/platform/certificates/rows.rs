@@ -90,26 +90,9 @@ pub(in crate::platform) async fn page<'c>(
         // A credit code or an exact name: each has its own index, so two keyset reads
         // merged, never one read of the union sorted.
         Some(enterprise) => {
-            let mut rows = list(
-                db,
-                filter,
-                Some(("credit_code", enterprise)),
-                today,
-                after,
-                limit,
-            )
-            .await?;
-            rows.extend(
-                list(
-                    db,
-                    filter,
-                    Some(("enterprise_name", enterprise)),
-                    today,
-                    after,
-                    limit,
-                )
-                .await?,
-            );
+            let by = |column| Some((column, enterprise.as_str()));
+            let mut rows = list(db, filter, by(By::CreditCode), today, after, limit).await?;
+            rows.extend(list(db, filter, by(By::Name), today, after, limit).await?);
             rows.sort_by(|a, b| (&b.1.key, b.1.seq).cmp(&(&a.1.key, a.1.seq)));
             rows.dedup_by(|a, b| a.1 == b.1);
             rows
@@ -118,11 +101,27 @@ pub(in crate::platform) async fn page<'c>(
     Ok(Page::of(rows, limit))
 }
 
+/// How a list names an enterprise.
+#[derive(Clone, Copy)]
+enum By {
+    CreditCode,
+    Name,
+}
+
+impl By {
+    fn condition(self) -> &'static str {
+        match self {
+            By::CreditCode => "credit_code = ?",
+            By::Name => "enterprise_name = ?",
+        }
+    }
+}
+
 /// Up to `limit + 1` rows of one keyset read of the list order.
 async fn list<'c>(
     db: impl sqlx::AnyExecutor<'c>,
     filter: &Filter,
-    enterprise: Option<(&str, &str)>,
+    enterprise: Option<(By, &str)>,
     today: Date,
     after: Option<&Cursor>,
     limit: usize,
@@ -135,7 +134,7 @@ async fn list<'c>(
 /// The query of one keyset read of the list order.
 fn list_query(
     filter: &Filter,
-    enterprise: Option<(&str, &str)>,
+    enterprise: Option<(By, &str)>,
     today: Date,
     after: Option<&Cursor>,
     limit: usize,
@@ -144,9 +143,8 @@ fn list_query(
     if let Some(product) = &filter.product {
         sql.and("product = ?", [Bind::text(product)]);
     }
-    if let Some((column, value)) = enterprise {
-        // Only the two column names `page` passes reach the text of the query.
-        sql.and(&format!("{column} = ?"), [Bind::text(value)]);
+    if let Some((by, value)) = enterprise {
+        sql.and(by.condition(), [Bind::text(value)]);
     }
     let today = Bind::Text(today.to_string());
     match filter.status {
@@ -579,7 +577,7 @@ pub async fn query_plans(
     ];
     for status in statuses {
         for product in [None, product()] {
-            for enterprise in [None, Some("credit_code"), Some("enterprise_name")] {
+            for enterprise in [None, Some(By::CreditCode), Some(By::Name)] {
                 let filter = Filter {
                     product: product.clone(),
                     enterprise: None,
@@ -589,11 +587,14 @@ pub async fn query_plans(
                     let name = format!(
                         "certificates product={} enterprise={} status={} cursor={}",
                         product.is_some(),
-                        enterprise.unwrap_or("-"),
+                        enterprise.map_or("-", |by| match by {
+                            By::CreditCode => "credit_code",
+                            By::Name => "enterprise_name",
+                        }),
                         status.map_or("-", |s| s.as_str()),
                         cursor.is_some()
                     );
-                    let by = enterprise.map(|column| (column, "91350100M000100Y43"));
+                    let by = enterprise.map(|by| (by, "91350100M000100Y43"));
                     lists.push((name, list_query(&filter, by, today, cursor, 100)));
                 }
             }
