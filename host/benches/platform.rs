@@ -23,7 +23,7 @@ use qgrade::{
 use serde_json::json;
 
 mod loopback;
-use loopback::{connect, read_response};
+use loopback::{connect, read_message};
 
 const CLIENTS: usize = 32;
 const WARMUP: Duration = Duration::from_secs(1);
@@ -194,7 +194,7 @@ fn load(logged: bool) -> Figures {
                             body.len()
                         )
                         .unwrap();
-                        let status = read_response(&mut reader);
+                        let (status, _) = read_message(&mut reader);
                         assert_eq!(status, 201, "every grading is certified");
                         if t >= measure_from {
                             measured.push(t.elapsed());

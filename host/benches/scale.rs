@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 mod loopback;
-use loopback::{connect, read_response};
+use loopback::{connect, read_message};
 
 const READERS: usize = 64;
 const LABS: usize = 16;
@@ -116,8 +116,8 @@ fn main() {
                         i += 1;
                         let t = Instant::now();
                         write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-                        let status = read_response(&mut reader);
-                        assert!(status == 200, "{path}: {status}");
+                        let (status, answer) = read_message(&mut reader);
+                        assert!(status == 200, "{path}: {status} {answer}");
                         seen.push((name, t.elapsed()));
                     }
                     seen
@@ -144,7 +144,8 @@ fn main() {
                             body.len()
                         )
                         .unwrap();
-                        assert_eq!(read_response(&mut reader), 201, "every grading certified");
+                        let (status, answer) = read_message(&mut reader);
+                        assert_eq!(status, 201, "every grading certified: {answer}");
                         graded += 1;
                     }
                     graded

@@ -16,8 +16,9 @@ mod registry;
 
 pub use accounts::{CreatedAccount, IssuedToken, NewAccountRequest};
 pub use certificate::{
-    CertificateBody, CertificateList, CertificateStatus, Enterprise, Exposure, ExposureEntry,
-    LogPosition, ModuleRef, ReportRef, RevocationBody, RevocationRequest, Statistics,
+    CertificateBody, CertificateList, CertificateStatus, CertificateSummary, Enterprise, Exposure,
+    ExposureEntry, LogPosition, ModuleRef, ReportRef, RevocationBody, RevocationRequest,
+    Statistics,
 };
 pub use error::{ErrorBody, ErrorDetail};
 pub use graded::{GradedBody, GradedModule, IndicatorBody, LocalRun, ModuleLoad, ReasonBody};

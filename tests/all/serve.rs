@@ -183,7 +183,10 @@ fn a_server_killed_mid_load_keeps_every_acknowledged_certificate() {
     );
     for c in listed["certificates"].as_array().unwrap() {
         assert_eq!(c["status"], "valid", "no half-written certificate: {c}");
-        assert!(c["indicators"].is_object());
+        let path = format!("/api/v1/certificates/{}", c["number"].as_str().unwrap());
+        let (status, whole) = request(&restarted.addr, "GET", &path, None, None);
+        assert_eq!(status, 200, "{whole}");
+        assert!(whole["indicators"].is_object(), "{whole}");
     }
     let out = Command::new(env!("CARGO_BIN_EXE_qgrade"))
         .args(["audit", "verify", "--database-url", &url])

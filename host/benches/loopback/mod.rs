@@ -30,8 +30,8 @@ pub fn connect(addr: &str) -> TcpStream {
     stream
 }
 
-/// Read one response (its body by Content-Length); returns its status.
-pub fn read_response(reader: &mut BufReader<TcpStream>) -> u16 {
+/// Read one response (its body by Content-Length): its status and body.
+pub fn read_message(reader: &mut BufReader<TcpStream>) -> (u16, String) {
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
     let status = line[9..12].parse().unwrap();
@@ -48,5 +48,5 @@ pub fn read_response(reader: &mut BufReader<TcpStream>) -> u16 {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();
-    status
+    (status, String::from_utf8_lossy(&body).into_owned())
 }

@@ -298,7 +298,7 @@ async fn list(
         .await?;
     let today = p.today();
     Ok(answer(&CertificateList {
-        certificates: page.items.iter().map(|c| c.body(today)).collect(),
+        certificates: page.items.iter().map(|c| c.summary(today)).collect(),
         next: page.next.map(|c| c.encode()),
     }))
 }

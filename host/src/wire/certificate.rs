@@ -139,11 +139,41 @@ pub struct LogPosition {
     pub revocation_index: Option<u64>,
 }
 
+/// A certificate as a list shows it: what it is, for whom and in what state. Its
+/// indicators, evidence and log position are at `GET /certificates/{number}`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct CertificateSummary {
+    /// Its number.
+    pub number: String,
+    /// Its status today.
+    pub status: CertificateStatus,
+    /// The grade.
+    pub grade: GradeLevel,
+    /// The product code.
+    pub product: String,
+    /// The enterprise the grade is for.
+    pub enterprise: Enterprise,
+    /// The product model.
+    pub model: String,
+    /// The third-party test report.
+    pub report: ReportRef,
+    /// The grading standard's code.
+    pub standard: String,
+    /// The module that graded.
+    pub module: ModuleRef,
+    /// The grading date (China's calendar day).
+    pub graded_on: Date,
+    /// The last day it is valid.
+    pub expires_on: Date,
+    /// Its revocation; null while not revoked.
+    pub revocation: Option<RevocationBody>,
+}
+
 /// `GET /certificates`: a page of certificates, newest first.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct CertificateList {
     /// The certificates.
-    pub certificates: Vec<CertificateBody>,
+    pub certificates: Vec<CertificateSummary>,
     /// The next page's `cursor`, when there is more.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,

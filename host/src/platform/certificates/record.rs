@@ -7,8 +7,8 @@ use crate::{
     model::{Date, GradeLevel, IndicatorGroup},
     registry::log,
     wire::{
-        CertificateBody, CertificateStatus, Enterprise, LogPosition, ModuleRef, ReportRef,
-        RevocationBody,
+        CertificateBody, CertificateStatus, CertificateSummary, Enterprise, LogPosition, ModuleRef,
+        ReportRef, RevocationBody,
     },
 };
 
@@ -141,9 +141,10 @@ pub struct Certificate {
     pub expires_on: Date,
     /// The revocation, if revoked.
     pub revocation: Option<Revocation>,
-    /// The submission as JSON.
+    /// The submission as JSON (null on a list's certificates, which are read without
+    /// their evidence: `Platform::certificate` reads it).
     pub submission: Value,
-    /// The grading result as JSON (indicators, fuel).
+    /// The grading result as JSON (indicators, fuel; null on a list's, as above).
     pub outcome: Value,
     /// When it was issued (UTC).
     pub issued_at: String,
@@ -238,15 +239,8 @@ impl Certificate {
             model: self.model.clone(),
             lab: self.lab.clone(),
             testing_body: self.testing_body.clone(),
-            report: ReportRef {
-                number: self.report_number.clone(),
-                date: self.report_date,
-            },
-            module: ModuleRef {
-                product: self.product.clone(),
-                version: self.module_version.clone(),
-                sha256: self.module_digest.clone(),
-            },
+            report: self.report(),
+            module: self.module(),
             standard: self.standard.clone(),
             catalog_revision: self.catalog_revision,
             fuel: self.fuel,
@@ -258,6 +252,39 @@ impl Certificate {
                 index: self.log_index,
                 revocation_index: self.revocation_log_index,
             },
+        }
+    }
+
+    /// What a list shows of it on `today`.
+    pub fn summary(&self, today: Date) -> CertificateSummary {
+        CertificateSummary {
+            number: self.number.clone(),
+            status: self.status(today),
+            grade: self.grade,
+            product: self.product.clone(),
+            enterprise: self.enterprise(),
+            model: self.model.clone(),
+            report: self.report(),
+            standard: self.standard.clone(),
+            module: self.module(),
+            graded_on: self.graded_on,
+            expires_on: self.expires_on,
+            revocation: self.revocation.as_ref().map(Revocation::body),
+        }
+    }
+
+    fn report(&self) -> ReportRef {
+        ReportRef {
+            number: self.report_number.clone(),
+            date: self.report_date,
+        }
+    }
+
+    fn module(&self) -> ModuleRef {
+        ModuleRef {
+            product: self.product.clone(),
+            version: self.module_version.clone(),
+            sha256: self.module_digest.clone(),
         }
     }
 

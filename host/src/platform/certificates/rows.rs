@@ -18,10 +18,18 @@ use crate::{
     wire::CertificateStatus,
 };
 
-/// The columns `from_row` reads, as a literal so that queries stay static strings.
+/// The columns of a certificate's row that `read_row` reads, as a literal so that queries
+/// stay static strings.
+macro_rules! row_columns {
+    () => {
+        "number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, revoked_reason, revoked_note, revoked_at, revoked_by, submission, outcome, issued_at, log_index, revocation_log_index"
+    };
+}
+
+/// The columns `from_row` reads: the row's, and its leaf.
 macro_rules! columns {
     () => {
-        "number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, revoked_reason, revoked_note, revoked_at, revoked_by, submission, outcome, issued_at, log_index, revocation_log_index, log_entries.leaf AS leaf"
+        concat!(row_columns!(), ", log_entries.leaf AS leaf")
     };
 }
 
@@ -198,10 +206,11 @@ impl Query {
             );
         }
         Query {
+            // A list shows no certificate's evidence: no leaf is read (a leaf is kilobytes
+            // of JSON; a page reads a hundred rows).
             text: format!(
-                "SELECT seq, {}{}{} ORDER BY {key} DESC, seq DESC LIMIT {}",
-                columns!(),
-                from!(),
+                "SELECT seq, {} FROM certificates{} ORDER BY {key} DESC, seq DESC LIMIT {}",
+                row_columns!(),
                 sql.text,
                 limit + 1
             ),
@@ -231,7 +240,7 @@ impl Query {
             .await?
             .iter()
             .map(|r| {
-                let c = from_row(r)?;
+                let c = read_row(r, Evidence::Leave)?;
                 let cursor = Cursor {
                     key: key_of(&c),
                     seq: r.try_get("seq")?,
@@ -340,7 +349,7 @@ pub(in crate::platform) async fn statistics<'c>(
 }
 
 pub(in crate::platform) fn from_row(r: &sqlx::any::AnyRow) -> Result<Certificate, PlatformError> {
-    read_row(r, false)
+    read_row(r, Evidence::Required)
 }
 
 /// A certificate row as an audit reads it: a submission or outcome that is in neither the
@@ -348,14 +357,28 @@ pub(in crate::platform) fn from_row(r: &sqlx::any::AnyRow) -> Result<Certificate
 pub(in crate::platform) fn from_row_for_audit(
     r: &sqlx::any::AnyRow,
 ) -> Result<Certificate, PlatformError> {
-    read_row(r, true)
+    read_row(r, Evidence::IfReadable)
 }
 
-fn read_row(r: &sqlx::any::AnyRow, lenient: bool) -> Result<Certificate, PlatformError> {
+/// What a row read makes of a certificate's submission and outcome (its evidence).
+#[derive(Clone, Copy, PartialEq)]
+enum Evidence {
+    /// From the row or its leaf, or an error.
+    Required,
+    /// From the row or its leaf; null when neither holds it.
+    IfReadable,
+    /// Left out (null): a list, which reads no leaf.
+    Leave,
+}
+
+fn read_row(r: &sqlx::any::AnyRow, evidence: Evidence) -> Result<Certificate, PlatformError> {
     let number: String = r.try_get("number")?;
     // Read from the leaf once, and only for a logged certificate.
     let mut leaf_body: Option<Value> = None;
     let mut json = |col: &str| -> Result<Value, PlatformError> {
+        if evidence == Evidence::Leave {
+            return Ok(Value::Null);
+        }
         let text: String = r.try_get(col)?;
         if !text.is_empty() {
             return serde_json::from_str(&text)
@@ -367,7 +390,7 @@ fn read_row(r: &sqlx::any::AnyRow, lenient: bool) -> Result<Certificate, Platfor
         }
         match &leaf_body {
             Some(body) => Ok(body[col].clone()),
-            None if lenient => Ok(Value::Null),
+            None if evidence == Evidence::IfReadable => Ok(Value::Null),
             None => Err(PlatformError::Internal(format!(
                 "certificate {number}: its {col} is in neither its row nor its log leaf"
             ))),
