@@ -23,7 +23,11 @@ use std::{
 use lru::LruCache;
 
 use super::{Platform, PlatformError};
-use crate::{model, registry::RegistryError, runtime::GradingModule};
+use crate::{
+    model,
+    registry::RegistryError,
+    runtime::{CompileError, GradingModule, LoadError},
+};
 
 /// How long a resolution is reused.
 pub const TTL: Duration = Duration::from_secs(2);
@@ -169,10 +173,19 @@ impl Platform {
             return Ok(m);
         }
         let sandbox = self.sandbox.clone();
-        let m = tokio::task::spawn_blocking(move || GradingModule::load(&sandbox, &bytes))
+        let m = tokio::task::spawn_blocking(move || GradingModule::load_stored(&sandbox, &bytes))
             .await
             .map_err(|e| PlatformError::Internal(format!("loading module {digest}: {e}")))?
-            .map_err(|e| PlatformError::Internal(format!("stored module {digest}: {e}")))?;
+            .map_err(|e| match e {
+                // A stored module compiled within its budget when it was published: past
+                // several times it now, the machine is busy, and the request can be made
+                // again.
+                LoadError::Compile(CompileError::OverTime(_)) => PlatformError::Busy(format!(
+                    "the module {} is being compiled on a busy machine; try again in a moment",
+                    &digest[..digest.len().min(12)]
+                )),
+                e => PlatformError::Internal(format!("stored module {digest}: {e}")),
+            })?;
         let m = Arc::new(m);
         self.resolutions
             .modules

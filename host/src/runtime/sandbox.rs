@@ -175,10 +175,18 @@ impl Sandbox {
         self.cache.as_ref()
     }
 
-    /// Compile `component` in the compiler process, within the limits' budget; the
-    /// serialized compiled form.
-    pub(super) fn compile(&self, component: &[u8]) -> Result<Vec<u8>, super::CompileError> {
-        super::compile::compile(&self.compiler, &self.limits, self.tuning, component)
+    /// Compile `component` in the compiler process, within `time` and the limits' memory
+    /// budget; the serialized compiled form.
+    pub(super) fn compile(
+        &self,
+        component: &[u8],
+        time: std::time::Duration,
+    ) -> Result<Vec<u8>, super::CompileError> {
+        let limits = Limits {
+            compile_time: time,
+            ..self.limits.clone()
+        };
+        super::compile::compile(&self.compiler, &limits, self.tuning, component)
     }
 
     /// The deadline in epoch ticks, at least one.
