@@ -19,11 +19,12 @@ use sqlx::Row;
 use tower::ServiceExt;
 
 use crate::harness::{
-    Scene, World, call, date, on_both_databases, platform_on, qgrade, scene, scene_on,
+    Scene, World, call, date, get, on_both_databases, platform_on, qgrade, scene, scene_on,
 };
 
 on_both_databases!(
     pages_never_skip_or_repeat_while_certificates_are_issued,
+    the_search_page_links_its_next_page,
     statistics_equal_a_recount_and_status_filters_fill_their_pages,
     every_list_reads_an_index_in_its_own_order,
     labels_carry_their_version_and_are_rendered_once,
@@ -117,6 +118,40 @@ async fn pages_never_skip_or_repeat_while_certificates_are_issued(w: World) {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("limit")),
         "{body}"
     );
+}
+
+/// The search page shows a hundred results and links the rest.
+async fn the_search_page_links_its_next_page(w: World) {
+    let s = scene(&w).await;
+    let mut issued = HashSet::new();
+    for _ in 0..101 {
+        issued.insert(s.certify(|_| {}).await);
+    }
+    let shown = |page: &str| -> HashSet<String> {
+        page.split("<a href=\"/c/")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let (status, _, first) = get(&s.app, "/search?q=91350100M000100Y43").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(first.contains("— 100+ 个结果"), "{first}");
+    let next = first
+        .split("id=\"next\" rel=\"next\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to the next page")
+        .replace("&amp;", "&");
+    let (status, _, second) = get(&s.app, &next).await;
+    assert_eq!(status, StatusCode::OK, "{next}");
+    assert!(
+        !second.contains("id=\"next\""),
+        "the last page links no further"
+    );
+    let (first, second) = (shown(&first), shown(&second));
+    assert_eq!((first.len(), second.len()), (100, 1));
+    assert!(first.is_disjoint(&second));
+    assert_eq!(&first | &second, issued);
 }
 
 async fn statistics_equal_a_recount_and_status_filters_fill_their_pages(w: World) {
