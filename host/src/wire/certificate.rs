@@ -44,38 +44,17 @@ impl CertificateStatus {
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 #[schemars(rename = "Certificate")]
 pub struct CertificateBody {
-    /// Its number, unique on the platform (`QG2026…`).
-    pub number: String,
-    /// Its status today.
-    pub status: CertificateStatus,
-    /// The grade.
-    pub grade: GradeLevel,
-    /// The product code.
-    pub product: String,
-    /// The enterprise the grade is for.
-    pub enterprise: Enterprise,
-    /// The product model.
-    pub model: String,
+    /// What a list shows of it.
+    #[serde(flatten)]
+    pub summary: CertificateSummary,
     /// The lab account that submitted the grading.
     pub lab: String,
     /// The testing body named in the report.
     pub testing_body: String,
-    /// The third-party test report.
-    pub report: ReportRef,
-    /// The module that graded.
-    pub module: ModuleRef,
-    /// The grading standard's code.
-    pub standard: String,
     /// The catalog revision it was graded under.
     pub catalog_revision: u32,
     /// Fuel the grading consumed.
     pub fuel: u64,
-    /// The grading date (China's calendar day).
-    pub graded_on: Date,
-    /// The last day it is valid.
-    pub expires_on: Date,
-    /// Its revocation; null while not revoked.
-    pub revocation: Option<RevocationBody>,
     /// Each indicator's outcome, by id, as the grading recorded it.
     #[schemars(with = "BTreeMap<String, IndicatorBody>")]
     pub indicators: Value,

@@ -231,22 +231,11 @@ impl Certificate {
     /// The certificate as the API shows it, with its status as of `today`.
     pub fn body(&self, today: Date) -> CertificateBody {
         CertificateBody {
-            number: self.number.clone(),
-            status: self.status(today),
-            grade: self.grade,
-            product: self.product.clone(),
-            enterprise: self.enterprise(),
-            model: self.model.clone(),
+            summary: self.summary(today),
             lab: self.lab.clone(),
             testing_body: self.testing_body.clone(),
-            report: self.report(),
-            module: self.module(),
-            standard: self.standard.clone(),
             catalog_revision: self.catalog_revision,
             fuel: self.fuel,
-            graded_on: self.graded_on,
-            expires_on: self.expires_on,
-            revocation: self.revocation.as_ref().map(Revocation::body),
             indicators: self.outcome["indicators"].clone(),
             log: LogPosition {
                 index: self.log_index,
