@@ -8,6 +8,10 @@
 //! binary needs no build step of its own and no binary is ever committed. A fixture whose
 //! name starts with `wasi-` is built for `wasm32-wasip2` with std, so that it imports WASI.
 //!
+//! The table-module engine (`sdk/table-module`) is built the same way, once, and left at
+//! `target/engine/table-module.wasm`: the binary includes it, and `qgrade module build`
+//! writes a standards body's table into a copy.
+//!
 //! This is how a fresh clone gets its modules with nothing installed by hand: `cargo
 //! build`, `cargo run` and `cargo test` all go through here. The nested cargo uses its own
 //! target directory, so it never waits on the outer build's lock.
@@ -64,19 +68,29 @@ fn main() {
         .unwrap_or_else(|| root.join("target"));
     let modules_dir = target_dir.join("modules");
     let fixtures_dir = target_dir.join("fixtures");
-    for dir in [&modules_dir, &fixtures_dir] {
+    let engine_dir = target_dir.join("engine");
+    for dir in [&modules_dir, &fixtures_dir, &engine_dir] {
         fs::create_dir_all(dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
     }
     let wasm_build = target_dir.join("wasm-build");
 
     let plugins = crates_in(&root.join("plugins"));
+    let engine = Crate {
+        dir: root.join("sdk/table-module"),
+        name: "qgrade-table-module".into(),
+    };
     let (wasi_fixtures, fixtures): (Vec<Crate>, Vec<Crate>) =
         crates_in(&root.join("tests/fixtures"))
             .into_iter()
             .partition(|c| c.code().starts_with("wasi-"));
 
     ensure_target(TARGET);
-    build(&root, &wasm_build, TARGET, plugins.iter().chain(&fixtures));
+    build(
+        &root,
+        &wasm_build,
+        TARGET,
+        plugins.iter().chain(&fixtures).chain([&engine]),
+    );
     if !wasi_fixtures.is_empty() {
         ensure_target(WASI_TARGET);
         build(&root, &wasm_build, WASI_TARGET, wasi_fixtures.iter());
@@ -107,6 +121,9 @@ fn main() {
         );
     }
 
+    let engine_path = engine_dir.join("table-module.wasm");
+    write_if_changed(&engine_path, &encode(&engine.artifact(&wasm_build, TARGET)));
+
     let codes: Vec<String> = plugins.iter().map(Crate::code).collect();
     println!(
         "cargo:rustc-env=QGRADE_MODULES_DIR={}",
@@ -117,6 +134,10 @@ fn main() {
         fixtures_dir.display()
     );
     println!("cargo:rustc-env=QGRADE_PILOT_MODULES={}", codes.join(","));
+    println!(
+        "cargo:rustc-env=QGRADE_TABLE_ENGINE={}",
+        engine_path.display()
+    );
 }
 
 /// Every directory under `dir` with a `Cargo.toml`, sorted. A plugin's directory name is

@@ -12,6 +12,7 @@ macro_rules! say {
 mod batch;
 mod inspect;
 mod keys;
+mod module;
 mod registry;
 mod run;
 mod seed;
@@ -143,6 +144,9 @@ enum Command {
     Test(test::TestArgs),
     /// Show a module's metadata, interface version, imports, size, digest and signature.
     Inspect(inspect::InspectArgs),
+    /// A standard as a table: scaffold one, lint it, build it into a module.
+    #[command(subcommand)]
+    Module(module::ModuleCommand),
     /// Make a publisher key pair.
     Keygen(keys::KeygenArgs),
     /// Bundle a module and its vectors into a signed artifact.
@@ -195,6 +199,7 @@ impl Cli {
             Command::GradeBatch(args) => batch::run(&sandbox, args),
             Command::Test(args) => test::run(&sandbox, args),
             Command::Inspect(args) => inspect::run(&sandbox, args),
+            Command::Module(command) => module::run(command),
             Command::Keygen(args) => keys::keygen(args),
             Command::Package(args) => keys::package(args),
             Command::Publish(args) => runtime()?.block_on(registry::publish(&sandbox, args)),

@@ -15,6 +15,9 @@
 //! - [`grading`] — the JSON [`grading::Submission`], the one [`grading::grade`] path, the
 //!   [`grading::Graded`] result and conformance vectors ([`grading::VectorSet`]);
 //! - [`catalog`] — the product directory (目录): revisions, products, publishers, rules;
+//! - [`table`] — table modules: a standard written as a TOML table, linted, its vectors'
+//!   coverage of every threshold reported, packed into the SDK's engine (compiled once by
+//!   the build) as a grading component;
 //! - [`artifact`] — the signed module artifact (component + vectors + ed25519 signature);
 //! - [`registry`] — the database: catalog revisions, published modules, versioning,
 //!   resolution by date, and the transparency log ([`registry::log`]) (SQLite or
@@ -28,14 +31,15 @@
 //! - [`web`] — the unified label and the public pages;
 //! - [`http`] — the HTTP API and the public site, with the server's own defences;
 //! - [`cli`] — the `qgrade` command: `serve`, `run`, `test`, `inspect`, `grade-batch`,
-//!   `verify`, `keygen`, `package`, `publish`, `resolve`, `impact`, `audit`, `catalog`;
+//!   `verify`, `module`, `keygen`, `package`, `publish`, `resolve`, `impact`, `audit`,
+//!   `catalog`, `seed`;
 //! - [`clock`] (the platform's calendar day, in China) and [`text`] (limits and escaping
 //!   for text from outside) serve every layer.
 //!
 //! Lower layers never import higher ones (`tests/all/architecture.rs` holds every module
 //! to this line):
 //! `cli` → `http` → `web` → `platform` → `wire` → `registry` → `artifact` → `catalog` →
-//! `grading` → `runtime`, `clock` → `model`, `text`.
+//! `table` → `grading` → `runtime`, `clock` → `model`, `text`.
 //!
 //! Grading a submission with a module, as every path through the host does it:
 //!
@@ -76,6 +80,7 @@ pub mod model;
 pub mod platform;
 pub mod registry;
 pub mod runtime;
+pub mod table;
 pub mod text;
 pub mod web;
 pub mod wire;

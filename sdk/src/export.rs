@@ -27,26 +27,31 @@
 /// ```
 #[macro_export]
 macro_rules! export {
-    ($table:path) => {
-        $crate::export!($table, interface = v1_1_0);
-    };
-    ($table:path, interface = $version:ident) => {
+    // A module known only when an instance starts (a table module's unpacked table):
+    // `$module` is a `&Module` and `$semver` its version, evaluated once per call.
+    (@module $module:expr, $semver:expr, $version:ident) => {
         #[cfg(target_arch = "wasm32")]
         const _: () = {
             use $crate::__private::$version as glue;
             struct Exported;
             impl glue::Guest for Exported {
                 fn metadata() -> glue::Metadata {
-                    glue::metadata(&$table, env!("CARGO_PKG_VERSION"))
+                    glue::metadata($module, $semver)
                 }
                 fn grade(
                     submission: glue::Submission,
                 ) -> Result<glue::GradeReport, glue::GradingError> {
-                    glue::grade(&$table, submission)
+                    glue::grade($module, submission)
                 }
             }
-    glue::export_grading_module!(Exported with_types_in glue::bindings);
+            glue::export_grading_module!(Exported with_types_in glue::bindings);
         };
+    };
+    ($table:path) => {
+        $crate::export!($table, interface = v1_1_0);
+    };
+    ($table:path, interface = $version:ident) => {
+        $crate::export!(@module &$table, env!("CARGO_PKG_VERSION"), $version);
     };
 }
 

@@ -38,6 +38,7 @@ mod date;
 mod engine;
 mod export;
 mod model;
+pub mod packed;
 mod report;
 mod submission;
 mod table;

@@ -22,6 +22,7 @@ mod registry;
 mod roles;
 mod scale;
 mod serve;
+mod tables;
 mod transparency;
 mod trust;
 mod web;
