@@ -6,7 +6,7 @@
 //! per second, grading ≤ 10 % of a request's server time.
 
 use std::{
-    io::{BufReader, Write},
+    io::BufReader,
     path::Path,
     sync::Arc,
     time::{Duration, Instant},
@@ -23,7 +23,7 @@ use qgrade::{
 use serde_json::json;
 
 mod loopback;
-use loopback::{connect, read_message};
+use loopback::{connect, post, read_message};
 
 const CLIENTS: usize = 32;
 const WARMUP: Duration = Duration::from_secs(1);
@@ -188,12 +188,7 @@ fn load(logged: bool) -> Figures {
                             break;
                         }
                         let body = body.replace("REPORT-NUMBER", &format!("R-{client}-{n}"));
-                        write!(
-                            stream,
-                            "POST /api/v1/gradings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                            body.len()
-                        )
-                        .unwrap();
+                        post(&mut stream, "/api/v1/gradings", token, &body);
                         let (status, _) = read_message(&mut reader);
                         assert_eq!(status, 201, "every grading is certified");
                         if t >= measure_from {

@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 mod loopback;
-use loopback::{connect, read_message};
+use loopback::{connect, post, read_message};
 
 const READERS: usize = 64;
 const LABS: usize = 16;
@@ -142,14 +142,10 @@ fn main() {
                             break;
                         }
                         let mut body = samples.grading.clone();
-                        body["report"]["number"] = json!(format!("SCALE-{}-{l}-{n}", std::process::id()));
+                        body["report"]["number"] =
+                            json!(format!("SCALE-{}-{l}-{n}", std::process::id()));
                         let body = body.to_string();
-                        write!(
-                            stream,
-                            "POST /api/v1/gradings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {lab}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                            body.len()
-                        )
-                        .unwrap();
+                        post(&mut stream, "/api/v1/gradings", lab, &body);
                         let (status, answer) = read_message(&mut reader);
                         assert_eq!(status, 201, "every grading certified: {answer}");
                         graded += 1;

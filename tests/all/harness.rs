@@ -1,12 +1,14 @@
 //! Everything tests share: the sandbox, the pilot modules and fixtures, the `qgrade`
-//! binary, hostile bytes, and the three ways a test meets the platform — a world of keys,
-//! catalog and database ([`world`]), the real router ([`router`]), and `qgrade serve` as a
-//! process ([`server`]). A test file holds its scenarios and what is its alone.
+//! binary, hostile bytes, a catalog of many products ([`derive_products`]), and the three
+//! ways a test meets the platform — a world of keys, catalog and database ([`world`]), the
+//! real router ([`router`]), and `qgrade serve` as a process ([`server`]). A test file holds its scenarios and what is its alone.
 
+mod products;
 mod router;
 mod server;
 mod world;
 
+pub use products::*;
 pub use router::*;
 pub use server::*;
 pub use world::*;

@@ -1,7 +1,8 @@
 //! Reads that stay right and fast as certificates grow: keyset pages that never skip or
 //! repeat while certificates are issued and revoked, status filters that fill their pages,
 //! statistics kept with each certificate that equal a recount, query plans that read an
-//! index in the list's order, cached labels, and `qgrade seed`.
+//! index in the list's order, cached labels, `qgrade seed`, and a catalog of many products
+//! graded through a bounded set of loaded modules.
 
 use std::{
     collections::{BTreeMap, HashSet},
@@ -471,6 +472,51 @@ fn seed_fills_a_database_through_the_issuing_path() {
 /// A platform keeping at most two modules loaded grades the five pilots in turn, twice:
 /// each module is unloaded when two others were used since, loaded again (from the
 /// compile cache) when next needed, and grades alike.
+/// A platform on `url` with `catalog` recorded, keeping at most `loaded` modules loaded, on
+/// the tests' day.
+async fn platform_keeping(
+    url: &str,
+    catalog: &std::path::Path,
+    loaded: usize,
+) -> qgrade::platform::Platform {
+    let registry = qgrade::registry::Registry::open(url).await.unwrap();
+    registry
+        .record_catalog(&qgrade::catalog::Catalog::load(catalog).unwrap(), "test")
+        .await
+        .unwrap();
+    qgrade::platform::Platform::new(
+        registry,
+        Arc::new(crate::harness::new_sandbox(
+            qgrade::runtime::Limits::default(),
+        )),
+        crate::harness::log_key(),
+    )
+    .with_clock(Clock::Fixed(date(crate::harness::TODAY)))
+    .with_max_loaded_modules(loaded)
+}
+
+/// A lab's grading of `sample` (an enterprise, a model and a report number of its own
+/// added), which must be certified.
+async fn certify(
+    platform: &qgrade::platform::Platform,
+    mut sample: Value,
+) -> qgrade::platform::Certificate {
+    let lab = qgrade::platform::Account {
+        id: "lab".into(),
+        name: "lab".into(),
+        role: qgrade::platform::Role::Lab,
+        publisher: None,
+    };
+    sample["enterprise"] = json!({ "name": "某企业", "credit_code": "91350100M000100Y43" });
+    sample["model"] = json!("M-1");
+    sample["report"]["number"] = json!(crate::harness::unique_report());
+    let request = serde_json::from_value(sample.clone()).unwrap();
+    match platform.grade(&lab, &request, None).await.unwrap() {
+        qgrade::platform::GradingOutcome::Certified(c) => *c,
+        other => panic!("{}: {other:?}", sample["product"]),
+    }
+}
+
 #[test]
 fn loaded_modules_are_bounded_and_reloaded_when_needed() {
     let dir = tempfile::tempdir().unwrap();
@@ -478,23 +524,7 @@ fn loaded_modules_are_bounded_and_reloaded_when_needed() {
     let root = crate::harness::root();
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let registry = qgrade::registry::Registry::open(&url).await.unwrap();
-        registry
-            .record_catalog(
-                &qgrade::catalog::Catalog::load(&root.join("catalog")).unwrap(),
-                "test",
-            )
-            .await
-            .unwrap();
-        let platform = qgrade::platform::Platform::new(
-            registry,
-            Arc::new(crate::harness::new_sandbox(
-                qgrade::runtime::Limits::default(),
-            )),
-            crate::harness::log_key(),
-        )
-        .with_clock(Clock::Fixed(date(crate::harness::TODAY)))
-        .with_max_loaded_modules(2);
+        let platform = platform_keeping(&url, &root.join("catalog"), 2).await;
         qgrade::platform::publish_pilots(
             &platform,
             std::path::Path::new(qgrade::MODULES_DIR),
@@ -502,12 +532,6 @@ fn loaded_modules_are_bounded_and_reloaded_when_needed() {
         )
         .await
         .unwrap();
-        let lab = qgrade::platform::Account {
-            id: "lab".into(),
-            name: "lab".into(),
-            role: qgrade::platform::Role::Lab,
-            publisher: None,
-        };
         let products = [
             "smart-toilet",
             "power-bank",
@@ -518,19 +542,11 @@ fn loaded_modules_are_bounded_and_reloaded_when_needed() {
         let mut first_round = Vec::new();
         for round in 0..2 {
             for (i, product) in products.iter().enumerate() {
-                let mut request: Value = serde_json::from_str(
+                let sample = serde_json::from_str(
                     &std::fs::read_to_string(crate::harness::sample_path(product)).unwrap(),
                 )
                 .unwrap();
-                request["enterprise"] =
-                    json!({ "name": "某企业", "credit_code": "91350100M000100Y43" });
-                request["model"] = json!("M-1");
-                request["report"]["number"] = json!(crate::harness::unique_report());
-                let request = serde_json::from_value(request).unwrap();
-                let outcome = platform.grade(&lab, &request, None).await.unwrap();
-                let qgrade::platform::GradingOutcome::Certified(c) = outcome else {
-                    panic!("{product}: {outcome:?}");
-                };
+                let c = certify(&platform, sample).await;
                 if round == 0 {
                     first_round.push(c.grade);
                 } else {
@@ -545,6 +561,46 @@ fn loaded_modules_are_bounded_and_reloaded_when_needed() {
                     platform.loaded_modules()
                 );
             }
+        }
+    });
+}
+
+/// A directory of many products (each a table module of its own, derived from a pilot's
+/// table) is published and graded product after product by a platform that keeps at most 3
+/// modules loaded: every grading is certified by that product's own module. The benchmark
+/// (`cargo bench --bench products`) does this with 500 products and measures start-up,
+/// memory and the first grading of a cold product; here 25 keep the compile time small.
+#[test]
+fn a_catalog_of_many_products_is_graded_through_a_bounded_set_of_loaded_modules() {
+    const PRODUCTS: usize = 25;
+    let dir = tempfile::tempdir().unwrap();
+    let root = crate::harness::root();
+    let products = crate::harness::derive_products(&root, PRODUCTS, dir.path());
+    let url = format!("sqlite://{}", dir.path().join("products.db").display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let platform = platform_keeping(&url, &products.catalog, 3).await;
+        let published = qgrade::platform::publish_pilots(
+            &platform,
+            &products.modules,
+            &root.join("catalog/dev/dev-publisher.key"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(published.len(), PRODUCTS);
+        for (code, sample) in &products.samples {
+            let c = certify(&platform, sample.clone()).await;
+            let own = published.iter().find(|p| &p.product == code).unwrap();
+            assert_eq!(
+                (&c.product, &c.module_digest),
+                (code, &own.digest),
+                "graded by the product's own module"
+            );
+            assert!(
+                platform.loaded_modules() <= 3,
+                "{} loaded",
+                platform.loaded_modules()
+            );
         }
     });
 }

@@ -3,7 +3,7 @@
 //! what their labs send.
 
 use std::{
-    io::{BufRead, BufReader, Read},
+    io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
     path::Path,
 };
@@ -28,6 +28,16 @@ pub fn connect(addr: &str) -> TcpStream {
     let stream = TcpStream::connect(addr).unwrap();
     stream.set_nodelay(true).unwrap();
     stream
+}
+
+/// Send a POST of a JSON `body` as `token`'s bearer (the answer is [`read_message`]'s).
+pub fn post(stream: &mut TcpStream, path: &str, token: &str, body: &str) {
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
 }
 
 /// Read one response (its body by Content-Length): its status and body.
