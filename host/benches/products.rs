@@ -86,6 +86,7 @@ fn main() {
         };
         let (mut cold, mut warm) = (Vec::new(), Vec::new());
         let (mut rss_max, mut certified) = (rss_start, 0);
+        let mut trail = Vec::new();
         for (k, (code, sample)) in derived.samples.iter().enumerate() {
             for (round, times) in [&mut cold, &mut warm].into_iter().enumerate() {
                 let mut request = sample.clone();
@@ -99,8 +100,10 @@ fn main() {
                 certified += 1;
                 times.push(took);
             }
-            if k % 25 == 0 {
-                rss_max = rss_max.max(rss(&server));
+            if k % 50 == 49 {
+                let now = rss(&server);
+                rss_max = rss_max.max(now);
+                trail.push(format!("{}:{:.0}", k + 1, mib(now)));
             }
         }
         rss_max = rss_max.max(rss(&server));
@@ -122,6 +125,12 @@ fn main() {
             mib(rss_max),
             certified
         );
+        if !trail.is_empty() {
+            println!(
+                "         RSS MiB after n products graded: {}",
+                trail.join(" ")
+            );
+        }
         rows.push((start, rss_start, pct(&cold, 0.99), rss_max));
     }
     let (few, many) = (rows[0], rows[1]);

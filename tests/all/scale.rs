@@ -399,6 +399,28 @@ fn urlencode(text: &str) -> String {
 /// `qgrade seed` issues its certificates through the platform: numbered, logged, counted
 /// and spread over days, products, grades and enterprises, with revocations.
 #[test]
+fn seed_refuses_to_grade_nothing_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("never.db").display());
+    let out = qgrade(&[
+        "seed",
+        "--certificates",
+        "1",
+        "--concurrency",
+        "0",
+        "--database-url",
+        &url,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a usage error, not a wait forever"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--concurrency"));
+    assert!(!dir.path().join("never.db").exists(), "nothing was written");
+}
+
+#[test]
 fn seed_fills_a_database_through_the_issuing_path() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("seeded.db").display());

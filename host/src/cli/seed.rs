@@ -59,8 +59,8 @@ pub struct SeedArgs {
     #[arg(long, default_value_t = 5)]
     revoked_per_mille: u64,
     /// Gradings in flight at once (the certificate writer commits them in groups).
-    #[arg(long, default_value_t = 512)]
-    concurrency: usize,
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    concurrency: u32,
     /// The pilot modules, published and graded with (their vectors are the samples).
     #[command(flatten)]
     pilots: PilotArgs,
@@ -122,7 +122,7 @@ pub fn seed(sandbox: Sandbox, args: SeedArgs) -> anyhow::Result<ExitCode> {
             // The certificates of day d: an even share, the remainder on the first days.
             let share = args.certificates / days + u64::from(d < args.certificates % days);
             let mut tasks = tokio::task::JoinSet::new();
-            let turns = Arc::new(tokio::sync::Semaphore::new(args.concurrency));
+            let turns = Arc::new(tokio::sync::Semaphore::new(args.concurrency as usize));
             for k in 0..share {
                 let i = issued + k;
                 let request = request(&samples, &args, &run, i, today);

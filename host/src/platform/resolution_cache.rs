@@ -2,9 +2,9 @@
 //! for a moment: resolving reads the catalog and the module's bytes, which a grading
 //! should not pay for every time.
 //!
-//! An entry lives [`TTL`]: a catalog revision or publish made by this process clears the
-//! cache at once; one made by another process sharing the database is seen within the
-//! TTL. That is safe by the versioning rules: a release the cache has not seen yet grades
+//! A resolution lives [`TTL`] and names its module by digest (it never holds a module
+//! loaded): a catalog revision or publish made by this process clears the cache at once;
+//! one made by another process sharing the database is seen within the TTL. That is safe by the versioning rules: a release the cache has not seen yet grades
 //! every earlier vector alike, and a catalog revision takes effect on a date.
 //!
 //! Modules are loaded when first needed (from the compile cache, or compiled), off the
@@ -50,8 +50,18 @@ pub struct ResolvedModule {
     pub module: Arc<GradingModule>,
 }
 
+/// Which module grades a product on a date, without the module itself: a resolution must
+/// not keep a module loaded that the LRU has let go.
+#[derive(Clone, Debug)]
+struct Resolution {
+    revision: u32,
+    version: String,
+    digest: String,
+    standard: String,
+}
+
 /// A resolution and when it was made, by (product, date).
-type Resolutions = HashMap<(String, String), (Instant, Arc<ResolvedModule>)>;
+type Resolutions = HashMap<(String, String), (Instant, Resolution)>;
 
 /// Resolutions by (product, date), and loaded modules by digest.
 pub(super) struct ResolutionCache {
@@ -62,6 +72,18 @@ pub(super) struct ResolutionCache {
 impl Default for ResolutionCache {
     fn default() -> Self {
         ResolutionCache::new(DEFAULT_LOADED)
+    }
+}
+
+impl Resolution {
+    fn with(self, module: Arc<GradingModule>) -> ResolvedModule {
+        ResolvedModule {
+            revision: self.revision,
+            version: self.version,
+            digest: self.digest,
+            standard: self.standard,
+            module,
+        }
     }
 }
 
@@ -93,17 +115,19 @@ impl Platform {
         &self,
         product: &str,
         on: model::Date,
-    ) -> Result<Arc<ResolvedModule>, PlatformError> {
+    ) -> Result<ResolvedModule, PlatformError> {
         let key = (product.to_string(), on.to_string());
-        if let Some((at, hit)) = self
+        let fresh = self
             .resolutions
             .resolved
             .lock()
             .expect("not poisoned")
             .get(&key)
-            && at.elapsed() < TTL
-        {
-            return Ok(hit.clone());
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, hit)| hit.clone());
+        if let Some(hit) = fresh {
+            let module = self.module_by_digest(&hit.digest).await?;
+            return Ok(hit.with(module));
         }
         let resolved = match self.registry.resolve(product, on).await {
             Ok(r) => r,
@@ -118,21 +142,19 @@ impl Platform {
             }
             Err(e) => return Err(e.into()),
         };
-        let digest = resolved.module.digest.clone();
-        let module = self.loaded(&digest, resolved.bytes).await?;
-        let entry = Arc::new(ResolvedModule {
+        let resolution = Resolution {
             revision: resolved.revision,
             version: resolved.module.version.to_string(),
-            digest,
+            digest: resolved.module.digest.clone(),
             standard: resolved.module.standard,
-            module,
-        });
-        self.resolutions
-            .resolved
-            .lock()
-            .expect("not poisoned")
-            .insert(key, (Instant::now(), entry.clone()));
-        Ok(entry)
+        };
+        let module = self.loaded(&resolution.digest, resolved.bytes).await?;
+        let mut resolutions = self.resolutions.resolved.lock().expect("not poisoned");
+        // Expired resolutions go now, not when their key is asked for again (one per
+        // product and day would pile up).
+        resolutions.retain(|_, (at, _)| at.elapsed() < TTL);
+        resolutions.insert(key, (Instant::now(), resolution.clone()));
+        Ok(resolution.with(module))
     }
 
     /// The module with SHA-256 `digest`, as the registry stores it: what graded a
