@@ -26,6 +26,7 @@ use crate::harness::{
 on_both_databases!(
     pages_never_skip_or_repeat_while_certificates_are_issued,
     the_search_page_links_its_next_page,
+    the_exposure_page_links_its_next_page,
     statistics_equal_a_recount_and_status_filters_fill_their_pages,
     every_list_reads_an_index_in_its_own_order,
     labels_carry_their_version_and_are_rendered_once,
@@ -128,15 +129,27 @@ async fn the_search_page_links_its_next_page(w: World) {
     for _ in 0..101 {
         issued.insert(s.certify(|_| {}).await);
     }
-    let shown = |page: &str| -> HashSet<String> {
-        page.split("<a href=\"/c/")
-            .skip(1)
-            .map(|rest| rest.split('"').next().unwrap().to_string())
-            .collect()
-    };
-    let (status, _, first) = get(&s.app, "/search?q=91350100M000100Y43").await;
-    assert_eq!(status, StatusCode::OK);
+    let (first, second) = two_pages(&s, "/search?q=91350100M000100Y43").await;
     assert!(first.contains("— 100+ 个结果"), "{first}");
+    assert_pages_hold(&first, &second, &issued);
+}
+
+async fn the_exposure_page_links_its_next_page(w: World) {
+    let s = scene(&w).await;
+    let mut revoked = HashSet::new();
+    for _ in 0..101 {
+        let number = s.certify(|_| {}).await;
+        s.revoke(&number).await;
+        revoked.insert(number);
+    }
+    let (first, second) = two_pages(&s, "/exposure").await;
+    assert_pages_hold(&first, &second, &revoked);
+}
+
+/// A public page and the page its `next` link leads to, which links no further.
+async fn two_pages(s: &Scene, path: &str) -> (String, String) {
+    let (status, _, first) = get(&s.app, path).await;
+    assert_eq!(status, StatusCode::OK);
     let next = first
         .split("id=\"next\" rel=\"next\" href=\"")
         .nth(1)
@@ -149,10 +162,21 @@ async fn the_search_page_links_its_next_page(w: World) {
         !second.contains("id=\"next\""),
         "the last page links no further"
     );
-    let (first, second) = (shown(&first), shown(&second));
+    (first, second)
+}
+
+/// The two pages show a hundred certificates and one, together exactly `expected`.
+fn assert_pages_hold(first: &str, second: &str, expected: &HashSet<String>) {
+    let shown = |page: &str| -> HashSet<String> {
+        page.split("<a href=\"/c/")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_string())
+            .collect()
+    };
+    let (first, second) = (shown(first), shown(second));
     assert_eq!((first.len(), second.len()), (100, 1));
     assert!(first.is_disjoint(&second));
-    assert_eq!(&first | &second, issued);
+    assert_eq!(&(&first | &second), expected);
 }
 
 async fn statistics_equal_a_recount_and_status_filters_fill_their_pages(w: World) {

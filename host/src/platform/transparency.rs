@@ -9,7 +9,7 @@ use std::{
 };
 
 use super::{
-    Platform, PlatformError,
+    Certificate, Platform, PlatformError,
     bundle::{BUNDLE_FORMAT, Bundle, LeafProof},
 };
 use crate::registry::{
@@ -20,9 +20,28 @@ use crate::registry::{
 /// How long a signed checkpoint is served before a newer one is signed.
 const FRESH: Duration = Duration::from_secs(1);
 
-/// The latest checkpoint this process signed, and when.
+/// The latest checkpoint this process signed, and when; and the turn to sign one, so that
+/// the requests that find the checkpoint stale at the same moment wait for one signature
+/// instead of each making its own.
 #[derive(Default)]
-pub(super) struct Checkpoints(Mutex<Option<(Instant, SignedCheckpoint)>>);
+pub(super) struct Checkpoints {
+    latest: Mutex<Option<(Instant, SignedCheckpoint)>>,
+    signing: tokio::sync::Mutex<()>,
+}
+
+impl Checkpoints {
+    /// The latest checkpoint, if fresh and covering `index`.
+    fn fresh(&self, index: Option<u64>) -> Option<SignedCheckpoint> {
+        match &*self.latest.lock().expect("not poisoned") {
+            Some((at, checkpoint))
+                if at.elapsed() < FRESH && index.is_none_or(|i| i < checkpoint.size) =>
+            {
+                Some(checkpoint.clone())
+            }
+            _ => None,
+        }
+    }
+}
 
 impl Platform {
     /// The public key the log's checkpoints are signed with (`<origin>+<id>+<key>`).
@@ -40,18 +59,20 @@ impl Platform {
         &self,
         index: Option<u64>,
     ) -> Result<SignedCheckpoint, PlatformError> {
-        if let Some((at, checkpoint)) = &*self.checkpoints.0.lock().expect("not poisoned")
-            && at.elapsed() < FRESH
-            && index.is_none_or(|i| i < checkpoint.size)
-        {
-            return Ok(checkpoint.clone());
+        if let Some(checkpoint) = self.checkpoints.fresh(index) {
+            return Ok(checkpoint);
+        }
+        let _turn = self.checkpoints.signing.lock().await;
+        // Whoever signed while this request waited for its turn has signed for it too.
+        if let Some(checkpoint) = self.checkpoints.fresh(index) {
+            return Ok(checkpoint);
         }
         let checkpoint = self
             .registry
             .sign_checkpoint(&self.log_key)
             .await
             .map_err(log_error)?;
-        *self.checkpoints.0.lock().expect("not poisoned") =
+        *self.checkpoints.latest.lock().expect("not poisoned") =
             Some((Instant::now(), checkpoint.clone()));
         Ok(checkpoint)
     }
@@ -84,9 +105,19 @@ impl Platform {
         &self,
         number: &str,
     ) -> Result<(LeafProof, SignedCheckpoint), PlatformError> {
-        let certificate = self.certificate(number).await?;
+        self.proof_of(&self.certificate(number).await?).await
+    }
+
+    /// The same, for a certificate already read (its page shows the proof).
+    pub async fn proof_of(
+        &self,
+        certificate: &Certificate,
+    ) -> Result<(LeafProof, SignedCheckpoint), PlatformError> {
         let index = certificate.log_index.ok_or_else(|| {
-            PlatformError::Internal(format!("certificate {number} has no log entry"))
+            PlatformError::Internal(format!(
+                "certificate {} has no log entry",
+                certificate.number
+            ))
         })?;
         let checkpoint = self.checkpoint_covering(Some(index)).await?;
         Ok((self.leaf_proof(index, &checkpoint).await?, checkpoint))

@@ -151,7 +151,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
 /// Where the certificate sits in the transparency log, and how to check it without
 /// trusting the platform.
 async fn transparency(platform: &Platform, c: &Certificate) -> String {
-    let Ok((leaf, checkpoint)) = platform.certificate_proof(&c.number).await else {
+    let Ok((leaf, checkpoint)) = platform.proof_of(c).await else {
         return "<h2>透明日志 Transparency log</h2><p id=\"log\">此证书尚未记入透明日志 This certificate is not in the transparency log.</p>".into();
     };
     format!(
