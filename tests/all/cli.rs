@@ -6,17 +6,30 @@ fn path(p: &std::path::Path) -> &str {
     p.to_str().unwrap()
 }
 
-#[test]
-fn run_json_prints_grade_indicators_fuel_and_module() {
-    let module = module_path("down-jacket");
-    let out = qgrade(&[
+/// `qgrade run --json` of the down-jacket module on `submission`, as of 2026-06-01.
+fn run_json(submission: &std::path::Path) -> std::process::Output {
+    qgrade(&[
         "run",
-        path(&module),
-        path(&sample_path("down-jacket")),
+        path(&module_path("down-jacket")),
+        path(submission),
         "--on",
         "2026-06-01",
         "--json",
-    ]);
+    ])
+}
+
+/// The down-jacket sample with `from` replaced by `to`, in a temporary file.
+fn sample_with(from: &str, to: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let text = std::fs::read_to_string(sample_path("down-jacket"))
+        .unwrap()
+        .replace(from, to);
+    temp_file("s.json", text.as_bytes())
+}
+
+#[test]
+fn run_json_prints_grade_indicators_fuel_and_module() {
+    let module = module_path("down-jacket");
+    let out = run_json(&sample_path("down-jacket"));
     assert!(
         out.status.success(),
         "{}",
@@ -36,33 +49,17 @@ fn run_json_prints_grade_indicators_fuel_and_module() {
 #[test]
 fn fuel_is_identical_from_run_to_run() {
     let run = || {
-        let out = qgrade(&[
-            "run",
-            path(&module_path("down-jacket")),
-            path(&sample_path("down-jacket")),
-            "--on",
-            "2026-06-01",
-            "--json",
-        ]);
-        stdout_json(&out)["fuel"].as_u64().unwrap()
+        stdout_json(&run_json(&sample_path("down-jacket")))["fuel"]
+            .as_u64()
+            .unwrap()
     };
     assert_eq!(run(), run());
 }
 
 #[test]
 fn not_graded_exits_zero_with_a_reason() {
-    let text = std::fs::read_to_string(sample_path("down-jacket"))
-        .unwrap()
-        .replace("\"odour\": true", "\"odour\": false");
-    let (_dir, submission) = temp_file("s.json", text.as_bytes());
-    let out = qgrade(&[
-        "run",
-        path(&module_path("down-jacket")),
-        path(&submission),
-        "--on",
-        "2026-06-01",
-        "--json",
-    ]);
+    let (_dir, submission) = sample_with("\"odour\": true", "\"odour\": false");
+    let out = run_json(&submission);
     assert_eq!(out.status.code(), Some(0));
     let json = stdout_json(&out);
     assert!(json["grade"].is_null());
@@ -73,18 +70,8 @@ fn not_graded_exits_zero_with_a_reason() {
 
 #[test]
 fn an_invalid_submission_exits_non_zero_naming_the_indicator() {
-    let text = std::fs::read_to_string(sample_path("down-jacket"))
-        .unwrap()
-        .replace("\"down_cluster_pct\": 91", "\"down_cluster_pct\": 101");
-    let (_dir, submission) = temp_file("s.json", text.as_bytes());
-    let out = qgrade(&[
-        "run",
-        path(&module_path("down-jacket")),
-        path(&submission),
-        "--on",
-        "2026-06-01",
-        "--json",
-    ]);
+    let (_dir, submission) = sample_with("\"down_cluster_pct\": 91", "\"down_cluster_pct\": 101");
+    let out = run_json(&submission);
     assert_eq!(out.status.code(), Some(2));
     let json = stdout_json(&out);
     assert_eq!(json["error"]["code"], "invalid_value");
@@ -95,12 +82,7 @@ fn an_invalid_submission_exits_non_zero_naming_the_indicator() {
 #[test]
 fn invalid_json_names_the_problem() {
     let (_dir, submission) = temp_file("s.json", b"{\"product\": ");
-    let out = qgrade(&[
-        "run",
-        path(&module_path("down-jacket")),
-        path(&submission),
-        "--json",
-    ]);
+    let out = run_json(&submission);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stdout_json(&out)["error"]["code"], "invalid_json");
 }
