@@ -55,6 +55,7 @@ abbr.verified {{ color: #0b5; text-decoration: none; }} abbr.baseline {{ color: 
 @media (max-width: 30rem) {{ table {{ font-size: .85rem; }} th, td {{ padding: .3rem .25rem; }} body {{ padding: .6rem; }} }}
 .grade {{ font-size: 2.2rem; font-weight: 700; letter-spacing: .1em; color: #0b5; }}
 .revoked {{ background: #b00020; color: #fff; padding: .8rem 1rem; font-size: 1.3rem; font-weight: 700; }}
+.superseded {{ border-left: 4px solid #8a5a00; background: #fff6e0; color: #3d2800; padding: .6rem 1rem; }}
 .bar {{ display: inline-block; height: .8rem; background: #0b5; vertical-align: middle; }}
 .muted {{ color: #666; font-size: .9rem; }}
 tr.group th {{ background: #f2f5f3; padding-top: .6rem; }}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{escape, html::page};
 use crate::{
-    catalog::Revision,
+    catalog::{Catalog, ProductStatus, Revision},
     model,
     platform::{Certificate, CertificateFilter, Cursor, Platform, PlatformError},
     registry::choose,
@@ -118,7 +118,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
              <tr><th>检测机构 Testing body</th><td>{body}<br><span class=\"muted\">{report} · {report_date}</span></td></tr>\
              <tr><th>分级模块 Module</th><td>{product} {version}<br><span class=\"muted\">sha256 {digest}</span></td></tr>\
              <tr><th>目录 Catalog</th><td>第 {revision} 版 revision {revision}</td></tr>\
-             <tr><th>日期 Dates</th><td>{graded} — {expires}</td></tr></table>\
+             <tr><th>日期 Dates</th><td>{graded} — {expires}</td></tr></table>{superseded}\
              <h2>指标 Indicators</h2><table class=\"indicators\"><tr><th>指标 Indicator</th><th>测量值 Value</th><th>结果 Result</th><th>阈值 Threshold</th></tr>{indicators}</table>{approximate}\
              <p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>{transparency}",
             number = escape(&c.number),
@@ -136,6 +136,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             version = escape(&c.module_version),
             digest = escape(&c.module_digest),
             revision = c.catalog_revision,
+            superseded = superseded(&catalog, &c, platform.today()).unwrap_or_default(),
             graded = c.graded_on,
             expires = c.expires_on,
             approximate = if indicators.contains("class=\"approx\"") {
@@ -145,6 +146,46 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             },
             transparency = transparency(platform, &c).await,
         ),
+    ))
+}
+
+/// When the catalog in force today grades the certificate's product otherwise — another
+/// standard, a module range its module is outside of, or no longer at all — a notice that
+/// says so. The certificate keeps its validity until it expires: it was graded under the
+/// standard and module the page names, which were in force on its day.
+fn superseded(catalog: &Catalog, c: &Certificate, today: model::Date) -> Option<String> {
+    let revision = catalog.in_force(today)?;
+    if revision.number == c.catalog_revision {
+        return None;
+    }
+    let since = format!(
+        "自 {effective} 起（目录第 {n} 版）· since {effective} (catalog revision {n})",
+        effective = revision.effective,
+        n = revision.number
+    );
+    let now = match revision.product(&c.product) {
+        None => "本产品已不在目录中 the product is no longer in the catalog".to_string(),
+        Some(p) if p.status == ProductStatus::Withdrawn => {
+            "本产品已撤出分级 the product has been withdrawn from grading".to_string()
+        }
+        Some(p) => {
+            let graded_with = semver::Version::parse(&c.module_version).ok();
+            let same_module = graded_with.is_some_and(|v| p.requirement().matches(&v));
+            if p.standard.code == c.standard && same_module {
+                return None;
+            }
+            format!(
+                "现依据 {code} 分级，模块 {module} · now graded under {code} with module {module}",
+                code = escape(&p.standard.code),
+                module = escape(&p.module)
+            )
+        }
+    };
+    Some(format!(
+        "<p class=\"superseded\" id=\"superseded\" role=\"note\">本证书依据 {standard} 及分级模块 {product} {version} 评定，在有效期内仍然有效；{since}，{now}。 This certificate was graded under {standard} with module {product} {version} and stays valid until it expires; it has since been superseded.</p>",
+        standard = escape(&c.standard),
+        product = escape(&c.product),
+        version = escape(&c.module_version),
     ))
 }
 
