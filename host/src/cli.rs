@@ -67,6 +67,23 @@ struct LimitArgs {
     /// Cap on a module component's size, in MiB (checked before compiling).
     #[arg(long, env = "QGRADE_MODULE_MIB", global = true, default_value_t = Limits::default().structure.component_bytes >> 20)]
     module_mib: usize,
+    /// Cap on the functions of a module (checked before compiling).
+    #[arg(long, env = "QGRADE_MAX_FUNCTIONS", global = true, default_value_t = StaticLimits::default().functions)]
+    max_functions: usize,
+    /// Cap on one function's body, in KiB (checked before compiling).
+    #[arg(long, env = "QGRADE_MAX_FUNCTION_KIB", global = true, default_value_t = StaticLimits::default().function_bytes >> 10)]
+    max_function_kib: usize,
+    /// Cap on the locals of one function (checked before compiling).
+    #[arg(long, env = "QGRADE_MAX_LOCALS", global = true, default_value_t = StaticLimits::default().locals)]
+    max_locals: usize,
+    /// Cap on the control nesting of one function (checked before compiling; an
+    /// interpreter's dispatch loop nests deeper than a module built with the SDK).
+    #[arg(long, env = "QGRADE_MAX_NESTING", global = true, default_value_t = StaticLimits::default().nesting)]
+    max_nesting: usize,
+    /// Cap on the highest byte a data segment initialises, in MiB (checked before
+    /// compiling).
+    #[arg(long, env = "QGRADE_MAX_DATA_MIB", global = true, default_value_t = StaticLimits::default().data_bytes >> 20)]
+    max_data_mib: usize,
     /// Wall-clock budget for compiling one module, in milliseconds; the compiler process
     /// is killed past it.
     #[arg(long, env = "QGRADE_COMPILE_TIMEOUT_MS", global = true, default_value_t = Limits::default().compile_time.as_millis() as u64)]
@@ -108,7 +125,11 @@ impl LimitArgs {
             report_bytes: self.report_kib << 10,
             structure: StaticLimits {
                 component_bytes: self.module_mib << 20,
-                ..StaticLimits::default()
+                functions: self.max_functions,
+                function_bytes: self.max_function_kib << 10,
+                locals: self.max_locals,
+                nesting: self.max_nesting,
+                data_bytes: self.max_data_mib << 20,
             },
             compile_time: Duration::from_millis(self.compile_timeout_ms),
             compile_memory_bytes: self.compile_memory_mib << 20,

@@ -389,3 +389,40 @@ fn grade_batch_reports_bad_lines_and_goes_on() {
     assert_eq!(results[6]["reason"]["indicator"], "odour");
     assert!(String::from_utf8_lossy(&out.stderr).contains("5 graded, 1 not graded, 1 errors"));
 }
+
+/// A module past a static limit is refused before compiling, naming the flag that raises
+/// the limit and giving sizes in MiB; the flag then admits it.
+#[test]
+fn a_limit_names_the_flag_that_raises_it() {
+    let module = module_path("down-jacket");
+    let refused = |flags: &[&str]| {
+        let mut args = flags.to_vec();
+        args.extend(["--no-cache", "inspect", path(&module)]);
+        let out = qgrade(&args);
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let nesting = refused(&["--max-nesting", "8"]);
+    assert!(
+        nesting.contains("over the limit of 8 (raise it with --max-nesting)"),
+        "{nesting}"
+    );
+    let size = refused(&["--module-mib", "0"]);
+    assert!(
+        size.contains("the component's size is 0.06 MiB, over the limit of 0.00 MiB (raise it with --module-mib)"),
+        "{size}"
+    );
+    let body = refused(&["--max-function-kib", "1"]);
+    assert!(
+        body.contains("MiB, over the limit of 0.00 MiB (raise it with --max-function-kib)"),
+        "{body}"
+    );
+    let admitted = qgrade(&[
+        "--max-nesting",
+        "64",
+        "--no-cache",
+        "inspect",
+        path(&module),
+    ]);
+    assert!(admitted.status.success(), "{admitted:?}");
+}

@@ -55,16 +55,28 @@ pub struct OverLimit {
     pub found: u64,
     /// The host's limit.
     pub limit: u64,
-    /// Where the limit is set.
+    /// Where the limit is set: the flag (and environment variable) that raises it.
     pub setting: &'static str,
+    /// Whether the figures are sizes in bytes (shown in MiB) or counts.
+    pub bytes: bool,
 }
 
 impl fmt::Display for OverLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let figure = |n: u64| {
+            if self.bytes {
+                format!("{:.2} MiB", n as f64 / f64::from(1 << 20))
+            } else {
+                n.to_string()
+            }
+        };
         write!(
             f,
-            "{} is {}, over the limit of {} ({})",
-            self.what, self.found, self.limit, self.setting
+            "{} is {}, over the limit of {} (raise it with {})",
+            self.what,
+            figure(self.found),
+            figure(self.limit),
+            self.setting
         )
     }
 }
@@ -181,71 +193,82 @@ impl Structure {
     /// The first limit the component exceeds, if any.
     pub fn check(&self, limits: &Limits) -> Result<(), OverLimit> {
         let statics = &limits.structure;
-        let checks: [(&'static str, u64, u64, &'static str); 9] = [
+        // (what, found, limit, the flag that raises it, whether a size in bytes)
+        let checks: [(&'static str, u64, u64, &'static str, bool); 9] = [
             (
-                "the component's size in bytes",
+                "the component's size",
                 self.bytes as u64,
                 statics.component_bytes as u64,
                 "--module-mib",
+                true,
             ),
             (
                 "the number of functions",
                 self.functions as u64,
                 statics.functions as u64,
-                "static limit `functions`",
+                "--max-functions",
+                false,
             ),
             (
-                "the size of one function in bytes",
+                "the size of one function",
                 self.largest_function as u64,
                 statics.function_bytes as u64,
-                "static limit `function_bytes`",
+                "--max-function-kib",
+                true,
             ),
             (
                 "the number of locals in one function",
                 self.most_locals,
                 statics.locals as u64,
-                "static limit `locals`",
+                "--max-locals",
+                false,
             ),
             (
                 "the control nesting of one function",
                 self.deepest_nesting as u64,
                 statics.nesting as u64,
-                "static limit `nesting`",
+                "--max-nesting",
+                false,
             ),
             (
                 "the highest byte initialised by a data segment",
                 self.data_end,
                 statics.data_bytes as u64,
-                "static limit `data_bytes`",
+                "--max-data-mib",
+                true,
             ),
             (
-                "the initial linear memory in bytes",
+                "the initial linear memory",
                 self.initial_memory,
                 limits.memory_bytes as u64,
                 "--memory-mib",
+                true,
             ),
             (
                 "the number of core instances",
                 self.core_instances as u64,
                 limits.instances as u64,
                 "--instances",
+                false,
             ),
             (
                 "the number of linear memories",
                 self.memories as u64,
                 limits.instances as u64,
                 "--instances",
+                false,
             ),
         ];
         match checks
             .into_iter()
-            .find(|(_, found, limit, _)| found > limit)
+            .find(|(_, found, limit, _, _)| found > limit)
         {
-            Some((what, found, limit, setting)) => Err(OverLimit {
+            Some((what, found, limit, setting, bytes)) => Err(OverLimit {
                 what,
                 found,
                 limit,
                 setting,
+                bytes,
             }),
             None => Ok(()),
         }

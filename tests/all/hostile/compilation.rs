@@ -43,15 +43,15 @@ fn compile_bombs_are_refused_before_compiling() {
     for (bomb, limit) in [
         (
             &nested,
-            "the control nesting of one function is 50000, over the limit of 256",
+            "the control nesting of one function is 50000, over the limit of 256 (raise it with --max-nesting)",
         ),
         (
             &locals,
-            "the number of locals in one function is 20000, over the limit of 1000",
+            "the number of locals in one function is 20000, over the limit of 1000 (raise it with --max-locals)",
         ),
         (
             &functions,
-            "the number of functions is 6000, over the limit of 5000",
+            "the number of functions is 6000, over the limit of 5000 (raise it with --max-functions)",
         ),
     ] {
         let (message, elapsed) = over_limit(bomb, Limits::default());
@@ -81,7 +81,9 @@ fn a_far_data_segment_is_refused_before_compiling() {
     core.section(&memories).section(&data);
     let (message, _) = over_limit(&component_around(&core), Limits::default());
     assert!(
-        message.contains("the highest byte initialised by a data segment is 16777217"),
+        message.contains(
+            "the highest byte initialised by a data segment is 16.00 MiB, over the limit of 4.00 MiB (raise it with --max-data-mib)"
+        ),
         "{message}"
     );
 }
