@@ -25,6 +25,9 @@ pub const MARKER: [u8; 16] = *b"qgrade-table\0v1\0";
 pub const CAPACITY: usize = 64 << 10;
 
 /// Pack `module`, whose version is `version`. Fails only for a custom rule.
+///
+/// An enum is packed as its declaration order (`as u8`), which is the order [`unpack`]
+/// lists its values in; the round-trip test and the pilots' tests hold the two together.
 pub fn pack(module: &Module, version: &str) -> Result<Vec<u8>, &'static str> {
     if module.custom.is_some() {
         return Err("a custom rule is code: a table module cannot carry one");

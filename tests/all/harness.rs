@@ -300,3 +300,35 @@ pub fn read_message(reader: &mut impl BufRead) -> RawMessage {
     reader.read_exact(&mut vec![0; length]).unwrap();
     RawMessage { start, headers }
 }
+
+/// Everything a grading decided (grade, reason, every indicator's outcome, or the error)
+/// without what differs between two builds of one standard: the cost, the module's digest
+/// and the indicators' groups (interface 1.0.0 has none). An invalid submission is
+/// `"invalid: …"`, a module fault `"fault: …"`.
+pub fn decision(
+    result: Result<qgrade::grading::Graded, qgrade::grading::GradeError>,
+) -> serde_json::Value {
+    use qgrade::grading::GradeError;
+    match result {
+        Ok(graded) => {
+            let mut json = qgrade::wire::to_value(&qgrade::wire::GradedBody::from(&graded));
+            let object = json.as_object_mut().unwrap();
+            for cost in [
+                "fuel",
+                "peak_memory_bytes",
+                "input_bytes",
+                "output_bytes",
+                "time_us",
+            ] {
+                object.remove(cost);
+            }
+            object["module"].as_object_mut().unwrap().remove("sha256");
+            for outcome in object["indicators"].as_object_mut().unwrap().values_mut() {
+                outcome.as_object_mut().unwrap().remove("group");
+            }
+            json
+        }
+        Err(GradeError::Invalid(e)) => serde_json::Value::String(format!("invalid: {e}")),
+        Err(GradeError::Sandbox(e)) => serde_json::Value::String(format!("fault: {e}")),
+    }
+}

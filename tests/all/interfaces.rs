@@ -10,8 +10,8 @@ use qgrade::{
 use serde_json::Value;
 
 use crate::harness::{
-    World, admit_kettle_2, date, fixture_path, kettle, module, module_path, on_both_databases,
-    qgrade, root, sandbox, stdout_json,
+    World, admit_kettle_2, date, decision, fixture_path, kettle, module, module_path,
+    on_both_databases, qgrade, root, sandbox, stdout_json,
 };
 
 on_both_databases!(a_revision_moves_a_product_to_the_newer_interface);
@@ -62,31 +62,6 @@ fn the_pilots_run_side_by_side_on_both_versions() {
         "nozzle_selfclean".into(),
         Some(model::IndicatorGroup::Safety)
     )));
-}
-
-/// Everything a grading says but its cost, the module's digest and the indicators' groups.
-fn decision(result: Result<grading::Graded, grading::GradeError>) -> Value {
-    match result {
-        Ok(graded) => {
-            let mut json = qgrade::wire::to_value(&qgrade::wire::GradedBody::from(&graded));
-            let object = json.as_object_mut().unwrap();
-            for cost in [
-                "fuel",
-                "peak_memory_bytes",
-                "input_bytes",
-                "output_bytes",
-                "time_us",
-            ] {
-                object.remove(cost);
-            }
-            object["module"].as_object_mut().unwrap().remove("sha256");
-            for outcome in object["indicators"].as_object_mut().unwrap().values_mut() {
-                outcome.as_object_mut().unwrap().remove("group");
-            }
-            json
-        }
-        Err(e) => Value::String(format!("error: {e}")),
-    }
 }
 
 /// Each numeric measurement moved to values around its own: inside, outside, at zero and

@@ -193,7 +193,8 @@ pub fn check(table: &Table) -> Vec<Finding> {
             }
         }
 
-        // Floors: inside the valid range, conditions declared.
+        // Floors: inside the valid range, conditions declared. A pass-fail item's own
+        // requirement comes first in the module and has no line of its own in the file.
         let own_floors = &indicator.floors[indicator.floors.len() - f.floors.len()..];
         for (floor, file) in own_floors.iter().zip(&f.floors) {
             let at = table.line(file.span());
