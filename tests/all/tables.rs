@@ -434,6 +434,19 @@ fn module_check_names_each_mistake_by_line() {
         other => panic!("{other:?}"),
     }
 
+    // An indicator declared twice is named at its second declaration, pointing to the first.
+    let twice = BROKEN.replace("id = \"noise\"", "id = \"efficiency\"");
+    match Table::parse(&twice) {
+        Err(TableError::Mistakes(f)) => {
+            assert_eq!(f[0].line, 32, "{f:?}");
+            assert!(
+                f[0].message.contains("declared again (first on line 18)"),
+                "{f:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
     // The command prints FILE:line: and fails.
     let (_dir, path) = temp_file("table.toml", BROKEN.as_bytes());
     let checked = qgrade(&["module", "check", path.to_str().unwrap()]);

@@ -383,7 +383,8 @@ impl Builder<'_> {
             .indicators
             .iter()
             .map(|i| {
-                if let Some(first) = ids.insert(i.get_ref().id.clone(), i.span()) {
+                let first = ids.entry(i.get_ref().id.clone()).or_insert(i.span());
+                if *first != i.span() {
                     let first = line_of(self.source, first.start);
                     self.say(
                         i,
