@@ -470,6 +470,9 @@ fn module_new_scaffolds_a_table_that_builds_passes_its_vectors_and_covers_every_
         kettle.to_str().unwrap(),
     ]);
     assert!(made.status.success(), "{made:?}");
+    let bad = qgrade(&["module", "new", "../Kettle"]);
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    assert!(!std::path::Path::new("../Kettle").exists());
     let again = qgrade(&[
         "module",
         "new",

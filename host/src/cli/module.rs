@@ -51,6 +51,12 @@ pub enum ModuleCommand {
 pub fn run(command: ModuleCommand) -> anyhow::Result<ExitCode> {
     match command {
         ModuleCommand::New { product, dir } => {
+            if !table::file::is_catalog_code(&product) {
+                eprintln!(
+                    "error: {product:?} is not a product code (lowercase letters, digits and '-')"
+                );
+                return Ok(ExitCode::from(exit::INVALID));
+            }
             let dir = dir.unwrap_or_else(|| PathBuf::from(&product));
             table::scaffold::write(&dir, &product)
                 .with_context(|| format!("cannot scaffold {}", dir.display()))?;
