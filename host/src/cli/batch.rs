@@ -4,7 +4,7 @@
 
 use std::{
     collections::HashMap,
-    io::{IsTerminal, Write},
+    io::Write,
     path::PathBuf,
     process::ExitCode,
     sync::{
@@ -75,8 +75,11 @@ pub fn run(sandbox: &Sandbox, args: BatchArgs) -> anyhow::Result<ExitCode> {
 
     let results: Vec<Mutex<Option<Value>>> = lines.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let progress = std::io::stderr().is_terminal();
+    // Drawn on a terminal only (indicatif hides it otherwise), so piped output stays clean.
+    let progress = indicatif::ProgressBar::new(lines.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("graded {pos}/{len} ({percent}%), {eta} left")
+            .expect("a valid template"),
+    );
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -89,21 +92,12 @@ pub fn run(sandbox: &Sandbox, args: BatchArgs) -> anyhow::Result<ExitCode> {
                     let mut result = grade_line(*number, line);
                     result["line"] = json!(number);
                     *results[i].lock().expect("not poisoned") = Some(result);
-                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if progress && (finished.is_multiple_of(16) || finished == lines.len()) {
-                        eprint!(
-                            "\rgraded {finished}/{} ({}%)",
-                            lines.len(),
-                            finished * 100 / lines.len().max(1)
-                        );
-                    }
+                    progress.inc(1);
                 }
             });
         }
     });
-    if progress {
-        eprintln!();
-    }
+    progress.finish();
 
     let mut out: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(std::fs::File::create(path)?),
