@@ -96,9 +96,12 @@ pub async fn a_superseded_certificate_says_under_what_it_was_graded(w: World) {
     let number = c["number"].as_str().unwrap();
     let path = format!("/c/{number}");
 
+    let api = format!("/api/v1/certificates/{number}");
     admit_kettle_2(&w, "2027-01-01").await;
     let (_, _, before) = get(&s.app, &path).await;
     assert!(!before.contains("id=\"superseded\""), "{before}");
+    let (_, body) = call(&s.app, "GET", &api, None, None).await;
+    assert!(body.get("superseded").is_none(), "{body}");
 
     *day.lock().unwrap() = date("2027-01-02");
     let (status, _, after) = get(&s.app, &path).await;
@@ -119,6 +122,17 @@ pub async fn a_superseded_certificate_says_under_what_it_was_graded(w: World) {
     assert!(
         after.contains("data-status=\"valid\""),
         "still valid until it expires"
+    );
+    // The API says the same, typed.
+    let (_, body) = call(&s.app, "GET", &api, None, None).await;
+    assert_eq!(body["status"], "valid");
+    assert_eq!(
+        body["superseded"],
+        json!({
+            "revision": 2,
+            "effective": "2027-01-01",
+            "now": { "kind": "standard", "code": "T/KETTLE 1-2026", "module": "^2.0" }
+        })
     );
 }
 

@@ -233,7 +233,10 @@ async fn one(
     State(p): State<Arc<Platform>>,
     Path(number): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(answer(&p.certificate(&number).await?.body(p.today())))
+    let certificate = p.certificate(&number).await?;
+    let mut body = certificate.body(p.today());
+    body.superseded = p.superseded(&certificate).await?;
+    Ok(answer(&body))
 }
 
 async fn proof(

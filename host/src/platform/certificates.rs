@@ -1,5 +1,6 @@
 //! Gradings that become certificates, revocation, and the public views of them.
 
+mod lifecycle;
 mod page;
 mod record;
 pub(super) mod rows;

@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 
 use super::{escape, html::page};
 use crate::{
-    catalog::{Catalog, ProductStatus, Revision},
+    catalog::Revision,
     model,
     platform::{Certificate, CertificateFilter, Cursor, Platform, PlatformError},
     registry::choose,
-    wire::CertificateStatus,
+    wire::{CertificateStatus, GradedNow, Superseded},
 };
 
 const GRADES: [&str; 5] = ["AAAAA", "AAAA", "AAA", "AA", "A"];
@@ -136,7 +136,11 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             version = escape(&c.module_version),
             digest = escape(&c.module_digest),
             revision = c.catalog_revision,
-            superseded = superseded(&catalog, &c, platform.today()).unwrap_or_default(),
+            superseded = platform
+                .superseded(&c)
+                .await?
+                .map(|s| superseded_notice(&c, &s))
+                .unwrap_or_default(),
             graded = c.graded_on,
             expires = c.expires_on,
             approximate = if indicators.contains("class=\"approx\"") {
@@ -149,44 +153,31 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
     ))
 }
 
-/// When the catalog in force today grades the certificate's product otherwise — another
-/// standard, a module range its module is outside of, or no longer at all — a notice that
-/// says so. The certificate keeps its validity until it expires: it was graded under the
-/// standard and module the page names, which were in force on its day.
-fn superseded(catalog: &Catalog, c: &Certificate, today: model::Date) -> Option<String> {
-    let revision = catalog.in_force(today)?;
-    if revision.number == c.catalog_revision {
-        return None;
-    }
-    let since = format!(
-        "自 {effective} 起（目录第 {n} 版）· since {effective} (catalog revision {n})",
-        effective = revision.effective,
-        n = revision.number
-    );
-    let now = match revision.product(&c.product) {
-        None => "本产品已不在目录中 the product is no longer in the catalog".to_string(),
-        Some(p) if p.status == ProductStatus::Withdrawn => {
+/// The notice on a certificate whose product the catalog in force grades otherwise: under
+/// which standard and module it was graded, that it stays valid until it expires, and
+/// since when the product is graded how.
+fn superseded_notice(c: &Certificate, superseded: &Superseded) -> String {
+    let now = match &superseded.now {
+        GradedNow::Standard { code, module } => format!(
+            "现依据 {code} 分级，模块 {module} · now graded under {code} with module {module}",
+            code = escape(code),
+            module = escape(module)
+        ),
+        GradedNow::Withdrawn => {
             "本产品已撤出分级 the product has been withdrawn from grading".to_string()
         }
-        Some(p) => {
-            let graded_with = semver::Version::parse(&c.module_version).ok();
-            let same_module = graded_with.is_some_and(|v| p.requirement().matches(&v));
-            if p.standard.code == c.standard && same_module {
-                return None;
-            }
-            format!(
-                "现依据 {code} 分级，模块 {module} · now graded under {code} with module {module}",
-                code = escape(&p.standard.code),
-                module = escape(&p.module)
-            )
+        GradedNow::Removed => {
+            "本产品已不在目录中 the product is no longer in the catalog".to_string()
         }
     };
-    Some(format!(
-        "<p class=\"superseded\" id=\"superseded\" role=\"note\">本证书依据 {standard} 及分级模块 {product} {version} 评定，在有效期内仍然有效；{since}，{now}。 This certificate was graded under {standard} with module {product} {version} and stays valid until it expires; it has since been superseded.</p>",
+    format!(
+        "<p class=\"superseded\" id=\"superseded\" role=\"note\">本证书依据 {standard} 及分级模块 {product} {version} 评定，在有效期内仍然有效；自 {effective} 起（目录第 {n} 版）· since {effective} (catalog revision {n})，{now}。 This certificate was graded under {standard} with module {product} {version} and stays valid until it expires; it has since been superseded.</p>",
         standard = escape(&c.standard),
         product = escape(&c.product),
         version = escape(&c.module_version),
-    ))
+        effective = superseded.effective,
+        n = superseded.revision,
+    )
 }
 
 /// Where the certificate sits in the transparency log, and how to check it without

@@ -60,6 +60,38 @@ pub struct CertificateBody {
     pub indicators: Value,
     /// Its leaves in the transparency log.
     pub log: LogPosition,
+    /// Set when the catalog in force grades its product otherwise than when it was
+    /// graded; the certificate stays valid until it expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded: Option<Superseded>,
+}
+
+/// Since when, and how, the catalog grades a certificate's product otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Superseded {
+    /// The catalog revision in force that does.
+    pub revision: u32,
+    /// The day it took effect.
+    pub effective: Date,
+    /// How the product is graded now.
+    pub now: GradedNow,
+}
+
+/// How a superseded certificate's product is graded now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GradedNow {
+    /// Under this standard, with modules in this range.
+    Standard {
+        /// The standard's code.
+        code: String,
+        /// The module versions the revision admits (a semver range).
+        module: String,
+    },
+    /// The product is withdrawn from grading.
+    Withdrawn,
+    /// The product is no longer in the catalog.
+    Removed,
 }
 
 /// An enterprise, by name and unified social credit code (统一社会信用代码).

@@ -241,6 +241,7 @@ impl Certificate {
                 index: self.log_index,
                 revocation_index: self.revocation_log_index,
             },
+            superseded: None,
         }
     }
 
