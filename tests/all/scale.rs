@@ -27,6 +27,7 @@ on_both_databases!(
     pages_never_skip_or_repeat_while_certificates_are_issued,
     the_search_page_links_its_next_page,
     the_exposure_page_links_its_next_page,
+    the_exposure_list_groups_by_enterprise,
     statistics_equal_a_recount_and_status_filters_fill_their_pages,
     every_list_reads_an_index_in_its_own_order,
     labels_carry_their_version_and_are_rendered_once,
@@ -144,6 +145,78 @@ async fn the_exposure_page_links_its_next_page(w: World) {
     }
     let (first, second) = two_pages(&s, "/exposure").await;
     assert_pages_hold(&first, &second, &revoked);
+}
+
+/// The exposure list by enterprise (JSON and CSV): each enterprise with a revoked
+/// certificate once, its revoked certificates counted, the latest revocation first; an
+/// enterprise with none is not on it; a format it does not speak is a 422 naming `format`.
+async fn the_exposure_list_groups_by_enterprise(w: World) {
+    let s = scene(&w).await;
+    let as_enterprise = |code: &'static str| {
+        move |r: &mut Value| {
+            r["enterprise"] = json!({ "name": format!("企业 {code}"), "credit_code": code })
+        }
+    };
+    let (a, b, clean) = (
+        "91350100M000100Y43",
+        "91110000802100433B",
+        "9144030071526726XG",
+    );
+    let mut revoke = Vec::new();
+    for (code, n, revoked) in [(a, 3, 2), (clean, 2, 0), (b, 1, 1)] {
+        for k in 0..n {
+            let number = s.certify(as_enterprise(code)).await;
+            if k < revoked {
+                revoke.push(number);
+            }
+        }
+    }
+    for number in &revoke {
+        s.revoke(number).await;
+    }
+    let (status, _, json) = get(&s.app, "/api/v1/exposure/enterprises").await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let listed: Vec<(&str, u64)> = json["enterprises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["credit_code"].as_str().unwrap(),
+                e["revoked"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // b's certificate was revoked last.
+    assert_eq!(listed, [(b, 1), (a, 2)]);
+    let first = &json["enterprises"][1];
+    assert!(first["first_revoked_at"].as_str() <= first["latest_revoked_at"].as_str());
+
+    let (status, content_type, csv) = get(&s.app, "/api/v1/exposure/enterprises?format=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "text/csv; charset=utf-8");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap(),
+        vec![
+            "credit_code",
+            "name",
+            "revoked",
+            "first_revoked_at",
+            "latest_revoked_at"
+        ]
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        (&rows[1][0], &rows[1][1], &rows[1][2]),
+        (a, "企业 91350100M000100Y43", "2")
+    );
+
+    let (status, _, refused) = get(&s.app, "/api/v1/exposure/enterprises?format=xml").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.contains("\"field\":\"format\""), "{refused}");
 }
 
 /// A public page and the page its `next` link leads to, which links no further.

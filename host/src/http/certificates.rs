@@ -28,8 +28,8 @@ use crate::{
         bundle::{Bundle, CertificateProof},
     },
     wire::{
-        self, CertificateBody, CertificateList, CertificateStatus, Exposure, ExposureEntry,
-        GradedBody, GradingRequest, RevocationRequest, Statistics,
+        self, CertificateBody, CertificateList, CertificateStatus, ExposedEnterprises, Exposure,
+        ExposureEntry, GradedBody, GradingRequest, RevocationRequest, Statistics,
     },
 };
 
@@ -139,6 +139,20 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: Some(schema::<PageQuery>),
             responses: vec![(200, "the list", Some(schema::<Exposure>))],
             route: get(exposure),
+        },
+        Endpoint {
+            method: "get",
+            path: "/exposure/enterprises",
+            summary: "The exposure list by enterprise, for joint-punishment systems (联合惩戒): every enterprise with a revoked certificate, how many, the first and the latest revocation, the latest first; ?format=json|csv",
+            role: None,
+            body: None,
+            query: Some(schema::<FormatQuery>),
+            responses: vec![(
+                200,
+                "the enterprises (application/json, or text/csv with the same columns)",
+                Some(schema::<ExposedEnterprises>),
+            )],
+            route: get(exposed_enterprises),
         },
         Endpoint {
             method: "get",
@@ -355,6 +369,51 @@ struct PageQuery {
     cursor: Option<String>,
     /// At most this many, 1–1000 (100 when left out).
     limit: Option<u32>,
+}
+
+/// How a list is answered.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+struct FormatQuery {
+    /// `json` (when left out) or `csv`.
+    format: Option<ListFormat>,
+}
+
+#[derive(Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+enum ListFormat {
+    Json,
+    Csv,
+}
+
+async fn exposed_enterprises(
+    State(p): State<Arc<Platform>>,
+    Query(query): Query<FormatQuery>,
+) -> Result<Response, ApiError> {
+    let enterprises = p.exposed_enterprises().await?;
+    if let Some(ListFormat::Csv) = query.format {
+        // The same columns as the JSON, a header row first.
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        for enterprise in &enterprises {
+            csv.serialize(enterprise)
+                .map_err(|e| PlatformError::Internal(format!("writing CSV: {e}")))?;
+        }
+        let bytes = csv
+            .into_inner()
+            .map_err(|e| PlatformError::Internal(format!("writing CSV: {e}")))?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"exposure-by-enterprise.csv\"",
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
+    Ok(answer(&ExposedEnterprises { enterprises }).into_response())
 }
 
 async fn exposure(

@@ -240,6 +240,12 @@ impl Platform {
         rows::revoked(self.registry.pool(), after, limit).await
     }
 
+    /// The exposure list by enterprise (for joint-punishment systems): every enterprise with
+    /// a revoked certificate, the latest revocation first.
+    pub async fn exposed_enterprises(&self) -> Result<Vec<wire::ExposedEnterprise>, PlatformError> {
+        rows::exposed_enterprises(self.registry.pool()).await
+    }
+
     /// Valid certificates on the platform's day per product and grade, kept as
     /// certificates are issued and revoked.
     pub async fn statistics(&self) -> Result<Vec<(String, String, i64)>, PlatformError> {

@@ -226,7 +226,7 @@ pub async fn exposure(
         platform.mode(),
         "曝光 Exposure",
         &format!(
-            "<h1>曝光名单 Exposure list</h1><p class=\"muted\">已撤销的证书，最近撤销的在前 · Revoked certificates, the latest revocation first</p><table><tr><th>证书 Certificate</th><th>企业 Enterprise</th><th>产品 Product</th><th>原因 Reason</th></tr>{rows}</table>{more}",
+            "<h1>曝光名单 Exposure list</h1><p class=\"muted\">已撤销的证书，最近撤销的在前 · Revoked certificates, the latest revocation first · <a id=\"by-enterprise\" href=\"/api/v1/exposure/enterprises?format=csv\">按企业下载 By enterprise (CSV)</a></p><table><tr><th>证书 Certificate</th><th>企业 Enterprise</th><th>产品 Product</th><th>原因 Reason</th></tr>{rows}</table>{more}",
             more = next_link("/exposure?", revoked.next.as_ref()),
         ),
     ))

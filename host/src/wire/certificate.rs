@@ -200,6 +200,28 @@ pub struct Exposure {
     pub next: Option<String>,
 }
 
+/// The exposure list by enterprise: every enterprise with a revoked certificate.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ExposedEnterprises {
+    /// The latest revocation first.
+    pub enterprises: Vec<ExposedEnterprise>,
+}
+
+/// One enterprise on the exposure list, and its revoked certificates counted.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ExposedEnterprise {
+    /// Its unified social credit code (统一社会信用代码).
+    pub credit_code: String,
+    /// A name its certificates carry.
+    pub name: String,
+    /// How many of its certificates are revoked.
+    pub revoked: u64,
+    /// When the first was revoked (RFC 3339).
+    pub first_revoked_at: String,
+    /// When the latest was revoked (RFC 3339).
+    pub latest_revoked_at: String,
+}
+
 /// One revoked certificate on the exposure list.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct ExposureEntry {

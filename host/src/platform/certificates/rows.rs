@@ -15,7 +15,7 @@ use crate::{
     model::{Date, GradeLevel},
     platform::PlatformError,
     registry::{Backend, log::Entry, placeholders},
-    wire::CertificateStatus,
+    wire::{CertificateStatus, ExposedEnterprise},
 };
 
 /// The columns of a certificate's row that `read_row` reads, as a literal so that queries
@@ -344,6 +344,31 @@ pub(in crate::platform) async fn statistics<'c>(
     .await?;
     rows.iter()
         .map(|r| Ok((r.try_get("product")?, r.try_get("grade")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(PlatformError::from)
+}
+
+/// Every enterprise with a revoked certificate: its credit code, a name it used, how many
+/// were revoked, the first and the latest revocation — the latest first. One read of the
+/// revoked certificates' partial index.
+pub(in crate::platform) async fn exposed_enterprises<'c>(
+    db: impl sqlx::AnyExecutor<'c>,
+) -> Result<Vec<ExposedEnterprise>, PlatformError> {
+    let rows = sqlx::query(
+        "SELECT credit_code, MAX(enterprise_name) AS name, CAST(COUNT(*) AS BIGINT) AS n, MIN(revoked_at) AS first, MAX(revoked_at) AS latest FROM certificates WHERE status = 'revoked' GROUP BY credit_code ORDER BY MAX(revoked_at) DESC, credit_code",
+    )
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ExposedEnterprise {
+                credit_code: r.try_get("credit_code")?,
+                name: r.try_get("name")?,
+                revoked: r.try_get::<i64, _>("n")? as u64,
+                first_revoked_at: r.try_get("first")?,
+                latest_revoked_at: r.try_get("latest")?,
+            })
+        })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(PlatformError::from)
 }
