@@ -17,8 +17,9 @@ mod registry;
 pub use accounts::{CreatedAccount, IssuedToken, NewAccountRequest};
 pub use certificate::{
     CertificateBody, CertificateList, CertificateStatus, CertificateSummary, Enterprise,
-    ExposedEnterprise, ExposedEnterprises, Exposure, ExposureEntry, GradedNow, LogPosition,
-    ModuleRef, ReportRef, RevocationBody, RevocationRequest, Statistics, Superseded,
+    EnterpriseCounts, EnterpriseRecord, ExposedEnterprise, ExposedEnterprises, Exposure,
+    ExposureEntry, GradedNow, LogPosition, ModuleRef, ReportRef, RevocationBody, RevocationRequest,
+    Statistics, Superseded,
 };
 pub use error::{ErrorBody, ErrorDetail};
 pub use graded::{GradedBody, GradedModule, IndicatorBody, LocalRun, ModuleLoad, ReasonBody};

@@ -154,6 +154,15 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
             vec![revoked.to_string(), "某智能卫浴有限公司".into()],
         ),
         (
+            "enterprise",
+            format!("{base}/e/91110000802100433B"),
+            vec![
+                "某智能卫浴有限公司".into(),
+                r#"data-valid="1" data-revoked="1""#.into(),
+                format!("/c/{valid}"),
+            ],
+        ),
+        (
             "search",
             format!("{base}/search?q=91110000802100433B"),
             vec![format!("/c/{valid}"), format!("/c/{revoked}")],

@@ -152,11 +152,6 @@ async fn the_exposure_page_links_its_next_page(w: World) {
 /// enterprise with none is not on it; a format it does not speak is a 422 naming `format`.
 async fn the_exposure_list_groups_by_enterprise(w: World) {
     let s = scene(&w).await;
-    let as_enterprise = |code: &'static str| {
-        move |r: &mut Value| {
-            r["enterprise"] = json!({ "name": format!("企业 {code}"), "credit_code": code })
-        }
-    };
     let (a, b, clean) = (
         "91350100M000100Y43",
         "91110000802100433B",
@@ -165,7 +160,7 @@ async fn the_exposure_list_groups_by_enterprise(w: World) {
     let mut revoke = Vec::new();
     for (code, n, revoked) in [(a, 3, 2), (clean, 2, 0), (b, 1, 1)] {
         for k in 0..n {
-            let number = s.certify(as_enterprise(code)).await;
+            let number = s.certify_for(code).await;
             if k < revoked {
                 revoke.push(number);
             }

@@ -61,7 +61,92 @@ on_both_databases!(
     a_standard_is_readable_in_the_open,
     a_long_name_wraps_and_never_runs_off_the_label,
     a_superseded_certificate_says_under_what_it_was_graded,
+    an_enterprise_record_counts_and_lists_its_certificates,
 );
+
+/// `/e/{credit_code}` and `GET /api/v1/enterprises/{credit_code}`: one enterprise's
+/// certificates counted by status and listed, no other enterprise's; the certificate page
+/// links to it; a credit code with no certificate is a 404, a malformed one a 422 naming
+/// `credit_code`.
+pub async fn an_enterprise_record_counts_and_lists_its_certificates(w: World) {
+    let s = scene(&w).await;
+    let (mine, other, unseen) = (
+        "91350100M000100Y43",
+        "91110000802100433B",
+        "9144030071526726XG",
+    );
+    let mut numbers = Vec::new();
+    for _ in 0..3 {
+        numbers.push(s.certify_for(mine).await);
+    }
+    let theirs = s.certify_for(other).await;
+    s.revoke(&numbers[0]).await;
+
+    let (status, record) = call(
+        &s.app,
+        "GET",
+        &format!("/api/v1/enterprises/{mine}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(
+        (
+            &record["name"],
+            &record["valid"],
+            &record["revoked"],
+            &record["expired"]
+        ),
+        (
+            &json!(format!("企业 {mine}")),
+            &json!(2),
+            &json!(1),
+            &json!(0)
+        )
+    );
+    let listed: Vec<&str> = record["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = numbers.iter().map(String::as_str).collect();
+    expected.sort();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "its three certificates and no other");
+    assert!(!listed.contains(&theirs.as_str()));
+
+    let (status, _) = call(
+        &s.app,
+        "GET",
+        &format!("/api/v1/enterprises/{unseen}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, refused) = call(&s.app, "GET", "/api/v1/enterprises/123", None, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["field"], "credit_code");
+
+    let (status, _, page) = get(&s.app, &format!("/e/{mine}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(r#"data-valid="2" data-revoked="1" data-expired="0""#),
+        "{page}"
+    );
+    for number in &numbers {
+        assert!(page.contains(&format!("/c/{number}")), "{number}");
+    }
+    assert!(!page.contains(&format!("/c/{theirs}")));
+    let (_, _, certificate) = get(&s.app, &format!("/c/{}", numbers[1])).await;
+    assert!(
+        certificate.contains(&format!("href=\"/e/{mine}\"")),
+        "{certificate}"
+    );
+}
 
 /// Catalog lifecycle: a certificate graded with kettle 1.0.0 under revision 1 stays valid
 /// when revision 2 moves the product to kettle ^2.0, and its page then says under which

@@ -28,8 +28,9 @@ use crate::{
         bundle::{Bundle, CertificateProof},
     },
     wire::{
-        self, CertificateBody, CertificateList, CertificateStatus, ExposedEnterprises, Exposure,
-        ExposureEntry, GradedBody, GradingRequest, RevocationRequest, Statistics,
+        self, CertificateBody, CertificateList, CertificateStatus, EnterpriseRecord,
+        ExposedEnterprises, Exposure, ExposureEntry, GradedBody, GradingRequest, RevocationRequest,
+        Statistics,
     },
 };
 
@@ -139,6 +140,19 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: Some(schema::<PageQuery>),
             responses: vec![(200, "the list", Some(schema::<Exposure>))],
             route: get(exposure),
+        },
+        Endpoint {
+            method: "get",
+            path: "/enterprises/{credit_code}",
+            summary: "One enterprise's record (企业档案): its certificates counted by status (valid, revoked, expired) and a page of them, newest first (pass `next` back as `cursor`)",
+            role: None,
+            body: None,
+            query: Some(schema::<PageQuery>),
+            responses: vec![
+                (200, "the record", Some(schema::<EnterpriseRecord>)),
+                (404, "no certificate of this enterprise", None),
+            ],
+            route: get(enterprise),
         },
         Endpoint {
             method: "get",
@@ -369,6 +383,28 @@ struct PageQuery {
     cursor: Option<String>,
     /// At most this many, 1–1000 (100 when left out).
     limit: Option<u32>,
+}
+
+async fn enterprise(
+    State(p): State<Arc<Platform>>,
+    Path(credit_code): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let counts = p.enterprise(&credit_code).await?;
+    let after = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let filter = CertificateFilter {
+        enterprise: Some(credit_code.clone()),
+        ..CertificateFilter::default()
+    };
+    let page = p
+        .certificates(&filter, after.as_ref(), page_size(query.limit)?)
+        .await?;
+    Ok(answer(&EnterpriseRecord {
+        credit_code,
+        counts,
+        certificates: page.items.iter().map(|c| c.summary(p.today())).collect(),
+        next: page.next.map(|c| c.encode()),
+    }))
 }
 
 /// How a list is answered.

@@ -24,6 +24,7 @@ pub fn routes() -> Router<Arc<Platform>> {
     Router::new()
         .route("/", get(catalog))
         .route("/c/{number}", get(certificate))
+        .route("/e/{credit_code}", get(enterprise))
         .route("/s/{product}", get(standard))
         .route("/exposure", get(exposure))
         .route("/search", get(search))
@@ -47,6 +48,18 @@ async fn catalog(State(p): State<Arc<Platform>>) -> Response {
 
 async fn certificate(State(p): State<Arc<Platform>>, Path(number): Path<String>) -> Response {
     html(&p, pages::certificate(&p, &number).await)
+}
+
+async fn enterprise(
+    State(p): State<Arc<Platform>>,
+    Path(credit_code): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let page = match query.cursor.as_deref().map(Cursor::decode).transpose() {
+        Ok(after) => pages::enterprise(&p, &credit_code, after.as_ref()).await,
+        Err(e) => Err(e),
+    };
+    html(&p, page)
 }
 
 async fn standard(State(p): State<Arc<Platform>>, Path(product): Path<String>) -> Response {

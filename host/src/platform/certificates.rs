@@ -240,6 +240,22 @@ impl Platform {
         rows::revoked(self.registry.pool(), after, limit).await
     }
 
+    /// One enterprise's certificates counted by status today, and a name they carry; a
+    /// 404 for a credit code with no certificate, a 422 for one that is not a credit code.
+    pub async fn enterprise(
+        &self,
+        credit_code: &str,
+    ) -> Result<wire::EnterpriseCounts, PlatformError> {
+        if let Some(problem) = credit_code::check(credit_code) {
+            return Err(PlatformError::field("credit_code", problem));
+        }
+        rows::enterprise_counts(self.registry.pool(), credit_code, self.today())
+            .await?
+            .ok_or_else(|| {
+                PlatformError::NotFound(format!("no certificate of enterprise {credit_code}"))
+            })
+    }
+
     /// The exposure list by enterprise (for joint-punishment systems): every enterprise with
     /// a revoked certificate, the latest revocation first.
     pub async fn exposed_enterprises(&self) -> Result<Vec<wire::ExposedEnterprise>, PlatformError> {

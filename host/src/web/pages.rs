@@ -112,7 +112,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
         &format!(
             "<h1>证书验证 Certificate {number}</h1>{status}<p class=\"grade\" id=\"grade\">{grade}</p>\
              <table><tr><th>产品 Product</th><td>{zh} {en}</td></tr>\
-             <tr><th>企业 Enterprise</th><td>{enterprise}<br><span class=\"muted\">{credit}</span></td></tr>\
+             <tr><th>企业 Enterprise</th><td>{enterprise}<br><a id=\"enterprise\" href=\"/e/{credit}\">{credit}</a></td></tr>\
              <tr><th>型号 Model</th><td>{model}</td></tr>\
              <tr><th>标准 Standard</th><td>{standard}</td></tr>\
              <tr><th>检测机构 Testing body</th><td>{body}<br><span class=\"muted\">{report} · {report_date}</span></td></tr>\
@@ -255,26 +255,12 @@ pub async fn search(
         found.extend(page.items);
         next = page.next;
     }
-    let today = platform.today();
-    let rows: String = found
-        .iter()
-        .map(|c| {
-            format!(
-                "<tr><td><a href=\"/c/{n}\">{n}</a></td><td>{g}</td><td>{e}</td><td>{p} · {m}</td><td>{s}</td></tr>",
-                n = escape(&c.number),
-                g = c.grade,
-                e = escape(&c.enterprise),
-                p = escape(&c.product),
-                m = escape(&c.model),
-                s = c.status(today).as_str(),
-            )
-        })
-        .collect();
     Ok(page(
         platform.mode(),
         "查询 Search",
         &format!(
-            "<h1>查询 Search</h1><p id=\"query\">“{q}” — {n}{plus} 个结果 results</p><table><tr><th>证书</th><th>等级 Grade</th><th>企业 Enterprise</th><th>产品 Product</th><th>状态 Status</th></tr>{rows}</table>{more}",
+            "<h1>查询 Search</h1><p id=\"query\">“{q}” — {n}{plus} 个结果 results</p>{rows}{more}",
+            rows = certificate_table(&found, platform.today()),
             q = escape(q),
             n = found.len(),
             plus = if next.is_some() { "+" } else { "" },
@@ -293,6 +279,57 @@ pub async fn search(
 
 /// Rows on one page of a list.
 const PAGE: u32 = 100;
+
+/// Certificates as a table: number, grade, enterprise, product and model, status today.
+fn certificate_table(certificates: &[Certificate], today: model::Date) -> String {
+    let rows: String = certificates
+        .iter()
+        .map(|c| {
+            format!(
+                "<tr><td><a href=\"/c/{n}\">{n}</a></td><td>{g}</td><td>{e}</td><td>{p} · {m}</td><td>{s}</td></tr>",
+                n = escape(&c.number),
+                g = c.grade,
+                e = escape(&c.enterprise),
+                p = escape(&c.product),
+                m = escape(&c.model),
+                s = c.status(today).as_str(),
+            )
+        })
+        .collect();
+    format!(
+        "<table><tr><th>证书 Certificate</th><th>等级 Grade</th><th>企业 Enterprise</th><th>产品 Product</th><th>状态 Status</th></tr>{rows}</table>"
+    )
+}
+
+/// `/e/{credit_code}`: one enterprise's record (企业档案) — its certificates counted by
+/// status and listed newest first, a page at a time.
+pub async fn enterprise(
+    platform: &Platform,
+    credit_code: &str,
+    after: Option<&Cursor>,
+) -> Result<String, PlatformError> {
+    let counts = platform.enterprise(credit_code).await?;
+    let filter = CertificateFilter {
+        enterprise: Some(credit_code.to_string()),
+        ..CertificateFilter::default()
+    };
+    let listed = platform.certificates(&filter, after, PAGE).await?;
+    Ok(page(
+        platform.mode(),
+        &format!("企业 {}", counts.name),
+        &format!(
+            "<h1>企业档案 Enterprise record</h1><p id=\"enterprise\"><strong>{name}</strong><br><span class=\"muted\">统一社会信用代码 {code}</span></p>\
+             <p id=\"counts\" data-valid=\"{valid}\" data-revoked=\"{revoked}\" data-expired=\"{expired}\">有效 valid {valid} · 已撤销 revoked {revoked} · 已过期 expired {expired}</p>{rows}{more}",
+            name = escape(&counts.name),
+            code = escape(credit_code),
+            valid = counts.valid,
+            revoked = counts.revoked,
+            expired = counts.expired,
+            rows = certificate_table(&listed.items, platform.today()),
+            more = next_link(&format!("/e/{credit_code}?"), listed.next.as_ref()),
+        ),
+    ))
+}
 
 /// The link to a list's next page, when there is one (`base` ends in `?` or `&`).
 fn next_link(base: &str, next: Option<&Cursor>) -> String {

@@ -200,6 +200,35 @@ pub struct Exposure {
     pub next: Option<String>,
 }
 
+/// One enterprise's record (企业档案): its certificates counted by status, and a page of
+/// them, newest first.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct EnterpriseRecord {
+    /// Its unified social credit code (统一社会信用代码).
+    pub credit_code: String,
+    /// Its certificates counted, and a name they carry.
+    #[serde(flatten)]
+    pub counts: EnterpriseCounts,
+    /// A page of its certificates.
+    pub certificates: Vec<CertificateSummary>,
+    /// The next page's `cursor`, when there is more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// An enterprise's certificates counted by status on the platform's day.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct EnterpriseCounts {
+    /// A name its certificates carry.
+    pub name: String,
+    /// In force.
+    pub valid: u64,
+    /// Revoked by an inspector.
+    pub revoked: u64,
+    /// Past their last day.
+    pub expired: u64,
+}
+
 /// The exposure list by enterprise: every enterprise with a revoked certificate.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct ExposedEnterprises {

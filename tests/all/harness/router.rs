@@ -164,6 +164,15 @@ impl Scene {
         c["number"].as_str().unwrap().to_string()
     }
 
+    /// Issue a certificate to the enterprise with `credit_code` (named `企业 <code>`).
+    pub async fn certify_for(&self, credit_code: &str) -> String {
+        self.certify(|r| {
+            r["enterprise"] =
+                serde_json::json!({ "name": format!("企业 {credit_code}"), "credit_code": credit_code })
+        })
+        .await
+    }
+
     pub async fn revoke(&self, number: &str) {
         let (status, body) = call(
             &self.app,

@@ -15,7 +15,7 @@ use crate::{
     model::{Date, GradeLevel},
     platform::PlatformError,
     registry::{Backend, log::Entry, placeholders},
-    wire::{CertificateStatus, ExposedEnterprise},
+    wire::{CertificateStatus, EnterpriseCounts, ExposedEnterprise},
 };
 
 /// The columns of a certificate's row that `read_row` reads, as a literal so that queries
@@ -346,6 +346,36 @@ pub(in crate::platform) async fn statistics<'c>(
         .map(|r| Ok((r.try_get("product")?, r.try_get("grade")?, r.try_get("n")?)))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(PlatformError::from)
+}
+
+/// One enterprise's certificates counted by status on `today`, and a name they carry; `None`
+/// when it has none. One read of the credit-code index.
+pub(in crate::platform) async fn enterprise_counts<'c>(
+    db: impl sqlx::AnyExecutor<'c>,
+    credit_code: &str,
+    today: Date,
+) -> Result<Option<EnterpriseCounts>, PlatformError> {
+    let row = sqlx::query(
+        "SELECT MAX(enterprise_name) AS name, CAST(COUNT(*) AS BIGINT) AS total, \
+         CAST(COALESCE(SUM(CASE WHEN status = 'revoked' THEN 1 ELSE 0 END), 0) AS BIGINT) AS revoked, \
+         CAST(COALESCE(SUM(CASE WHEN status <> 'revoked' AND expires_on < $2 THEN 1 ELSE 0 END), 0) AS BIGINT) AS expired \
+         FROM certificates WHERE credit_code = $1",
+    )
+    .bind(credit_code)
+    .bind(today.to_string())
+    .fetch_one(db)
+    .await?;
+    let total: i64 = row.try_get("total")?;
+    if total == 0 {
+        return Ok(None);
+    }
+    let (revoked, expired): (i64, i64) = (row.try_get("revoked")?, row.try_get("expired")?);
+    Ok(Some(EnterpriseCounts {
+        name: row.try_get("name")?,
+        valid: (total - revoked - expired) as u64,
+        revoked: revoked as u64,
+        expired: expired as u64,
+    }))
 }
 
 /// Every enterprise with a revoked certificate: its credit code, a name it used, how many
