@@ -13,6 +13,7 @@ mod error;
 mod graded;
 mod grading;
 mod registry;
+mod table;
 
 pub use accounts::{CreatedAccount, IssuedToken, NewAccountRequest};
 pub use certificate::{
@@ -28,6 +29,7 @@ pub use registry::{
     CatalogInForce, ConsistencyProof, LogEntries, LogEntry, LogEvent, ModuleVersion,
     ModuleVersions, PlatformInfo, Published, Revisions,
 };
+pub use table::{TableCheck, TableMistake, ThresholdCoverage};
 
 use serde::Serialize;
 use serde_json::Value;

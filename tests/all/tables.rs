@@ -452,6 +452,20 @@ fn module_check_names_each_mistake_by_line() {
     let checked = qgrade(&["module", "check", path.to_str().unwrap()]);
     assert_eq!(checked.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&checked.stderr);
+    let json = stdout_json(&qgrade(&[
+        "module",
+        "check",
+        path.to_str().unwrap(),
+        "--json",
+    ]));
+    let lines: Vec<u64> = json["mistakes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [9, 27, 28, 29, 39, 40], "{json}");
+    assert_eq!(json["product"], "demo-kettle");
     assert!(
         stderr.contains("table.toml:line 27: efficiency: the ladder is not monotone"),
         "{stderr}"
@@ -498,6 +512,23 @@ fn module_new_scaffolds_a_table_that_builds_passes_its_vectors_and_covers_every_
     assert!(
         stdout.contains("7 of 7 thresholds covered on both sides"),
         "{stdout}"
+    );
+    let json = stdout_json(&qgrade(&[
+        "module",
+        "check",
+        table.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(
+        (&json["product"], &json["version"]),
+        (&json!("electric-kettle"), &json!("1.0.0"))
+    );
+    assert_eq!(json["mistakes"], json!([]));
+    let rows = json["coverage"].as_array().unwrap();
+    assert_eq!(rows.len(), 7);
+    assert!(
+        rows.iter()
+            .all(|r| r["on"] == true && r["inside"] == true && r["outside"] == true)
     );
 
     let wasm = dir.path().join("kettle.wasm");

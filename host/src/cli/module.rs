@@ -13,7 +13,8 @@ use super::{exit, read};
 use crate::{
     grading::VectorSet,
     model::ModuleDigest,
-    table::{self, Table, TableError},
+    table::{self, Finding, Table, TableError},
+    wire::{self, TableCheck, TableMistake, ThresholdCoverage},
 };
 
 #[derive(Debug, Subcommand)]
@@ -36,6 +37,9 @@ pub enum ModuleCommand {
         /// Fail unless every threshold has a vector on it, just inside and just outside.
         #[arg(long)]
         require_coverage: bool,
+        /// Print the mistakes and the coverage as JSON (for a standards body's CI).
+        #[arg(long)]
+        json: bool,
     },
     /// Build a table into a grading component (deterministic: the same table, the same
     /// bytes).
@@ -70,58 +74,8 @@ pub fn run(command: ModuleCommand) -> anyhow::Result<ExitCode> {
             table: path,
             vectors,
             require_coverage,
-        } => {
-            let Some(table) = parse(&path)? else {
-                return Ok(ExitCode::from(exit::FAILED));
-            };
-            let findings = table::check(&table);
-            for finding in &findings {
-                eprintln!("{}:{finding}", path.display());
-            }
-            let vectors = vectors.or_else(|| {
-                let beside = path.with_file_name("vectors.json");
-                beside.exists().then_some(beside)
-            });
-            let mut complete = true;
-            if let Some(vectors) = vectors {
-                let set = VectorSet::from_json(&String::from_utf8(read(&vectors)?)?)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", vectors.display()))?;
-                let coverage = table::coverage(&table.module, &set);
-                println!(
-                    "coverage by {} (on · just inside · just outside):",
-                    vectors.display()
-                );
-                let mark = |b: bool| if b { "✓" } else { "✗" };
-                for row in &coverage.rows {
-                    println!(
-                        "  {} {} {}  {} {}",
-                        mark(row.on),
-                        mark(row.inside),
-                        mark(row.outside),
-                        row.indicator,
-                        row.threshold
-                    );
-                }
-                let full = coverage.rows.iter().filter(|r| r.is_complete()).count();
-                println!(
-                    "{full} of {} thresholds covered on both sides",
-                    coverage.rows.len()
-                );
-                complete = full == coverage.rows.len();
-            } else if require_coverage {
-                anyhow::bail!("--require-coverage needs vectors (--vectors FILE)");
-            }
-            if !findings.is_empty() || (require_coverage && !complete) {
-                return Ok(ExitCode::from(exit::FAILED));
-            }
-            println!(
-                "{}: {} {} — no mistakes found",
-                path.display(),
-                table.module.product,
-                table.version
-            );
-            Ok(ExitCode::from(exit::OK))
-        }
+            json,
+        } => check(&path, vectors, require_coverage, json),
         ModuleCommand::Build {
             table: path,
             output,
@@ -148,6 +102,123 @@ pub fn run(command: ModuleCommand) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::from(exit::OK))
         }
+    }
+}
+
+/// `module check`: the lints, then the coverage of the vectors (beside the table unless
+/// named); exit 1 on a mistake, or on a gap with `--require-coverage`.
+fn check(
+    path: &Path,
+    vectors: Option<PathBuf>,
+    require_coverage: bool,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let text = String::from_utf8(read(&path.to_path_buf())?)
+        .with_context(|| format!("{} is not UTF-8", path.display()))?;
+    let vectors = vectors.or_else(|| {
+        let beside = path.with_file_name("vectors.json");
+        beside.exists().then_some(beside)
+    });
+    if require_coverage && vectors.is_none() {
+        anyhow::bail!("--require-coverage needs vectors (--vectors FILE)");
+    }
+    let mut result = TableCheck {
+        product: None,
+        version: None,
+        mistakes: Vec::new(),
+        coverage: None,
+    };
+    let table = match Table::parse(&text) {
+        Ok(table) => Some(table),
+        Err(TableError::Syntax(f)) => {
+            result.mistakes.push(mistake(f));
+            None
+        }
+        Err(TableError::Mistakes(found)) => {
+            result.mistakes.extend(found.into_iter().map(mistake));
+            None
+        }
+        Err(e) => anyhow::bail!("{}: {e}", path.display()),
+    };
+    if let Some(table) = &table {
+        result.product = Some(table.module.product.to_string());
+        result.version = Some(table.version.to_string());
+        result
+            .mistakes
+            .extend(table::check(table).into_iter().map(mistake));
+        if let Some(vectors) = &vectors {
+            let set = VectorSet::from_json(&String::from_utf8(read(vectors)?)?)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", vectors.display()))?;
+            let rows = table::coverage(&table.module, &set).rows;
+            result.coverage = Some(
+                rows.into_iter()
+                    .map(|r| ThresholdCoverage {
+                        indicator: r.indicator.to_string(),
+                        threshold: r.threshold,
+                        on: r.on,
+                        inside: r.inside,
+                        outside: r.outside,
+                    })
+                    .collect(),
+            );
+        }
+    }
+    let covered = result.coverage.as_ref().map(|rows| {
+        let full = rows
+            .iter()
+            .filter(|r| r.on && r.inside && r.outside)
+            .count();
+        (full, rows.len())
+    });
+    if json {
+        println!("{}", wire::to_value(&result));
+    } else {
+        for m in &result.mistakes {
+            eprintln!("{}:line {}: {}", path.display(), m.line, m.message);
+        }
+        if let (Some(rows), Some(vectors)) = (&result.coverage, &vectors) {
+            println!(
+                "coverage by {} (on · just inside · just outside):",
+                vectors.display()
+            );
+            let mark = |b: bool| if b { "✓" } else { "✗" };
+            for r in rows {
+                println!(
+                    "  {} {} {}  {} {}",
+                    mark(r.on),
+                    mark(r.inside),
+                    mark(r.outside),
+                    r.indicator,
+                    r.threshold
+                );
+            }
+        }
+        if let Some((full, all)) = covered {
+            println!("{full} of {all} thresholds covered on both sides");
+        }
+        if let (true, Some(product), Some(version)) =
+            (result.mistakes.is_empty(), &result.product, &result.version)
+        {
+            println!(
+                "{}: {product} {version} — no mistakes found",
+                path.display()
+            );
+        }
+    }
+    let gaps = covered.is_some_and(|(full, all)| full < all);
+    Ok(ExitCode::from(
+        if !result.mistakes.is_empty() || (require_coverage && gaps) {
+            exit::FAILED
+        } else {
+            exit::OK
+        },
+    ))
+}
+
+fn mistake(finding: Finding) -> TableMistake {
+    TableMistake {
+        line: finding.line,
+        message: finding.message,
     }
 }
 
