@@ -10,7 +10,7 @@ mod result;
 mod submission;
 mod vectors;
 
-pub use impact::{Change, impact};
+pub use impact::{Change, impact, outcome};
 pub use invalid::{Invalid, InvalidKind, Subject, range_text};
 pub use result::{Graded, IndicatorOutcome, Reason, bound_text};
 pub use submission::{AttributeValue, Conformity, MeasuredValue, Submission, TestReport};

@@ -9,6 +9,7 @@ mod certificates;
 pub mod credit_code;
 mod error;
 mod idempotency;
+mod impact;
 mod issuer;
 mod metrics;
 mod mode;

@@ -12,6 +12,7 @@ mod certificate;
 mod error;
 mod graded;
 mod grading;
+mod impact;
 mod registry;
 mod table;
 
@@ -25,6 +26,7 @@ pub use certificate::{
 pub use error::{ErrorBody, ErrorDetail};
 pub use graded::{GradedBody, GradedModule, IndicatorBody, LocalRun, ModuleLoad, ReasonBody};
 pub use grading::{GradingRequest, SubmissionShape};
+pub use impact::{Impact, ImpactChange, ImpactRequest};
 pub use registry::{
     CatalogInForce, ConsistencyProof, LogEntries, LogEntry, LogEvent, ModuleVersion,
     ModuleVersions, PlatformInfo, Published, Revisions,

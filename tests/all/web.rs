@@ -1,15 +1,9 @@
 //! The label and the public pages, through the real router: what a consumer scans and sees.
 
-use std::sync::{Arc, Mutex};
-
 use axum::{Router, http::StatusCode};
-use qgrade::clock::Clock;
 use serde_json::json;
 
-use crate::harness::{
-    World, admit_kettle_2, call, date, get, kettle, on_both_databases, platform_on, sandbox, scene,
-    scene_on,
-};
+use crate::harness::{World, call, get, on_both_databases, scene};
 
 /// A platform with the down-jacket module published and one certificate issued.
 async fn with_certificate(w: &World) -> (Router, String, String) {
@@ -60,7 +54,6 @@ on_both_databases!(
     the_pages_show_what_a_person_needs,
     a_standard_is_readable_in_the_open,
     a_long_name_wraps_and_never_runs_off_the_label,
-    a_superseded_certificate_says_under_what_it_was_graded,
     an_enterprise_record_counts_and_lists_its_certificates,
 );
 
@@ -145,79 +138,6 @@ pub async fn an_enterprise_record_counts_and_lists_its_certificates(w: World) {
     assert!(
         certificate.contains(&format!("href=\"/e/{mine}\"")),
         "{certificate}"
-    );
-}
-
-/// Catalog lifecycle: a certificate graded with kettle 1.0.0 under revision 1 stays valid
-/// when revision 2 moves the product to kettle ^2.0, and its page then says under which
-/// standard and module it was graded and that it has been superseded; before the revision
-/// takes effect it says nothing of the kind.
-pub async fn a_superseded_certificate_says_under_what_it_was_graded(w: World) {
-    let day = Arc::new(Mutex::new(date("2026-12-01")));
-    let s = scene_on(&w, platform_on(&w, Clock::Replay(day.clone())).await).await;
-    for version in ["1.0.0", "2.0.0"] {
-        w.registry
-            .publish(sandbox(), kettle(version, &w.kettle_key), "kettle-body")
-            .await
-            .unwrap();
-    }
-    let (status, c) = call(
-        &s.app,
-        "POST",
-        "/api/v1/gradings",
-        Some(&s.lab),
-        Some(json!({
-            "product": "kettle",
-            "measurements": { "efficiency": 89 },
-            "conformity": [{ "standard": "GB 4706.19", "passed": true }],
-            "report": { "body": "Lab", "number": "K-1", "date": "2026-11-01" },
-            "enterprise": { "name": "某电器有限公司", "credit_code": "91350100M000100Y43" },
-            "model": "K-9"
-        })),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{c}");
-    assert_eq!(c["module"]["version"], "1.0.0", "{c}");
-    let number = c["number"].as_str().unwrap();
-    let path = format!("/c/{number}");
-
-    let api = format!("/api/v1/certificates/{number}");
-    admit_kettle_2(&w, "2027-01-01").await;
-    let (_, _, before) = get(&s.app, &path).await;
-    assert!(!before.contains("id=\"superseded\""), "{before}");
-    let (_, body) = call(&s.app, "GET", &api, None, None).await;
-    assert!(body.get("superseded").is_none(), "{body}");
-
-    *day.lock().unwrap() = date("2027-01-02");
-    let (status, _, after) = get(&s.app, &path).await;
-    assert_eq!(status, StatusCode::OK);
-    let notice = after
-        .split("id=\"superseded\"")
-        .nth(1)
-        .expect("the page says the certificate is superseded");
-    for said in [
-        "T/KETTLE 1-2026",
-        "kettle 1.0.0",
-        "2027-01-01",
-        "revision 2",
-        "^2.0",
-    ] {
-        assert!(notice.contains(said), "{said}: {notice}");
-    }
-    assert!(
-        after.contains("data-status=\"valid\""),
-        "still valid until it expires"
-    );
-    // The API says the same, typed.
-    let (_, body) = call(&s.app, "GET", &api, None, None).await;
-    assert_eq!(body["status"], "valid");
-    assert_eq!(
-        body["superseded"],
-        json!({
-            "revision": 2,
-            "effective": "2027-01-01",
-            "now": { "kind": "standard", "code": "T/KETTLE 1-2026", "module": "^2.0" }
-        })
     );
 }
 

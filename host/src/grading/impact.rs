@@ -18,6 +18,20 @@ pub struct Change {
     pub after: String,
 }
 
+/// A grading's outcome as an impact report names it: the grade, `not graded (reason)`,
+/// `error kind` or `module failure: fault`.
+pub fn outcome(result: Result<super::Graded, GradeError>) -> String {
+    match result {
+        Ok(g) => match (g.grade, g.reason) {
+            (Some(grade), _) => grade.to_string(),
+            (None, Some(r)) => format!("not graded ({})", r.kind()),
+            (None, None) => "not graded".into(),
+        },
+        Err(GradeError::Invalid(e)) => format!("error {}", e.kind.as_str()),
+        Err(GradeError::Sandbox(e)) => format!("module failure: {}", e.fault),
+    }
+}
+
 /// Grade every submission with both modules as of `on` and list the differences.
 pub fn impact(
     sandbox: &Sandbox,
@@ -26,15 +40,7 @@ pub fn impact(
     submissions: &[Submission],
     on: model::Date,
 ) -> Vec<Change> {
-    let outcome = |module: &GradingModule, s: &Submission| match grade(sandbox, module, s, on) {
-        Ok(g) => match (g.grade, g.reason) {
-            (Some(grade), _) => grade.to_string(),
-            (None, Some(r)) => format!("not graded ({})", r.kind()),
-            (None, None) => "not graded".into(),
-        },
-        Err(GradeError::Invalid(e)) => format!("error {}", e.kind.as_str()),
-        Err(GradeError::Sandbox(e)) => format!("module failure: {}", e.fault),
-    };
+    let outcome = |module: &GradingModule, s: &Submission| outcome(grade(sandbox, module, s, on));
     submissions
         .iter()
         .enumerate()

@@ -1,4 +1,5 @@
-//! `/modules`: publish a signed artifact (publisher), list versions, fetch an artifact.
+//! `/modules`: publish a signed artifact (publisher), list versions, fetch an artifact;
+//! `/impact`: what a published version would do to the platform's certificates (admin).
 
 use std::sync::Arc;
 
@@ -13,18 +14,32 @@ use serde_json::Value;
 
 use super::{
     ApiError,
-    auth::AsPublisher,
+    auth::{AsAdmin, AsPublisher},
     extract::{Json, Path, answer},
     openapi::{BodyDoc, Endpoint, binary, schema},
 };
 use crate::{
     artifact::Artifact,
     platform::{Platform, PlatformError, Role},
-    wire::{ModuleVersion, ModuleVersions, Published},
+    wire::{Impact, ImpactRequest, ModuleVersion, ModuleVersions, Published},
 };
 
 pub fn endpoints() -> Vec<Endpoint> {
     vec![
+        Endpoint {
+            method: "post",
+            path: "/impact",
+            summary: "Whose grade a published module version would change: every valid certificate of the product re-graded from its submission, on its own grading day, with that version; counted by change",
+            role: Some(Role::Admin),
+            body: Some(BodyDoc {
+                content_type: "application/json",
+                description: "the product and the version to weigh",
+                schema: schema::<ImpactRequest>,
+            }),
+            query: None,
+            responses: vec![(200, "the changes", Some(schema::<Impact>))],
+            route: post(impact),
+        },
         Endpoint {
             method: "post",
             path: "/modules",
@@ -189,4 +204,15 @@ async fn vectors(
         .ok_or_else(|| PlatformError::Internal(format!("{product} {version} carries no vectors")))?
         .to_vec();
     Ok(([(header::CONTENT_TYPE, "application/json")], vectors))
+}
+
+async fn impact(
+    State(p): State<Arc<Platform>>,
+    AsAdmin(account): AsAdmin,
+    Json(request): Json<ImpactRequest>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(answer(
+        &p.impact(&account, &request.product, &request.version)
+            .await?,
+    ))
 }

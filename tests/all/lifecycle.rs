@@ -1,0 +1,208 @@
+//! After the certificate, as the catalog moves on: a certificate graded under a module the
+//! catalog has since superseded says so (and stays valid), and an administrator can ask
+//! whose grade a published version would change before admitting it.
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::StatusCode;
+use qgrade::{
+    clock::Clock,
+    grading::{self, Submission},
+    model::Date,
+    runtime::GradingModule,
+};
+use serde_json::{Value, json};
+
+use crate::harness::{
+    ADMIN, Scene, World, admit_kettle_2, call, date, fixture_path, get, kettle, on_both_databases,
+    platform_on, sandbox, scene_on,
+};
+
+on_both_databases!(
+    a_superseded_certificate_says_under_what_it_was_graded,
+    impact_lists_exactly_the_certificates_a_version_would_change,
+);
+
+/// A platform on a replayed day (2026-12-01, revision 1 in force: kettle ^1.0) with kettle
+/// 1.0.0 (AAAAA from 88 %) and 2.0.0 (AAAAA from 90 %) published; the day, to move.
+async fn kettles(w: &World) -> (Scene, Arc<Mutex<Date>>) {
+    let day = Arc::new(Mutex::new(date("2026-12-01")));
+    let s = scene_on(w, platform_on(w, Clock::Replay(day.clone())).await).await;
+    for version in ["1.0.0", "2.0.0"] {
+        w.registry
+            .publish(sandbox(), kettle(version, &w.kettle_key), "kettle-body")
+            .await
+            .unwrap();
+    }
+    (s, day)
+}
+
+/// The kettle grading request for `efficiency` (a report of its own).
+fn kettle_request(efficiency: f64) -> Value {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    json!({
+        "product": "kettle",
+        "measurements": { "efficiency": efficiency },
+        "conformity": [{ "standard": "GB 4706.19", "passed": true }],
+        "report": { "body": "Lab", "number": format!("K-{n}"), "date": "2026-11-01" },
+        "enterprise": { "name": "某电器有限公司", "credit_code": "91350100M000100Y43" },
+        "model": format!("K-{efficiency}")
+    })
+}
+
+/// A lab's kettle grading, certified: the certificate.
+async fn grade_kettle(s: &Scene, efficiency: f64) -> Value {
+    let (status, c) = call(
+        &s.app,
+        "POST",
+        "/api/v1/gradings",
+        Some(&s.lab),
+        Some(kettle_request(efficiency)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{c}");
+    c
+}
+
+/// Catalog lifecycle: a certificate graded with kettle 1.0.0 under revision 1 stays valid
+/// when revision 2 moves the product to kettle ^2.0, and its page then says under which
+/// standard and module it was graded and that it has been superseded; before the revision
+/// takes effect it says nothing of the kind.
+pub async fn a_superseded_certificate_says_under_what_it_was_graded(w: World) {
+    let (s, day) = kettles(&w).await;
+    let c = grade_kettle(&s, 89.0).await;
+    assert_eq!(c["module"]["version"], "1.0.0", "{c}");
+    let number = c["number"].as_str().unwrap();
+    let path = format!("/c/{number}");
+
+    let api = format!("/api/v1/certificates/{number}");
+    admit_kettle_2(&w, "2027-01-01").await;
+    let (_, _, before) = get(&s.app, &path).await;
+    assert!(!before.contains("id=\"superseded\""), "{before}");
+    let (_, body) = call(&s.app, "GET", &api, None, None).await;
+    assert!(body.get("superseded").is_none(), "{body}");
+
+    *day.lock().unwrap() = date("2027-01-02");
+    let (status, _, after) = get(&s.app, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    let notice = after
+        .split("id=\"superseded\"")
+        .nth(1)
+        .expect("the page says the certificate is superseded");
+    for said in [
+        "T/KETTLE 1-2026",
+        "kettle 1.0.0",
+        "2027-01-01",
+        "revision 2",
+        "^2.0",
+    ] {
+        assert!(notice.contains(said), "{said}: {notice}");
+    }
+    assert!(
+        after.contains("data-status=\"valid\""),
+        "still valid until it expires"
+    );
+    // The API says the same, typed.
+    let (_, body) = call(&s.app, "GET", &api, None, None).await;
+    assert_eq!(body["status"], "valid");
+    assert_eq!(
+        body["superseded"],
+        json!({
+            "revision": 2,
+            "effective": "2027-01-01",
+            "now": { "kind": "standard", "code": "T/KETTLE 1-2026", "module": "^2.0" }
+        })
+    );
+}
+
+/// `POST /api/v1/impact` weighs kettle 2.0.0 (AAAAA from 90 % instead of 88 %) against the
+/// platform's valid kettle certificates: it lists exactly those whose grade the version
+/// would change — as grading each one's submission with 2.0.0 directly says — counts them
+/// by change, and leaves out a revoked one; it is for administrators, and names an
+/// unpublished version as the field at fault.
+pub async fn impact_lists_exactly_the_certificates_a_version_would_change(w: World) {
+    let (s, _) = kettles(&w).await;
+    let mut graded = Vec::new();
+    for efficiency in [80.0, 85.0, 88.0, 88.5, 89.0, 90.0, 95.0] {
+        let c = grade_kettle(&s, efficiency).await;
+        graded.push((
+            c["number"].as_str().unwrap().to_string(),
+            efficiency,
+            c["grade"].clone(),
+        ));
+    }
+    let revoked = &graded[4].0;
+    s.revoke(revoked).await;
+
+    let candidate = GradingModule::load(
+        sandbox(),
+        &std::fs::read(fixture_path("kettle-2-0-0")).unwrap(),
+    )
+    .unwrap();
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for (number, efficiency, grade) in &graded {
+        let submission = Submission::from_value(&{
+            let mut r = kettle_request(*efficiency);
+            for envelope in ["enterprise", "model"] {
+                r.as_object_mut().unwrap().remove(envelope);
+            }
+            r
+        })
+        .unwrap();
+        let now = grading::outcome(grading::grade(
+            sandbox(),
+            &candidate,
+            &submission,
+            date("2026-12-01"),
+        ));
+        if number != revoked && grade.as_str() != Some(now.as_str()) {
+            expected.push((number.clone(), now));
+        }
+    }
+    assert_eq!(
+        expected.len(),
+        2,
+        "88 and 88.5 move from AAAAA to AAAA: {expected:?}"
+    );
+
+    let body = json!({ "product": "kettle", "version": "2.0.0" });
+    let (status, impact) = call(
+        &s.app,
+        "POST",
+        "/api/v1/impact",
+        Some(ADMIN),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{impact}");
+    assert_eq!(impact["certificates"], 6, "the valid ones: {impact}");
+    let mut listed: Vec<(String, String)> = impact["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["number"].as_str().unwrap().to_string(),
+                c["after"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert_eq!(impact["counts"], json!({ "AAAAA → AAAA": 2 }));
+
+    let (status, _) = call(&s.app, "POST", "/api/v1/impact", Some(&s.lab), Some(body)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, refused) = call(
+        &s.app,
+        "POST",
+        "/api/v1/impact",
+        Some(ADMIN),
+        Some(json!({ "product": "kettle", "version": "3.0.0" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["field"], "version");
+}
