@@ -8,7 +8,7 @@ use std::{path::PathBuf, process::Command};
 
 use serde_json::json;
 
-use crate::harness::{SERVER_ADMIN, grading, lab_token, request, start};
+use crate::harness::{SERVER_ADMIN, certify_on, lab_token, request, start};
 
 fn chromium() -> String {
     let binary = std::env::var("QGRADE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -83,19 +83,9 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
         Some(&json!({ "id": "insp", "name": "市场监管 inspector", "role": "inspector" })),
     );
     let inspector = inspector["token"].as_str().unwrap().to_string();
-    let (_, valid) = request(
-        &server.addr,
-        "POST",
-        "/api/v1/gradings",
-        Some(&lab),
-        Some(&grading()),
-    );
-    let (_, revoked) = request(
-        &server.addr,
-        "POST",
-        "/api/v1/gradings",
-        Some(&lab),
-        Some(&grading()),
+    let (valid, revoked) = (
+        certify_on(&server.addr, &lab),
+        certify_on(&server.addr, &lab),
     );
     let (valid, revoked) = (
         valid["number"].as_str().unwrap(),

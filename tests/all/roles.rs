@@ -52,6 +52,12 @@ pub async fn every_role_and_endpoint(w: World) {
             Some(json!({ "reason": "other", "note": "n" })),
             "inspector",
         ),
+        (
+            "POST",
+            "/api/v1/impact",
+            Some(json!({ "product": "down-jacket", "version": "1.0.0" })),
+            "admin",
+        ),
     ];
     // A new endpoint that needs a role cannot be left out of this matrix.
     for e in qgrade::http::endpoints()

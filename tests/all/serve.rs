@@ -11,7 +11,7 @@ use std::{
 use serde_json::{Value, json};
 
 use crate::harness::{
-    SERVER_ADMIN, Server, body_of, get_raw, get_text, grading, lab_token, module_path,
+    SERVER_ADMIN, Server, body_of, certify_on, get_raw, get_text, grading, lab_token, module_path,
     postgres_base, postgres_schema, read_message, request, request_raw, root, start, unique_report,
 };
 
@@ -544,14 +544,7 @@ fn a_certificate_verifies_against_a_running_platform() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&format!("sqlite://{}", dir.path().join("p.db").display()));
     let lab = lab_token(&server.addr);
-    let (status, issued) = request(
-        &server.addr,
-        "POST",
-        "/api/v1/gradings",
-        Some(&lab),
-        Some(&grading()),
-    );
-    assert_eq!(status, 201, "{issued}");
+    let issued = certify_on(&server.addr, &lab);
     let number = issued["number"].as_str().unwrap();
     let key = dir.path().join("log.pub");
     std::fs::write(
@@ -582,4 +575,44 @@ fn a_certificate_verifies_against_a_running_platform() {
         stdout.contains("FAILED QG000: ") && stdout.contains("HTTP 404"),
         "{stdout}"
     );
+}
+
+/// `qgrade impact --server`: an administrator asks a running platform whose grade a
+/// published version would change; with the version in force, nobody's (and it says how
+/// many it re-graded); a version never published is refused naming `version`.
+#[test]
+fn impact_against_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&format!("sqlite://{}", dir.path().join("p.db").display()));
+    let lab = lab_token(&server.addr);
+    for _ in 0..3 {
+        certify_on(&server.addr, &lab);
+    }
+    let impact = |version: &str| {
+        Command::new(env!("CARGO_BIN_EXE_qgrade"))
+            .args([
+                "impact",
+                "--product",
+                "smart-toilet",
+                "--json",
+                "--version",
+                version,
+            ])
+            .args(["--server", &format!("http://{}", server.addr)])
+            .args(["--token", SERVER_ADMIN])
+            .output()
+            .unwrap()
+    };
+    let same = impact("1.0.0");
+    let stderr = String::from_utf8_lossy(&same.stderr);
+    assert!(same.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("0 of 3 valid certificates would change grade"),
+        "{stderr}"
+    );
+    assert!(same.stdout.is_empty(), "no change to list");
+    let unpublished = impact("9.0.0");
+    assert_eq!(unpublished.status.code(), Some(1));
+    let answer: Value = serde_json::from_slice(&unpublished.stdout).unwrap();
+    assert_eq!(answer["error"]["field"], "version");
 }

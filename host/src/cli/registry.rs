@@ -129,11 +129,21 @@ pub struct ImpactArgs {
     #[arg(long)]
     product: String,
     /// The candidate artifact (or bare component).
-    #[arg(long)]
-    candidate: PathBuf,
+    #[arg(long, required_unless_present = "server")]
+    candidate: Option<PathBuf>,
     /// Submissions to re-grade, one JSON object per line.
+    #[arg(long, required_unless_present = "server")]
+    submissions: Option<PathBuf>,
+    /// Ask this platform instead (`http://host:port`): every valid certificate of the
+    /// product re-graded there with the published `--version`.
+    #[arg(long, requires_all = ["token", "version"], conflicts_with_all = ["candidate", "submissions"])]
+    server: Option<String>,
+    /// An administrator's bearer token for `--server`.
+    #[arg(long, env = "QGRADE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The published version to weigh, with `--server`.
     #[arg(long)]
-    submissions: PathBuf,
+    version: Option<semver::Version>,
     /// The grading date for both (default today).
     #[arg(long, value_parser = super::run::parse_on)]
     on: Option<model::Date>,
@@ -143,13 +153,19 @@ pub struct ImpactArgs {
 }
 
 pub async fn impact(sandbox: &Sandbox, args: ImpactArgs) -> anyhow::Result<ExitCode> {
+    if let (Some(server), Some(token), Some(version)) = (&args.server, &args.token, &args.version) {
+        return remote_impact(server, token, &args.product, version, args.json);
+    }
+    let (Some(candidate), Some(submissions)) = (&args.candidate, &args.submissions) else {
+        anyhow::bail!("give --candidate and --submissions, or --server with --token and --version");
+    };
     let registry = args.db.open().await?;
     let on = args.on.unwrap_or_else(crate::clock::china_today);
     let current = registry.resolve(&args.product, on).await?;
     let in_force = GradingModule::load(sandbox, &current.bytes)?;
-    let candidate = GradingModule::load(sandbox, &read(&args.candidate)?)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.candidate.display()))?;
-    let text = std::fs::read_to_string(&args.submissions)?;
+    let candidate = GradingModule::load(sandbox, &read(candidate)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", candidate.display()))?;
+    let text = std::fs::read_to_string(submissions)?;
     // A bad line is reported with its number and left out; the rest are compared.
     let mut lines = Vec::new();
     let mut submissions = Vec::new();
@@ -186,6 +202,57 @@ pub async fn impact(sandbox: &Sandbox, args: ImpactArgs) -> anyhow::Result<ExitC
         current.revision,
         candidate.metadata().product,
         candidate.version()
+    );
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// `qgrade impact --server`: the platform re-grades its own certificates
+/// (`POST /api/v1/impact`); each change printed as `qgrade impact` prints a line's.
+fn remote_impact(
+    server: &str,
+    token: &str,
+    product: &str,
+    version: &semver::Version,
+    as_json: bool,
+) -> anyhow::Result<ExitCode> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}/api/v1/impact", server.trim_end_matches('/'));
+    let mut response = agent
+        .post(&url)
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(json!({ "product": product, "version": version.to_string() }))
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.body_mut().read_json().unwrap_or_default();
+    if status != 200 {
+        eprintln!(
+            "error: {url} answered {status}: {}",
+            body["error"]["message"]
+        );
+        println!("{body}");
+        return Ok(ExitCode::from(exit::FAILED));
+    }
+    let changes = body["changes"].as_array().cloned().unwrap_or_default();
+    for c in &changes {
+        if as_json {
+            println!("{c}");
+        } else {
+            println!(
+                "certificate {}: {} → {}",
+                c["number"].as_str().unwrap_or_default(),
+                c["before"].as_str().unwrap_or_default(),
+                c["after"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    eprintln!(
+        "{} of {} valid certificates would change grade: {product} {version} ({})",
+        changes.len(),
+        body["certificates"],
+        body["counts"]
     );
     Ok(ExitCode::from(exit::OK))
 }

@@ -124,6 +124,19 @@ pub fn request_raw(
     (status, body.to_string())
 }
 
+/// A lab's grading of [`grading`] on the server at `addr`, certified: the certificate.
+pub fn certify_on(addr: &str, lab: &str) -> Value {
+    let (status, certificate) = request(
+        addr,
+        "POST",
+        "/api/v1/gradings",
+        Some(lab),
+        Some(&grading()),
+    );
+    assert_eq!(status, 201, "{certificate}");
+    certificate
+}
+
 pub fn grading() -> Value {
     let mut request: Value =
         serde_json::from_str(&std::fs::read_to_string(sample_path("smart-toilet")).unwrap())
