@@ -3,6 +3,10 @@
 //! the console. One screenshot per page (phone-sized) is kept in
 //! `target/browser-screenshots/` — an artifact, not committed. `.ci/run` installs Debian's
 //! `chromium` when it is missing; `QGRADE_CHROMIUM` names another binary.
+//!
+//! Each HTML page is also audited for accessibility by Lighthouse (axe-core's rules, in the
+//! same Chromium): no violation of serious or critical impact is allowed. `.ci/run` installs
+//! Lighthouse from the npm registry into `target/a11y/`; `QGRADE_LIGHTHOUSE` names another.
 
 use std::{path::PathBuf, process::Command};
 
@@ -17,6 +21,65 @@ fn chromium() -> String {
         "{binary} is missing: the browser tests need Debian's chromium (.ci/run installs it)"
     );
     binary
+}
+
+/// Lighthouse's binary, as `.ci/run` installs it.
+fn lighthouse() -> String {
+    let binary = std::env::var("QGRADE_LIGHTHOUSE").unwrap_or_else(|_| {
+        format!(
+            "{}/../a11y/node_modules/.bin/lighthouse",
+            env!("CARGO_TARGET_TMPDIR")
+        )
+    });
+    assert!(
+        std::path::Path::new(&binary).exists(),
+        "{binary} is missing: the accessibility audit needs Lighthouse (.ci/run installs it with npm)"
+    );
+    binary
+}
+
+/// The accessibility violations of serious or critical impact on `url`, as Lighthouse's
+/// axe-core audits report them: `audit (impact): the elements`.
+fn serious_violations(url: &str) -> Vec<String> {
+    let report = tempfile::tempdir().unwrap();
+    let path = report.path().join("report.json");
+    let out = Command::new(lighthouse())
+        .arg(url)
+        .args([
+            "--only-categories=accessibility",
+            "--output=json",
+            "--quiet",
+            "--chrome-flags=--headless --no-sandbox --disable-gpu",
+        ])
+        .arg(format!("--output-path={}", path.display()))
+        .env("CHROME_PATH", chromium())
+        .output()
+        .expect("run lighthouse");
+    assert!(
+        out.status.success(),
+        "lighthouse {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    report["audits"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, a)| a["scoreDisplayMode"] == "binary" && a["score"] == 0)
+        .filter_map(|(id, a)| {
+            let impact = a["details"]["debugData"]["impact"].as_str()?;
+            matches!(impact, "serious" | "critical").then(|| {
+                let nodes: Vec<&str> = a["details"]["items"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| i["node"]["snippet"].as_str())
+                    .collect();
+                format!("{id} ({impact}): {nodes:?}")
+            })
+        })
+        .collect()
 }
 
 /// Load `url`; returns the rendered DOM and what the browser logged to the console.
@@ -177,5 +240,12 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
             );
         }
         assert!(console.is_empty(), "{name}: console messages {console:?}");
+        if !name.starts_with("label") {
+            let violations = serious_violations(&url);
+            assert!(
+                violations.is_empty(),
+                "{name}: accessibility violations {violations:#?}"
+            );
+        }
     }
 }

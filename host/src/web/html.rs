@@ -51,9 +51,9 @@ code {{ overflow-wrap: anywhere; word-break: break-all; }}
 abbr.approx {{ color: #a14f00; font-weight: 700; text-decoration: none; cursor: help; }}
 .next {{ color: #1b1b1b; }}
 .scroll {{ overflow-x: auto; }} table.ladder td {{ white-space: nowrap; }} table.ladder td:first-child {{ white-space: normal; min-width: 9rem; }}
-abbr.verified {{ color: #0b5; text-decoration: none; }} abbr.baseline {{ color: #555; text-decoration: none; }}
+abbr.verified {{ color: #00703c; text-decoration: none; }} abbr.baseline {{ color: #555; text-decoration: none; }}
 @media (max-width: 30rem) {{ table {{ font-size: .85rem; }} th, td {{ padding: .3rem .25rem; }} body {{ padding: .6rem; }} }}
-.grade {{ font-size: 2.2rem; font-weight: 700; letter-spacing: .1em; color: #0b5; }}
+.grade {{ font-size: 2.2rem; font-weight: 700; letter-spacing: .1em; color: #00703c; }}
 .revoked {{ background: #b00020; color: #fff; padding: .8rem 1rem; font-size: 1.3rem; font-weight: 700; }}
 .superseded {{ border-left: 4px solid #8a5a00; background: #fff6e0; color: #3d2800; padding: .6rem 1rem; }}
 .bar {{ display: inline-block; height: .8rem; background: #0b5; vertical-align: middle; }}
