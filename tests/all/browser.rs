@@ -178,7 +178,8 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
             format!("{base}/c/{valid}"),
             vec![
                 r#"data-status="valid""#.into(),
-                ">AAA</p>".into(),
+                "</svg> AAA</p>".into(),
+                r#"aria-label="AAA 等级 grade AAA (3 of 5)""#.into(),
                 "flush_water_avg".into(),
                 "≤ 5 L".into(),
             ],

@@ -212,7 +212,17 @@ pub async fn the_pages_show_what_a_person_needs(w: World) {
     let (status, _, page) = get(&app, &format!("/c/{number}")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains(r#"data-status="valid""#));
-    assert!(page.contains(r#"<p class="grade" id="grade">AAAAA</p>"#));
+    // The grade, and its mark drawn as the label draws it (five steps, all filled), named
+    // for those who do not see it.
+    assert!(page.contains(r#"</svg> AAAAA</p>"#), "{page}");
+    let mark = page
+        .split(r#"<svg class="mark" role="img" aria-label="AAAAA 等级 grade AAAAA (5 of 5)""#)
+        .nth(1)
+        .expect("the grade's mark")
+        .split("</svg>")
+        .next()
+        .unwrap();
+    assert_eq!(mark.matches(r##"fill="#0b5""##).count(), 5);
     // Each indicator by its names, its value with its unit, and the threshold it reached;
     // an approximate threshold is marked, and the mark explained once.
     let row = |page: &str, id: &str| {

@@ -5,7 +5,7 @@
 use qrcode::{EcLevel, QrCode, render::svg};
 
 use super::escape;
-use crate::platform::Certificate;
+use crate::{model::GradeLevel, platform::Certificate};
 
 /// The public page a certificate's QR code opens.
 pub fn page_url(public_url: &str, number: &str) -> String {
@@ -13,6 +13,33 @@ pub fn page_url(public_url: &str, number: &str) -> String {
 }
 
 /// The label for `certificate`, whose product is called `name_zh` / `name_en`.
+/// The grade's mark as the label draws it: five squares of the ladder, as many filled as the
+/// grade has letters, with its top-left corner at (`x`, `y`).
+fn steps(grade: GradeLevel, x: usize, y: usize) -> String {
+    let filled = grade.as_str().len();
+    (0..5)
+        .map(|i| {
+            let fill = if i < filled { "#0b5" } else { "#ddd" };
+            format!(
+                r##"<rect x="{}" y="{y}" width="44" height="44" rx="6" fill="{fill}"/><text x="{}" y="{}" font-size="24" font-weight="700" fill="#fff" text-anchor="middle">A</text>"##,
+                x + i * 52,
+                x + 22 + i * 52,
+                y + 31
+            )
+        })
+        .collect()
+}
+
+/// The grade's mark on its own, for the pages: the label's drawing, named for those who do
+/// not see it.
+pub fn grade_mark(grade: GradeLevel) -> String {
+    format!(
+        r#"<svg class="mark" role="img" aria-label="{grade} 等级 grade {grade} ({n} of 5)" viewBox="0 0 252 44" width="189" height="33">{}</svg>"#,
+        steps(grade, 0, 0),
+        n = grade.as_str().len()
+    )
+}
+
 pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: &str) -> String {
     let url = page_url(public_url, &certificate.number);
     let qr = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
@@ -46,18 +73,7 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
         .split_once("<svg")
         .map(|(_, rest)| format!("<svg x=\"300\" y=\"70\"{rest}"))
         .unwrap_or_default();
-    // One step of the ladder per letter of the mark.
-    let steps = certificate.grade.as_str().len();
-    let marks: String = (0..5)
-        .map(|i| {
-            let fill = if i < steps { "#0b5" } else { "#ddd" };
-            format!(
-                r##"<rect x="{}" y="96" width="44" height="44" rx="6" fill="{fill}"/><text x="{}" y="127" font-size="24" font-weight="700" fill="#fff" text-anchor="middle">A</text>"##,
-                24 + i * 52,
-                46 + i * 52
-            )
-        })
-        .collect();
+    let marks = steps(certificate.grade, 24, 96);
 
     // Text beside the QR code keeps to the left column; a name that does not fit wraps
     // (up to a few lines) and then shrinks, but never runs under the code or off the label.

@@ -110,7 +110,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
         platform.mode(),
         &format!("证书 {}", c.number),
         &format!(
-            "<h1>证书验证 Certificate {number}</h1>{status}<p class=\"grade\" id=\"grade\">{grade}</p>\
+            "<h1>证书验证 Certificate {number}</h1>{status}<p class=\"grade\" id=\"grade\">{mark} {grade}</p>\
              <table><tr><th>产品 Product</th><td>{zh} {en}</td></tr>\
              <tr><th>企业 Enterprise</th><td>{enterprise}<br><a id=\"enterprise\" href=\"/e/{credit}\">{credit}</a></td></tr>\
              <tr><th>型号 Model</th><td>{model}</td></tr>\
@@ -123,6 +123,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
              <p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>{transparency}",
             number = escape(&c.number),
             grade = c.grade,
+            mark = super::label::grade_mark(c.grade),
             zh = escape(&zh),
             en = escape(&en),
             enterprise = escape(&c.enterprise),
