@@ -171,22 +171,19 @@ fn main() {
             env!("QGRADE_FIXTURES_DIR")
         ));
         let input = sample("trolley-luggage").to_interface(&old, on).unwrap();
-        let (mut on_old, mut on_new) = (Vec::new(), Vec::new());
-        for _ in 0..5 {
-            on_old.push(median(|| {
+        let (g_old, g_new) = in_turns(
+            || {
                 black_box(old.grade(&sandbox, black_box(&input)).unwrap());
-            }));
-            on_new.push(median(|| {
+            },
+            || {
                 black_box(new.grade(&sandbox, black_box(&input)).unwrap());
-            }));
-        }
-        on_old.sort();
-        on_new.sort();
+            },
+        );
         println!(
             "interface 1.0.0, converted, vs 1.1.0 (trolley-luggage's one table, 5 rounds in turns): G {} vs {} ({:.2}×)",
-            us(on_old[2]),
-            us(on_new[2]),
-            ratio(on_old[2], on_new[2])
+            us(g_old),
+            us(g_new),
+            ratio(g_old, g_new)
         );
     }
 
@@ -219,18 +216,14 @@ fn main() {
             let rust = GradingModule::load(&sandbox, &rust_bytes).unwrap();
             let table = GradingModule::load(&sandbox, &table_bytes).unwrap();
             let input = sample(product).to_interface(&rust, on).unwrap();
-            let (mut on_rust, mut on_table) = (Vec::new(), Vec::new());
-            for _ in 0..5 {
-                on_rust.push(median(|| {
+            let (g_rust, g_table) = in_turns(
+                || {
                     black_box(rust.grade(&sandbox, black_box(&input)).unwrap());
-                }));
-                on_table.push(median(|| {
+                },
+                || {
                     black_box(table.grade(&sandbox, black_box(&input)).unwrap());
-                }));
-            }
-            on_rust.sort();
-            on_table.sort();
-            let (g_rust, g_table) = (on_rust[2], on_table[2]);
+                },
+            );
             worst = worst.max(ratio(g_table, g_rust));
             println!(
                 "{:<16} {:>9} {:>9} {:>6.2}× {:>6.2} {:>9} {:>9} {:>9} {:>9}",
@@ -391,6 +384,19 @@ fn median(mut f: impl FnMut()) -> Duration {
         .collect();
     samples.sort();
     samples[samples.len() / 2]
+}
+
+/// The medians of `a` and `b` over five rounds measured in turns, so that a machine that
+/// changes pace moves both.
+fn in_turns(mut a: impl FnMut(), mut b: impl FnMut()) -> (Duration, Duration) {
+    let (mut on_a, mut on_b) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        on_a.push(median(&mut a));
+        on_b.push(median(&mut b));
+    }
+    on_a.sort();
+    on_b.sort();
+    (on_a[2], on_b[2])
 }
 
 /// The median of `n` single timed calls (for slow operations).

@@ -248,6 +248,15 @@ pub mod exit {
     pub const REVOKED: u8 = 4;
 }
 
+/// The HTTP client the commands that talk to a platform use: every status is an answer to
+/// read (the platform's errors are JSON bodies), not a transport error.
+fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
 fn read(path: &PathBuf) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }

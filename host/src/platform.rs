@@ -23,7 +23,7 @@ use std::sync::Arc;
 pub use accounts::{Account, NewAccount, Role};
 pub use certificates::{
     Certificate, Cursor, Filter as CertificateFilter, GradingOutcome, MAX_PAGE, Page, Revocation,
-    RevocationReason, query_plans,
+    RevocationReason, query_plans, superseded,
 };
 pub use error::PlatformError;
 pub use idempotency::{Answer, IdempotencyKey, StoredAnswer};

@@ -56,6 +56,15 @@ fn refused(c: char, shape: Shape) -> Option<&'static str> {
     }
 }
 
+/// Whether `code` can name a catalog entry (a product, a publisher): lowercase letters,
+/// digits and '-', not empty. The catalog's rules and table files hold codes to it.
+pub fn is_code(code: &str) -> bool {
+    !code.is_empty()
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// `text` on one line, with every character a terminal could act on (controls, line
 /// breaks, bidirectional overrides) written as `\u{…}`.
 pub fn printable(text: &str) -> Cow<'_, str> {

@@ -91,7 +91,7 @@ macro_rules! glue {
             use crate::{
                 AttributeValue, Basis, Bound, Condition, Date, Direction, Grade, IndicatorKind, Module,
                 NotGraded, StandardLevel, ValidRange, Value, Verdict,
-                table::{AttributeValues, Ladder},
+                table::AttributeValues,
             };
 
             pub fn metadata(module: &Module, version: &str) -> Metadata {
@@ -114,23 +114,14 @@ macro_rules! glue {
                         .map(|$indicator| {
                             let i = $indicator;
                             let mut rules = Vec::new();
-                            let mut ladder = |when: Option<wit::Condition>, steps: &[crate::Step; 5]| {
+                            for (when, steps) in i.ladder.each() {
                                 for (g, step) in Grade::LADDER.iter().zip(steps) {
                                     rules.push(wit::Rule {
-                                        when: when.clone(),
+                                        when: when.map(condition),
                                         grade: Some(wit_grade(*g)),
-                                        bound: bound(i.step_bound(*step)),
+                                        bound: bound(i.step_bound(step)),
                                         basis: basis(step.basis),
                                     });
-                                }
-                            };
-                            match i.ladder {
-                                Ladder::None => {}
-                                Ladder::Always(steps) => ladder(None, &steps),
-                                Ladder::ByAttribute { attribute, ladders } => {
-                                    for (value, steps) in ladders {
-                                        ladder(Some(condition(Condition { attribute, value })), steps);
-                                    }
                                 }
                             }
                             rules.extend(i.floors.iter().map(|f| wit::Rule {

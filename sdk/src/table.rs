@@ -97,6 +97,21 @@ pub enum Ladder {
     },
 }
 
+impl Ladder {
+    /// Each ladder with the condition it applies under: none for [`Ladder::None`], one
+    /// unconditional ladder, or one per value of the attribute.
+    pub fn each(&self) -> Vec<(Option<Condition>, [Step; 5])> {
+        match *self {
+            Ladder::None => Vec::new(),
+            Ladder::Always(steps) => vec![(None, steps)],
+            Ladder::ByAttribute { attribute, ladders } => ladders
+                .iter()
+                .map(|&(value, steps)| (Some(Condition { attribute, value }), steps))
+                .collect(),
+        }
+    }
+}
+
 /// A requirement every grade needs (a veto): failing it means "not graded".
 #[derive(Clone, Copy, Debug)]
 pub struct Floor {
@@ -280,7 +295,7 @@ impl Indicator {
     }
 
     /// The bound a ladder step sets in this indicator's direction.
-    pub(crate) const fn step_bound(&self, step: Step) -> Bound {
+    pub const fn step_bound(&self, step: Step) -> Bound {
         match self.direction {
             Direction::Lower => Bound::AtMost(step.limit),
             _ => Bound::AtLeast(step.limit),

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{
     ADMIN, Scene, World, admit_kettle_2, call, date, fixture_path, get, kettle, on_both_databases,
-    platform_on, sandbox, scene_on,
+    platform_on, sandbox, scene_on, unique_report,
 };
 
 on_both_databases!(
@@ -39,30 +39,14 @@ async fn kettles(w: &World) -> (Scene, Arc<Mutex<Date>>) {
 
 /// The kettle grading request for `efficiency` (a report of its own).
 fn kettle_request(efficiency: f64) -> Value {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     json!({
         "product": "kettle",
         "measurements": { "efficiency": efficiency },
         "conformity": [{ "standard": "GB 4706.19", "passed": true }],
-        "report": { "body": "Lab", "number": format!("K-{n}"), "date": "2026-11-01" },
+        "report": { "body": "Lab", "number": unique_report(), "date": "2026-11-01" },
         "enterprise": { "name": "某电器有限公司", "credit_code": "91350100M000100Y43" },
         "model": format!("K-{efficiency}")
     })
-}
-
-/// A lab's kettle grading, certified: the certificate.
-async fn grade_kettle(s: &Scene, efficiency: f64) -> Value {
-    let (status, c) = call(
-        &s.app,
-        "POST",
-        "/api/v1/gradings",
-        Some(&s.lab),
-        Some(kettle_request(efficiency)),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{c}");
-    c
 }
 
 /// Catalog lifecycle: a certificate graded with kettle 1.0.0 under revision 1 stays valid
@@ -71,7 +55,7 @@ async fn grade_kettle(s: &Scene, efficiency: f64) -> Value {
 /// takes effect it says nothing of the kind.
 pub async fn a_superseded_certificate_says_under_what_it_was_graded(w: World) {
     let (s, day) = kettles(&w).await;
-    let c = grade_kettle(&s, 89.0).await;
+    let c = s.certified(kettle_request(89.0)).await;
     assert_eq!(c["module"]["version"], "1.0.0", "{c}");
     let number = c["number"].as_str().unwrap();
     let path = format!("/c/{number}");
@@ -125,7 +109,7 @@ pub async fn impact_lists_exactly_the_certificates_a_version_would_change(w: Wor
     let (s, _) = kettles(&w).await;
     let mut graded = Vec::new();
     for efficiency in [80.0, 85.0, 88.0, 88.5, 89.0, 90.0, 95.0] {
-        let c = grade_kettle(&s, efficiency).await;
+        let c = s.certified(kettle_request(efficiency)).await;
         graded.push((
             c["number"].as_str().unwrap().to_string(),
             efficiency,

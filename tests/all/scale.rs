@@ -488,8 +488,8 @@ fn urlencode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-/// `qgrade seed` issues its certificates through the platform: numbered, logged, counted
-/// and spread over days, products, grades and enterprises, with revocations.
+/// `qgrade seed --concurrency 0` would grade nothing at a time and wait forever: a usage
+/// error, before anything is written.
 #[test]
 fn seed_refuses_to_grade_nothing_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
@@ -512,6 +512,8 @@ fn seed_refuses_to_grade_nothing_at_a_time() {
     assert!(!dir.path().join("never.db").exists(), "nothing was written");
 }
 
+/// `qgrade seed` issues its certificates through the platform: numbered, logged, counted
+/// and spread over days, products, grades and enterprises, with revocations.
 #[test]
 fn seed_fills_a_database_through_the_issuing_path() {
     let dir = tempfile::tempdir().unwrap();

@@ -183,14 +183,8 @@ fn generate(module: &qgrade_sdk::Module, base: &Value, rng: &mut Rng) -> Value {
         if indicator.valid.max.is_finite() {
             limits.push(indicator.valid.max);
         }
-        let mut ladder =
-            |steps: &[qgrade_sdk::Step; 5]| limits.extend(steps.iter().map(|s| s.limit));
-        match indicator.ladder {
-            qgrade_sdk::Ladder::None => {}
-            qgrade_sdk::Ladder::Always(steps) => ladder(&steps),
-            qgrade_sdk::Ladder::ByAttribute { ladders, .. } => {
-                ladders.iter().for_each(|(_, steps)| ladder(steps))
-            }
+        for (_, steps) in indicator.ladder.each() {
+            limits.extend(steps.iter().map(|s| s.limit));
         }
         for floor in indicator.floors {
             match floor.bound {

@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{CatalogError, Level, Revision};
+use crate::text::is_code;
 
 /// Longest name or title in a catalog: names are printed on labels and pages.
 const MAX_TEXT: usize = 200;
@@ -130,12 +131,6 @@ pub fn check(revisions: &[Revision]) -> Result<(), CatalogError> {
 
 fn date_key(r: &Revision) -> (u16, u8, u8) {
     (r.effective.year, r.effective.month, r.effective.day)
-}
-
-fn is_code(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]

@@ -189,10 +189,7 @@ fn remote(server: &str, token: &str, number: usize, line: &str) -> Value {
             return ErrorBody::new("invalid_json", message, None).to_value();
         }
     };
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = super::client();
     let url = format!("{}/api/v1/gradings", server.trim_end_matches('/'));
     let key = idempotency_key(number);
     for attempt in 1..=ATTEMPTS {

@@ -55,7 +55,7 @@ pub enum ModuleCommand {
 pub fn run(command: ModuleCommand) -> anyhow::Result<ExitCode> {
     match command {
         ModuleCommand::New { product, dir } => {
-            if !table::file::is_catalog_code(&product) {
+            if !crate::text::is_code(&product) {
                 eprintln!(
                     "error: {product:?} is not a product code (lowercase letters, digits and '-')"
                 );
@@ -113,8 +113,6 @@ fn check(
     require_coverage: bool,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let text = String::from_utf8(read(&path.to_path_buf())?)
-        .with_context(|| format!("{} is not UTF-8", path.display()))?;
     let vectors = vectors.or_else(|| {
         let beside = path.with_file_name("vectors.json");
         beside.exists().then_some(beside)
@@ -122,61 +120,40 @@ fn check(
     if require_coverage && vectors.is_none() {
         anyhow::bail!("--require-coverage needs vectors (--vectors FILE)");
     }
-    let mut result = TableCheck {
-        product: None,
-        version: None,
-        mistakes: Vec::new(),
-        coverage: None,
-    };
-    let table = match Table::parse(&text) {
-        Ok(table) => Some(table),
-        Err(TableError::Syntax(f)) => {
-            result.mistakes.push(mistake(f));
-            None
+    let (table, mistakes) = match Table::parse(&read_text(path)?) {
+        Ok(table) => {
+            let mistakes = table::check(&table);
+            (Some(table), mistakes)
         }
-        Err(TableError::Mistakes(found)) => {
-            result.mistakes.extend(found.into_iter().map(mistake));
-            None
-        }
+        Err(TableError::Syntax(f)) => (None, vec![f]),
+        Err(TableError::Mistakes(found)) => (None, found),
         Err(e) => anyhow::bail!("{}: {e}", path.display()),
     };
-    if let Some(table) = &table {
-        result.product = Some(table.module.product.to_string());
-        result.version = Some(table.version.to_string());
-        result
-            .mistakes
-            .extend(table::check(table).into_iter().map(mistake));
-        if let Some(vectors) = &vectors {
-            let set = VectorSet::from_json(&String::from_utf8(read(vectors)?)?)
+    let coverage = match (&table, &vectors) {
+        (Some(table), Some(vectors)) => {
+            let set = VectorSet::from_json(&read_text(vectors)?)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", vectors.display()))?;
-            let rows = table::coverage(&table.module, &set).rows;
-            result.coverage = Some(
-                rows.into_iter()
-                    .map(|r| ThresholdCoverage {
-                        indicator: r.indicator.to_string(),
-                        threshold: r.threshold,
-                        on: r.on,
-                        inside: r.inside,
-                        outside: r.outside,
-                    })
-                    .collect(),
-            );
+            Some(table::coverage(&table.module, &set).rows)
         }
-    }
-    let covered = result.coverage.as_ref().map(|rows| {
-        let full = rows
-            .iter()
-            .filter(|r| r.on && r.inside && r.outside)
-            .count();
+        _ => None,
+    };
+    let covered = coverage.as_ref().map(|rows| {
+        let full = rows.iter().filter(|r| r.is_complete()).count();
         (full, rows.len())
     });
     if json {
+        let result = TableCheck {
+            product: table.as_ref().map(|t| t.module.product.to_string()),
+            version: table.as_ref().map(|t| t.version.to_string()),
+            mistakes: mistakes.iter().map(TableMistake::from).collect(),
+            coverage: coverage
+                .as_ref()
+                .map(|rows| rows.iter().map(ThresholdCoverage::from).collect()),
+        };
         println!("{}", wire::to_value(&result));
     } else {
-        for m in &result.mistakes {
-            eprintln!("{}:line {}: {}", path.display(), m.line, m.message);
-        }
-        if let (Some(rows), Some(vectors)) = (&result.coverage, &vectors) {
+        print_findings(path, &mistakes);
+        if let (Some(rows), Some(vectors)) = (&coverage, &vectors) {
             println!(
                 "coverage by {} (on · just inside · just outside):",
                 vectors.display()
@@ -196,18 +173,18 @@ fn check(
         if let Some((full, all)) = covered {
             println!("{full} of {all} thresholds covered on both sides");
         }
-        if let (true, Some(product), Some(version)) =
-            (result.mistakes.is_empty(), &result.product, &result.version)
-        {
+        if let (true, Some(table)) = (mistakes.is_empty(), &table) {
             println!(
-                "{}: {product} {version} — no mistakes found",
-                path.display()
+                "{}: {} {} — no mistakes found",
+                path.display(),
+                table.module.product,
+                table.version
             );
         }
     }
     let gaps = covered.is_some_and(|(full, all)| full < all);
     Ok(ExitCode::from(
-        if !result.mistakes.is_empty() || (require_coverage && gaps) {
+        if !mistakes.is_empty() || (require_coverage && gaps) {
             exit::FAILED
         } else {
             exit::OK
@@ -215,18 +192,15 @@ fn check(
     ))
 }
 
-fn mistake(finding: Finding) -> TableMistake {
-    TableMistake {
-        line: finding.line,
-        message: finding.message,
-    }
+/// A file's text.
+fn read_text(path: &Path) -> anyhow::Result<String> {
+    String::from_utf8(read(&path.to_path_buf())?)
+        .with_context(|| format!("{} is not UTF-8", path.display()))
 }
 
 /// The table, or `None` once its mistakes are printed.
 fn parse(path: &Path) -> anyhow::Result<Option<Table>> {
-    let text = String::from_utf8(read(&path.to_path_buf())?)
-        .with_context(|| format!("{} is not UTF-8", path.display()))?;
-    match Table::parse(&text) {
+    match Table::parse(&read_text(path)?) {
         Ok(table) => Ok(Some(table)),
         Err(e) => {
             report(path, &e);
@@ -238,12 +212,14 @@ fn parse(path: &Path) -> anyhow::Result<Option<Table>> {
 /// Each mistake as `FILE:line N: …`, the way compilers name them.
 fn report(path: &Path, error: &TableError) {
     match error {
-        TableError::Syntax(finding) => eprintln!("{}:{finding}", path.display()),
-        TableError::Mistakes(findings) => {
-            for finding in findings {
-                eprintln!("{}:{finding}", path.display());
-            }
-        }
+        TableError::Syntax(finding) => print_findings(path, std::slice::from_ref(finding)),
+        TableError::Mistakes(findings) => print_findings(path, findings),
         other => eprintln!("{}: {other}", path.display()),
+    }
+}
+
+fn print_findings(path: &Path, findings: &[Finding]) {
+    for finding in findings {
+        eprintln!("{}:{finding}", path.display());
     }
 }

@@ -215,10 +215,7 @@ fn remote_impact(
     version: &semver::Version,
     as_json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    let agent = super::client();
     let url = format!("{}/api/v1/impact", server.trim_end_matches('/'));
     let mut response = agent
         .post(&url)

@@ -105,10 +105,7 @@ fn load(target: &str, server: Option<&str>) -> anyhow::Result<Bundle> {
                 "{}/api/v1/certificates/{target}/bundle",
                 server.trim_end_matches('/')
             );
-            let agent: ureq::Agent = ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                .build()
-                .into();
+            let agent = super::client();
             let mut response = agent.get(&url).call()?;
             let status = response.status().as_u16();
             let body = response

@@ -390,14 +390,9 @@ async fn enterprise(
     Path(credit_code): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let counts = p.enterprise(&credit_code).await?;
     let after = query.cursor.as_deref().map(Cursor::decode).transpose()?;
-    let filter = CertificateFilter {
-        enterprise: Some(credit_code.clone()),
-        ..CertificateFilter::default()
-    };
-    let page = p
-        .certificates(&filter, after.as_ref(), page_size(query.limit)?)
+    let (counts, page) = p
+        .enterprise(&credit_code, after.as_ref(), page_size(query.limit)?)
         .await?;
     Ok(answer(&EnterpriseRecord {
         credit_code,

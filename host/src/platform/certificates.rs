@@ -5,6 +5,7 @@ mod page;
 mod record;
 pub(super) mod rows;
 
+pub use lifecycle::superseded;
 pub use page::{Cursor, Filter, MAX_PAGE, Page};
 pub use record::{Certificate, Revocation, RevocationReason};
 pub use rows::query_plans;
@@ -240,20 +241,28 @@ impl Platform {
         rows::revoked(self.registry.pool(), after, limit).await
     }
 
-    /// One enterprise's certificates counted by status today, and a name they carry; a
-    /// 404 for a credit code with no certificate, a 422 for one that is not a credit code.
+    /// One enterprise's record: its certificates counted by status today (and a name they
+    /// carry), and a page of them, newest first; a 404 for a credit code with no
+    /// certificate, a 422 for one that is not a credit code.
     pub async fn enterprise(
         &self,
         credit_code: &str,
-    ) -> Result<wire::EnterpriseCounts, PlatformError> {
+        after: Option<&Cursor>,
+        limit: u32,
+    ) -> Result<(wire::EnterpriseCounts, Page<Certificate>), PlatformError> {
         if let Some(problem) = credit_code::check(credit_code) {
             return Err(PlatformError::field("credit_code", problem));
         }
-        rows::enterprise_counts(self.registry.pool(), credit_code, self.today())
+        let counts = rows::enterprise_counts(self.registry.pool(), credit_code, self.today())
             .await?
             .ok_or_else(|| {
                 PlatformError::NotFound(format!("no certificate of enterprise {credit_code}"))
-            })
+            })?;
+        let filter = Filter {
+            enterprise: Some(credit_code.to_string()),
+            ..Filter::default()
+        };
+        Ok((counts, self.certificates(&filter, after, limit).await?))
     }
 
     /// The exposure list by enterprise (for joint-punishment systems): every enterprise with

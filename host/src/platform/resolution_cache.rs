@@ -4,8 +4,9 @@
 //!
 //! A resolution lives [`TTL`] and names its module by digest (it never holds a module
 //! loaded): a catalog revision or publish made by this process clears the cache at once;
-//! one made by another process sharing the database is seen within the TTL. That is safe by the versioning rules: a release the cache has not seen yet grades
-//! every earlier vector alike, and a catalog revision takes effect on a date.
+//! one made by another process sharing the database is seen within the TTL. That is safe
+//! by the versioning rules: a release the cache has not seen yet grades every earlier
+//! vector alike, and a catalog revision takes effect on a date.
 //!
 //! Modules are loaded when first needed (from the compile cache, or compiled), off the
 //! async threads, and at most [`DEFAULT_LOADED`] (`--max-loaded-modules`) stay loaded, the

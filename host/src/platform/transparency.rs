@@ -113,12 +113,7 @@ impl Platform {
         &self,
         certificate: &Certificate,
     ) -> Result<(LeafProof, SignedCheckpoint), PlatformError> {
-        let index = certificate.log_index.ok_or_else(|| {
-            PlatformError::Internal(format!(
-                "certificate {} has no log entry",
-                certificate.number
-            ))
-        })?;
+        let index = leaf_index(certificate)?;
         let checkpoint = self.checkpoint_covering(Some(index)).await?;
         Ok((self.leaf_proof(index, &checkpoint).await?, checkpoint))
     }
@@ -128,9 +123,7 @@ impl Platform {
     /// signed checkpoint, and the module artifact that graded it.
     pub async fn bundle(&self, number: &str) -> Result<Bundle, PlatformError> {
         let certificate = self.certificate(number).await?;
-        let index = certificate.log_index.ok_or_else(|| {
-            PlatformError::Internal(format!("certificate {number} has no log entry"))
-        })?;
+        let index = leaf_index(&certificate)?;
         let revocation = certificate.revocation_log_index;
         let checkpoint = self
             .checkpoint_covering(Some(index.max(revocation.unwrap_or(0))))
@@ -211,4 +204,14 @@ pub(super) fn log_error(e: LogError) -> PlatformError {
         LogError::OutOfRange(message) => PlatformError::field("size", message),
         other => PlatformError::Registry(RegistryError::Log(other)),
     }
+}
+
+/// Where a certificate's issue sits in the log (every certificate since the log has one).
+fn leaf_index(certificate: &Certificate) -> Result<u64, PlatformError> {
+    certificate.log_index.ok_or_else(|| {
+        PlatformError::Internal(format!(
+            "certificate {} has no log entry",
+            certificate.number
+        ))
+    })
 }

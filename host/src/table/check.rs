@@ -14,12 +14,13 @@
 
 use std::collections::BTreeMap;
 
-use qgrade_sdk::{AttributeValues, Bound, Condition, Direction, Grade, Ladder, Module, Step};
+use qgrade_sdk::{AttributeValues, Bound, Condition, Direction, Grade, Ladder, Module};
 use serde_json::Value;
+use toml::Spanned;
 
 use super::{
     Finding, Table,
-    file::{DirectionFile, IndicatorFile},
+    file::{DirectionFile, IndicatorFile, StepFile},
 };
 use crate::grading::VectorSet;
 
@@ -42,31 +43,19 @@ pub fn check(table: &Table) -> Vec<Finding> {
         let line = table.line(file.span());
         let f: &IndicatorFile = file.get_ref();
 
-        // Every threshold with a basis.
-        let mut ladders: Vec<(Option<&str>, usize, Vec<usize>)> = Vec::new();
+        // The file's ladders, in the module's order: the ladder's line and its steps.
+        let mut ladders: Vec<(usize, &[Spanned<StepFile>])> = Vec::new();
         if let Some(steps) = &f.ladder {
-            ladders.push((
-                None,
-                table.line(steps.span()),
-                steps_lines(table, steps.get_ref()),
-            ));
+            ladders.push((table.line(steps.span()), steps.get_ref()));
         }
         if let Some(by) = &f.ladder_by {
-            for (value, steps) in by.get_ref().ladders.get_ref() {
-                ladders.push((
-                    Some(value.as_str()),
-                    table.line(steps.span()),
-                    steps_lines(table, steps.get_ref()),
-                ));
+            for steps in by.get_ref().ladders.get_ref().values() {
+                ladders.push((table.line(steps.span()), steps.get_ref()));
             }
         }
-        let step_files = f.ladder.iter().flat_map(|s| s.get_ref()).chain(
-            f.ladder_by
-                .iter()
-                .flat_map(|by| by.get_ref().ladders.get_ref().values())
-                .flat_map(|s| s.get_ref()),
-        );
-        for step in step_files {
+
+        // Every threshold with a basis.
+        for step in ladders.iter().flat_map(|(_, steps)| *steps) {
             if step.get_ref().basis.is_none() {
                 say(
                     table.line(step.span()),
@@ -87,13 +76,7 @@ pub fn check(table: &Table) -> Vec<Finding> {
         }
 
         // Ladders: only for a direction, monotone, inside the valid range.
-        let ladder_steps: Vec<(Option<&str>, [Step; 5])> = match indicator.ladder {
-            Ladder::None => Vec::new(),
-            Ladder::Always(steps) => vec![(None, steps)],
-            Ladder::ByAttribute { ladders, .. } => {
-                ladders.iter().map(|(v, s)| (Some(*v), *s)).collect()
-            }
-        };
+        let ladder_steps = indicator.ladder.each();
         if !ladder_steps.is_empty()
             && f.direction
                 .as_ref()
@@ -106,8 +89,11 @@ pub fn check(table: &Table) -> Vec<Finding> {
                 ),
             );
         }
-        for ((value, steps), (_, ladder_line, step_lines)) in ladder_steps.iter().zip(&ladders) {
-            let of = value.map(|v| format!(" for {v}")).unwrap_or_default();
+        for ((when, steps), (ladder_line, step_files)) in ladder_steps.iter().zip(&ladders) {
+            let of = when
+                .map(|c| format!(" for {}", c.value))
+                .unwrap_or_default();
+            let step_lines: Vec<usize> = step_files.iter().map(|s| table.line(s.span())).collect();
             for (k, pair) in steps.windows(2).enumerate() {
                 let (lower, higher) = (pair[0].limit, pair[1].limit);
                 let wrong = match indicator.direction {
@@ -215,10 +201,6 @@ pub fn check(table: &Table) -> Vec<Finding> {
     findings
 }
 
-fn steps_lines(table: &Table, steps: &[toml::Spanned<super::file::StepFile>]) -> Vec<usize> {
-    steps.iter().map(|s| table.line(s.span())).collect()
-}
-
 fn limits(bound: Bound) -> Vec<f64> {
     match bound {
         Bound::AtLeast(n) | Bound::AtMost(n) => vec![n],
@@ -314,22 +296,9 @@ pub fn coverage(module: &Module, vectors: &VectorSet) -> Coverage {
     for indicator in module.indicators {
         // (label, condition, bound) for every threshold of the indicator.
         let mut thresholds: Vec<(String, Option<Condition>, Bound)> = Vec::new();
-        let mut ladder = |when: Option<Condition>, steps: &[Step; 5]| {
+        for (when, steps) in indicator.ladder.each() {
             for (grade, step) in Grade::LADDER.iter().zip(steps) {
-                thresholds.push((
-                    grade.to_string(),
-                    when,
-                    indicator_step(indicator.direction, step.limit),
-                ));
-            }
-        };
-        match indicator.ladder {
-            Ladder::None => {}
-            Ladder::Always(steps) => ladder(None, &steps),
-            Ladder::ByAttribute { attribute, ladders } => {
-                for (value, steps) in ladders {
-                    ladder(Some(Condition { attribute, value }), steps);
-                }
+                thresholds.push((grade.to_string(), when, indicator.step_bound(step)));
             }
         }
         for floor in indicator.floors {
@@ -384,10 +353,7 @@ pub fn coverage(module: &Module, vectors: &VectorSet) -> Coverage {
                         let (lo, hi) = if v < t { (v, t) } else { (t, v) };
                         !neighbours.iter().any(|&n| lo < n && n < hi)
                     };
-                    let meets = |v: f64| match bound {
-                        Bound::AtLeast(t) => v >= t,
-                        _ => v <= t,
-                    };
+                    let meets = |v: f64| bound.is_met_by(qgrade_sdk::Value::Number(v));
                     let sign = if matches!(bound, Bound::AtLeast(_)) {
                         "≥"
                     } else {
@@ -405,12 +371,4 @@ pub fn coverage(module: &Module, vectors: &VectorSet) -> Coverage {
         }
     }
     Coverage { rows }
-}
-
-/// The bound a ladder step sets in the indicator's direction (the engine's rule).
-fn indicator_step(direction: Direction, limit: f64) -> Bound {
-    match direction {
-        Direction::Lower => Bound::AtMost(limit),
-        _ => Bound::AtLeast(limit),
-    }
 }

@@ -135,14 +135,6 @@ impl Table {
     }
 }
 
-/// Whether `code` can be a catalog's product code: lowercase letters, digits and '-'.
-pub fn is_catalog_code(code: &str) -> bool {
-    !code.is_empty()
-        && code
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
 fn line_of(source: &str, offset: usize) -> usize {
     source[..offset.min(source.len())].matches('\n').count() + 1
 }
@@ -355,7 +347,7 @@ impl Builder<'_> {
 
     fn module(&mut self, file: &TableFile) -> Module {
         let product = file.product.get_ref();
-        if !is_catalog_code(product) {
+        if !crate::text::is_code(product) {
             self.say(
                 &file.product,
                 format!(

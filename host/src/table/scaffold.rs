@@ -20,18 +20,26 @@ pub fn files(product: &str) -> [(&'static str, String); 3] {
     ]
 }
 
-/// Write the scaffold into `dir`, refusing to overwrite anything there.
+/// Write the scaffold into `dir`; if any of its files is there already, nothing is
+/// written.
 pub fn write(dir: &Path, product: &str) -> io::Result<()> {
+    let files = files(product);
+    if let Some(there) = files
+        .iter()
+        .map(|(name, _)| dir.join(name))
+        .find(|p| p.exists())
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!(
+                "{} exists; the scaffold overwrites nothing",
+                there.display()
+            ),
+        ));
+    }
     std::fs::create_dir_all(dir)?;
-    for (name, text) in files(product) {
-        let path = dir.join(name);
-        if path.exists() {
-            return Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{} exists; the scaffold overwrites nothing", path.display()),
-            ));
-        }
-        std::fs::write(path, text)?;
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text)?;
     }
     Ok(())
 }

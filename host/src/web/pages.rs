@@ -8,7 +8,7 @@ use super::{escape, html::page};
 use crate::{
     catalog::Revision,
     model,
-    platform::{Certificate, CertificateFilter, Cursor, Platform, PlatformError},
+    platform::{Certificate, CertificateFilter, Cursor, Platform, PlatformError, superseded},
     registry::choose,
     wire::{CertificateStatus, GradedNow, Superseded},
 };
@@ -137,9 +137,8 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             version = escape(&c.module_version),
             digest = escape(&c.module_digest),
             revision = c.catalog_revision,
-            superseded = platform
-                .superseded(&c)
-                .await?
+            // The catalog this page already read, not a second read.
+            superseded = superseded(&catalog, &c, platform.today())
                 .map(|s| superseded_notice(&c, &s))
                 .unwrap_or_default(),
             graded = c.graded_on,
@@ -309,12 +308,7 @@ pub async fn enterprise(
     credit_code: &str,
     after: Option<&Cursor>,
 ) -> Result<String, PlatformError> {
-    let counts = platform.enterprise(credit_code).await?;
-    let filter = CertificateFilter {
-        enterprise: Some(credit_code.to_string()),
-        ..CertificateFilter::default()
-    };
-    let listed = platform.certificates(&filter, after, PAGE).await?;
+    let (counts, listed) = platform.enterprise(credit_code, after, PAGE).await?;
     Ok(page(
         platform.mode(),
         &format!("企业 {}", counts.name),

@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::table::{CoverageRow, Finding};
+
 /// A table checked.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct TableCheck {
@@ -43,4 +45,25 @@ pub struct ThresholdCoverage {
     /// A vector misses it with no other threshold in between (a pass-fail item: a vector
     /// fails).
     pub outside: bool,
+}
+
+impl From<&Finding> for TableMistake {
+    fn from(f: &Finding) -> TableMistake {
+        TableMistake {
+            line: f.line,
+            message: f.message.clone(),
+        }
+    }
+}
+
+impl From<&CoverageRow> for ThresholdCoverage {
+    fn from(r: &CoverageRow) -> ThresholdCoverage {
+        ThresholdCoverage {
+            indicator: r.indicator.to_string(),
+            threshold: r.threshold.clone(),
+            on: r.on,
+            inside: r.inside,
+            outside: r.outside,
+        }
+    }
 }

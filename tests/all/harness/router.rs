@@ -152,16 +152,24 @@ pub async fn scene_on(w: &World, platform: Arc<Platform>) -> Scene {
 impl Scene {
     /// Issue a certificate; its number.
     pub async fn certify(&self, patch: impl FnOnce(&mut Value)) -> String {
+        self.certified(grading_request(patch)).await["number"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A lab's grading of `request`, which must be certified: the certificate.
+    pub async fn certified(&self, request: Value) -> Value {
         let (status, c) = call(
             &self.app,
             "POST",
             "/api/v1/gradings",
             Some(&self.lab),
-            Some(grading_request(patch)),
+            Some(request),
         )
         .await;
         assert_eq!(status, StatusCode::CREATED, "{c}");
-        c["number"].as_str().unwrap().to_string()
+        c
     }
 
     /// Issue a certificate to the enterprise with `credit_code` (named `企业 <code>`).

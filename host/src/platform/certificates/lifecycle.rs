@@ -22,9 +22,9 @@ impl Platform {
     }
 }
 
-/// The same, for a given catalog and day: another standard, a module range the
+/// The same, for a catalog already read and a day: another standard, a module range the
 /// certificate's module is outside of, a withdrawal, or the product gone from the catalog.
-fn superseded(catalog: &Catalog, certificate: &Certificate, today: Date) -> Option<Superseded> {
+pub fn superseded(catalog: &Catalog, certificate: &Certificate, today: Date) -> Option<Superseded> {
     let revision = catalog.in_force(today)?;
     if revision.number == certificate.catalog_revision {
         return None;
