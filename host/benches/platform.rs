@@ -154,6 +154,7 @@ fn load(logged: bool) -> Figures {
                     name: "load lab".into(),
                     role: Role::Lab,
                     publisher: None,
+                    credit_code: None,
                 },
             )
             .await

@@ -274,6 +274,7 @@ async fn serve(
         name: "bench".into(),
         role: Role::Admin,
         publisher: None,
+        credit_code: None,
     };
     let (_, lab) = platform
         .create_account(
@@ -283,6 +284,7 @@ async fn serve(
                 name: "scale lab".into(),
                 role: Role::Lab,
                 publisher: None,
+                credit_code: None,
             },
         )
         .await

@@ -1,5 +1,6 @@
 //! The grading platform's service layer: accounts and their authority, gradings that
-//! become certificates, revocation, and the public views. The HTTP layer (`http`) is a
+//! become certificates, revocation, spot checks of certified products, and the public
+//! views. The HTTP layer (`http`) is a
 //! thin mapping onto these functions.
 
 mod accounts;
@@ -8,6 +9,7 @@ pub mod bundle;
 mod certificates;
 pub mod credit_code;
 mod error;
+pub mod gtin;
 mod idempotency;
 mod impact;
 mod issuer;
@@ -16,6 +18,7 @@ mod mode;
 mod pilots;
 mod publishing;
 mod resolution_cache;
+mod spot_checks;
 mod transparency;
 
 use std::sync::Arc;
@@ -27,6 +30,7 @@ pub use certificates::{
 };
 pub use error::PlatformError;
 pub use idempotency::{Answer, IdempotencyKey, StoredAnswer};
+pub use impact::ImpactCandidate;
 pub use metrics::Metrics;
 pub use mode::{DEVELOPMENT_KEY, Mode};
 pub use pilots::publish_pilots;

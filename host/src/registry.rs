@@ -17,5 +17,5 @@ mod resolve;
 
 pub use db::{Backend, Registry, placeholders};
 pub use error::{PublishError, RegistryError};
-pub use publish::{Published, VectorChange};
+pub use publish::{Candidate, PublishLimits, Published, VectorChange};
 pub use resolve::{ModuleRecord, Resolved, choose};

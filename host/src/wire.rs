@@ -14,6 +14,7 @@ mod graded;
 mod grading;
 mod impact;
 mod registry;
+mod spot_check;
 mod table;
 
 pub use accounts::{CreatedAccount, IssuedToken, NewAccountRequest};
@@ -25,12 +26,13 @@ pub use certificate::{
 };
 pub use error::{ErrorBody, ErrorDetail};
 pub use graded::{GradedBody, GradedModule, IndicatorBody, LocalRun, ModuleLoad, ReasonBody};
-pub use grading::{GradingRequest, SubmissionShape};
-pub use impact::{Impact, ImpactChange, ImpactRequest};
+pub use grading::{ConformityShape, GradingRequest, ReportShape, SubmissionShape};
+pub use impact::{Impact, ImpactArtifactQuery, ImpactChange, ImpactRequest};
 pub use registry::{
     CatalogInForce, ConsistencyProof, LogEntries, LogEntry, LogEvent, ModuleVersion,
     ModuleVersions, PlatformInfo, Published, Revisions,
 };
+pub use spot_check::{FallenIndicator, Finding, Sampled, SpotCheck, SpotCheckRequest, SpotChecks};
 pub use table::{TableCheck, TableMistake, ThresholdCoverage};
 
 use serde::Serialize;

@@ -12,7 +12,7 @@ use std::{path::PathBuf, process::Command};
 
 use serde_json::json;
 
-use crate::harness::{SERVER_ADMIN, certify_on, lab_token, request, start};
+use crate::harness::{SERVER_ADMIN, certify_on, grading, lab_token, request, start};
 
 fn chromium() -> String {
     let binary = std::env::var("QGRADE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -162,6 +162,32 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
         Some(&json!({ "reason": "falsified_data", "note": "altered test report" })),
     );
     assert_eq!(status, 200);
+    // A certificate whose label covers a barcode, and a spot check of the valid one.
+    let mut barcoded = grading();
+    barcoded["gtin"] = json!(["6901234567892"]);
+    let (status, barcoded) = request(
+        &server.addr,
+        "POST",
+        "/api/v1/gradings",
+        Some(&lab),
+        Some(&barcoded),
+    );
+    assert_eq!(status, 201, "{barcoded}");
+    let barcoded = barcoded["number"].as_str().unwrap();
+    let today = qgrade::clock::china_today().to_string();
+    let mut sample = grading();
+    let (status, check) = request(
+        &server.addr,
+        "POST",
+        &format!("/api/v1/certificates/{valid}/spot-checks"),
+        Some(&inspector),
+        Some(&json!({
+            "measurements": sample["measurements"].take(),
+            "report": { "body": "某市质检院 a city inspection institute", "number": "SC-1", "date": today },
+            "sampled": { "place": "某超市 a supermarket", "date": today },
+        })),
+    );
+    assert_eq!(status, 201, "{check}");
 
     let pages: Vec<(&str, String, Vec<String>)> = vec![
         (
@@ -170,7 +196,7 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
             vec![
                 "智能坐便器".into(),
                 "GB/T 34549-2024".into(),
-                r#"data-grade="AAA" data-count="1""#.into(),
+                r#"data-grade="AAA" data-count="2""#.into(),
             ],
         ),
         (
@@ -182,6 +208,16 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
                 r#"aria-label="AAA 等级 grade AAA (3 of 5)""#.into(),
                 "flush_water_avg".into(),
                 "≤ 5 L".into(),
+                r#"data-finding="consistent""#.into(),
+            ],
+        ),
+        (
+            "gtin",
+            format!("{base}/g/6901234567892"),
+            vec![
+                format!(r#"data-number="{barcoded}""#),
+                r#"aria-label="AAA 等级 grade AAA (3 of 5)""#.into(),
+                "某智能卫浴有限公司".into(),
             ],
         ),
         (
@@ -212,7 +248,7 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
             format!("{base}/e/91110000802100433B"),
             vec![
                 "某智能卫浴有限公司".into(),
-                r#"data-valid="1" data-revoked="1""#.into(),
+                r#"data-valid="2" data-revoked="1""#.into(),
                 format!("/c/{valid}"),
             ],
         ),

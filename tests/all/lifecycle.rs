@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use qgrade::{
+    catalog::Revision,
     clock::Clock,
     grading::{self, Submission},
     model::Date,
@@ -14,8 +15,8 @@ use qgrade::{
 use serde_json::{Value, json};
 
 use crate::harness::{
-    ADMIN, Scene, World, admit_kettle_2, call, date, fixture_path, get, kettle, on_both_databases,
-    platform_on, sandbox, scene_on, unique_report,
+    ADMIN, Scene, World, admit_kettle_2, call, call_raw, date, fixture_path, get, kettle,
+    on_both_databases, platform_on, revision, sandbox, scene_on, unique_report,
 };
 
 on_both_databases!(
@@ -103,8 +104,10 @@ pub async fn a_superseded_certificate_says_under_what_it_was_graded(w: World) {
 /// `POST /api/v1/impact` weighs kettle 2.0.0 (AAAAA from 90 % instead of 88 %) against the
 /// platform's valid kettle certificates: it lists exactly those whose grade the version
 /// would change — as grading each one's submission with 2.0.0 directly says — counts them
-/// by change, and leaves out a revoked one; it is for administrators, and names an
-/// unpublished version as the field at fault.
+/// by change, and leaves out a revoked one; the version a draft catalog revision would
+/// choose, and an artifact not yet published, are weighed the same way with nothing
+/// recorded or published; it is for administrators, and names what is at fault (an
+/// unpublished version, a draft the rules refuse, a forged artifact, another product's).
 pub async fn impact_lists_exactly_the_certificates_a_version_would_change(w: World) {
     let (s, _) = kettles(&w).await;
     let mut graded = Vec::new();
@@ -161,24 +164,158 @@ pub async fn impact_lists_exactly_the_certificates_a_version_would_change(w: Wor
     .await;
     assert_eq!(status, StatusCode::OK, "{impact}");
     assert_eq!(impact["certificates"], 6, "the valid ones: {impact}");
-    let mut listed: Vec<(String, String)> = impact["changes"]
-        .as_array()
+    // The certificates an answer lists, with their outcome under the candidate, in order.
+    let changes = |impact: &Value| {
+        let mut listed: Vec<(String, String)> = impact["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["number"].as_str().unwrap().into(),
+                    c["after"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        listed.sort();
+        listed
+    };
+    expected.sort();
+    assert_eq!(changes(&impact), expected);
+    assert_eq!(impact["counts"], json!({ "AAAAA → AAAA": 2 }));
+    assert_eq!(
+        (&impact["candidate"], &impact["version"]),
+        (&json!("published"), &json!("2.0.0"))
+    );
+
+    // A draft revision that would move the product to ^2.0 (not recorded): the version it
+    // would choose, 2.0.0, changes the same certificates; nothing is recorded.
+    let draft = Revision::from_toml(&revision(
+        2,
+        "2027-01-01",
+        "^2.0",
+        &w.kettle_key,
+        &w.ctes_key,
+    ))
+    .unwrap();
+    let (status, by_draft) = call(
+        &s.app,
+        "POST",
+        "/api/v1/impact",
+        Some(ADMIN),
+        Some(json!({ "product": "kettle", "revision": draft })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{by_draft}");
+    assert_eq!(
+        (
+            &by_draft["candidate"],
+            &by_draft["version"],
+            &by_draft["sha256"]
+        ),
+        (
+            &json!("draft revision 2"),
+            &json!("2.0.0"),
+            &impact["sha256"]
+        )
+    );
+    assert_eq!(changes(&by_draft), expected);
+    assert_eq!(
+        w.registry.catalog().await.unwrap().revisions().len(),
+        1,
+        "nothing recorded"
+    );
+    // A draft the catalog's rules refuse (it skips a number), or that names no published
+    // version, is a 422 naming `revision`.
+    for draft in [
+        revision(3, "2027-01-01", "^2.0", &w.kettle_key, &w.ctes_key),
+        revision(2, "2027-01-01", "^3.0", &w.kettle_key, &w.ctes_key),
+    ] {
+        let draft = Revision::from_toml(&draft).unwrap();
+        let (status, refused) = call(
+            &s.app,
+            "POST",
+            "/api/v1/impact",
+            Some(ADMIN),
+            Some(json!({ "product": "kettle", "revision": draft })),
+        )
+        .await;
+        assert_eq!(
+            (status, refused["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("revision")),
+            "{refused}"
+        );
+    }
+
+    // An artifact not yet published (kettle 1.2.0, AAAAA from 90 % as a minor release the
+    // registry would refuse): checked as publishing checks it, nothing written.
+    let unpublished = kettle("1.2.0", &w.kettle_key);
+    let (status, by_artifact) = call_raw(
+        &s.app,
+        "POST",
+        "/api/v1/impact/artifact?product=kettle",
+        Some(ADMIN),
+        Some(unpublished.clone()),
+        "application/wasm",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{by_artifact}");
+    assert_eq!(
+        (&by_artifact["candidate"], &by_artifact["version"]),
+        (&json!("unpublished artifact"), &json!("1.2.0"))
+    );
+    assert_eq!(changes(&by_artifact), expected);
+    let versions: Vec<String> = w
+        .registry
+        .versions("kettle")
+        .await
         .unwrap()
         .iter()
-        .map(|c| {
-            (
-                c["number"].as_str().unwrap().to_string(),
-                c["after"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|m| m.version.to_string())
         .collect();
-    listed.sort();
-    expected.sort();
-    assert_eq!(listed, expected);
-    assert_eq!(impact["counts"], json!({ "AAAAA → AAAA": 2 }));
+    assert_eq!(versions, ["1.0.0", "2.0.0"], "nothing published");
+    // Signed by someone else, or weighed for another product: refused, naming why.
+    let forged = kettle("1.2.0", &w.ctes_key);
+    let (status, refused) = call_raw(
+        &s.app,
+        "POST",
+        "/api/v1/impact/artifact?product=kettle",
+        Some(ADMIN),
+        Some(forged),
+        "application/wasm",
+    )
+    .await;
+    assert!(status.is_client_error(), "{status} {refused}");
+    let (status, refused) = call_raw(
+        &s.app,
+        "POST",
+        "/api/v1/impact/artifact?product=down-jacket",
+        Some(ADMIN),
+        Some(unpublished),
+        "application/wasm",
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("product")),
+        "{refused}"
+    );
 
     let (status, _) = call(&s.app, "POST", "/api/v1/impact", Some(&s.lab), Some(body)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, refused) = call(
+        &s.app,
+        "POST",
+        "/api/v1/impact",
+        Some(ADMIN),
+        Some(json!({ "product": "kettle" })),
+    )
+    .await;
+    assert_eq!(
+        (status, refused["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("version")),
+        "{refused}"
+    );
     let (status, refused) = call(
         &s.app,
         "POST",

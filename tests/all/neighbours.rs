@@ -8,16 +8,15 @@ use std::time::{Duration, Instant};
 use axum::{
     Router,
     body::Body,
-    http::{HeaderMap, Request, StatusCode},
+    http::{Request, StatusCode},
 };
-use http_body_util::BodyExt;
 use qgrade::artifact::{Artifact, generate_key};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::harness::{
     ADMIN, World, account, app, call, grading_request, heavy_component, module_path, nesting_bomb,
-    on_both_databases, publish, sandbox, scene,
+    on_both_databases, post_keyed, publish, sandbox, scene,
 };
 
 on_both_databases!(
@@ -26,35 +25,6 @@ on_both_databases!(
     every_text_field_has_a_limit,
     publishing_checks_before_it_compiles,
 );
-
-/// POST `body` with an Idempotency-Key: status, headers, body.
-async fn post_keyed(
-    app: &Router,
-    path: &str,
-    token: &str,
-    body: &Value,
-    key: &str,
-) -> (StatusCode, HeaderMap, Value) {
-    let response = app
-        .clone()
-        .oneshot(
-            Request::post(path)
-                .header("authorization", format!("Bearer {token}"))
-                .header("content-type", "application/json")
-                .header("idempotency-key", key)
-                .body(Body::from(body.to_string()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let (status, headers) = (response.status(), response.headers().clone());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        headers,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 /// The down-jacket module published by its body; a lab and an inspector.
 async fn with_module(w: &World) -> (Router, String, String) {

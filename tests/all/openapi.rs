@@ -76,6 +76,7 @@ fn every_json_body_has_its_schema() {
                 "credit_code",
                 "cursor",
                 "enterprise",
+                "gtin",
                 "limit",
                 "product",
                 "status"

@@ -4,7 +4,9 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{ADMIN, World, account, app, call, grading_request, on_both_databases};
+use crate::harness::{
+    ADMIN, World, account, app, call, enterprise_account, grading_request, on_both_databases,
+};
 
 on_both_databases!(
     every_role_and_endpoint,
@@ -21,6 +23,10 @@ pub async fn every_role_and_endpoint(w: World) {
         ),
         ("lab", account(&app, "lab", "lab", None).await),
         ("inspector", account(&app, "insp", "inspector", None).await),
+        (
+            "enterprise",
+            enterprise_account(&app, "ent", "91350100M000100Y43").await,
+        ),
     ];
     account(&app, "victim", "lab", None).await;
     // (method, path, body, the one role allowed)
@@ -52,6 +58,18 @@ pub async fn every_role_and_endpoint(w: World) {
             Some(json!({ "reason": "other", "note": "n" })),
             "inspector",
         ),
+        (
+            "POST",
+            "/api/v1/certificates/QG000/spot-checks",
+            Some(json!({
+                "measurements": { "down_cluster_pct": 91 },
+                "report": { "body": "Lab", "number": "S-1", "date": "2026-06-01" },
+                "sampled": { "place": "某商场", "date": "2026-06-01" },
+            })),
+            "inspector",
+        ),
+        ("GET", "/api/v1/enterprise", None, "enterprise"),
+        ("POST", "/api/v1/impact/artifact", None, "admin"),
         (
             "POST",
             "/api/v1/impact",

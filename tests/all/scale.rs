@@ -315,14 +315,7 @@ async fn statistics_equal_a_recount_and_status_filters_fill_their_pages(w: World
         .await;
         assert_eq!(all.len(), expected, "{status}: {all:?}");
         for number in &all {
-            let (_, c) = call(
-                &s.app,
-                "GET",
-                &format!("/api/v1/certificates/{number}"),
-                None,
-                None,
-            )
-            .await;
+            let c = s.certificate(number).await;
             assert_eq!(c["status"], status, "{c}");
         }
     }
@@ -381,10 +374,23 @@ async fn every_list_reads_an_index_in_its_own_order(w: World) {
                 .unwrap();
         }
     }
-    let plans = qgrade::platform::query_plans(&mut conn, backend, date("2026-06-01"))
+    let mut plans = qgrade::platform::query_plans(&mut conn, backend, date("2026-06-01"))
         .await
         .unwrap();
     assert!(plans.len() > 40, "{}", plans.len());
+    if backend == Backend::Postgres {
+        // A barcode's few certificates are sorted as they are read: its plans are asked
+        // for with sorting priced as it is.
+        sqlx::query("SET enable_sort = on")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let sorted = qgrade::platform::query_plans(&mut conn, backend, date("2026-06-01"))
+            .await
+            .unwrap();
+        plans.retain(|(name, _)| !name.contains("gtin"));
+        plans.extend(sorted.into_iter().filter(|(name, _)| name.contains("gtin")));
+    }
     for (name, plan) in &plans {
         // The indexes that narrow this list to its own rows: one led by a column it is
         // filtered on (the order index only when nothing narrows it).
@@ -409,6 +415,12 @@ async fn every_list_reads_an_index_in_its_own_order(w: World) {
         if has("exposure") {
             fit.push("certificates_exposure");
         }
+        // A barcode's certificates are found through its own table and read by number:
+        // a handful (one valid per product, and those before it), sorted as they are read.
+        let by_gtin = has("gtin");
+        if by_gtin {
+            fit.extend(["sqlite_autoindex_certificates_2", "certificates_number_key"]);
+        }
         if fit.is_empty() {
             fit.push("certificates_order");
         }
@@ -428,6 +440,10 @@ async fn every_list_reads_an_index_in_its_own_order(w: World) {
                     .any(|index| line.contains(&format!("{} ", index.trim()))),
                 "{name} reads certificates by another index than {fit:?}:\n{plan}"
             );
+        }
+        if by_gtin {
+            assert!(lower.contains("certificate_gtins"), "{name}:\n{plan}");
+            continue;
         }
         assert!(!lower.contains("temp b-tree"), "{name} sorts:\n{plan}");
         assert!(!lower.contains("sort"), "{name} sorts:\n{plan}");
@@ -622,6 +638,7 @@ async fn certify(
         name: "lab".into(),
         role: qgrade::platform::Role::Lab,
         publisher: None,
+        credit_code: None,
     };
     sample["enterprise"] = json!({ "name": "某企业", "credit_code": "91350100M000100Y43" });
     sample["model"] = json!("M-1");

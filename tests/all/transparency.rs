@@ -73,14 +73,7 @@ pub async fn the_log_proves_what_it_holds(w: World) {
             ("certificate.issue", number.as_str())
         );
         // The leaf holds everything the certificate says, its submission included.
-        let (_, c) = call(
-            &s.app,
-            "GET",
-            &format!("/api/v1/certificates/{number}"),
-            None,
-            None,
-        )
-        .await;
+        let c = s.certificate(number).await;
         assert_eq!(entry.body["grade"], c["grade"]);
         assert_eq!(entry.body["outcome"]["indicators"], c["indicators"]);
         assert_eq!(entry.body["submission"]["measurements"]["odour"], true);

@@ -3,7 +3,7 @@
 use axum::{Router, http::StatusCode};
 use serde_json::json;
 
-use crate::harness::{World, call, get, on_both_databases, scene};
+use crate::harness::{ADMIN, World, call, enterprise_account, get, on_both_databases, scene};
 
 /// A platform with the down-jacket module published and one certificate issued.
 async fn with_certificate(w: &World) -> (Router, String, String) {
@@ -43,10 +43,20 @@ fn decode_qr(label: &str) -> String {
             }
         }
     }
+    decode_qr_in(image)
+}
+
+/// The one QR code in a picture of a label, decoded.
+fn decode_qr_in(image: image::GrayImage) -> String {
     let mut prepared = rqrr::PreparedImage::prepare(image);
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code on the label");
     grids[0].decode().expect("the QR code decodes").1
+}
+
+/// The QR code in a PNG, decoded.
+fn decode_qr_png(png: &[u8]) -> String {
+    decode_qr_in(image::load_from_memory(png).expect("a PNG").to_luma8())
 }
 
 on_both_databases!(
@@ -55,7 +65,170 @@ on_both_databases!(
     a_standard_is_readable_in_the_open,
     a_long_name_wraps_and_never_runs_off_the_label,
     an_enterprise_record_counts_and_lists_its_certificates,
+    an_enterprise_account_reads_its_record_and_prints_its_own_labels,
 );
+
+/// The enterprise role (企业): an account bound to one credit code (refused without one, with
+/// a malformed one, or for another role) reads its own record at `/api/v1/enterprise`
+/// (empty before its first certificate) and downloads its certificates' print-ready label
+/// (a PDF: vector, fonts embedded, privately cached, an attachment); nobody else gets that
+/// file — no token 401, another enterprise's or another role's 403 — and a revoked
+/// certificate's is gone for its holder too.
+pub async fn an_enterprise_account_reads_its_record_and_prints_its_own_labels(w: World) {
+    let s = scene(&w).await;
+    let (mine, other) = ("91350100M000100Y43", "91110000802100433B");
+    let number = s.certify_for(mine).await;
+    let theirs = s.certify_for(other).await;
+    for (request, field) in [
+        (
+            json!({ "id": "e1", "name": "E", "role": "enterprise" }),
+            "credit_code",
+        ),
+        (
+            json!({ "id": "e1", "name": "E", "role": "enterprise", "credit_code": "91350100M000100Y44" }),
+            "credit_code",
+        ),
+        (
+            json!({ "id": "e1", "name": "E", "role": "lab", "credit_code": mine }),
+            "credit_code",
+        ),
+    ] {
+        let (status, body) = call(
+            &s.app,
+            "POST",
+            "/api/v1/accounts",
+            Some(ADMIN),
+            Some(request),
+        )
+        .await;
+        assert_eq!(
+            (status, body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}"
+        );
+    }
+    let me = enterprise_account(&s.app, "bosideng", mine).await;
+    let them = enterprise_account(&s.app, "someone-else", other).await;
+    let newcomer = enterprise_account(&s.app, "newcomer", "9144030071526726XG").await;
+
+    let (status, record) = call(&s.app, "GET", "/api/v1/enterprise", Some(&me), None).await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    assert_eq!(
+        (&record["credit_code"], &record["valid"]),
+        (&json!(mine), &json!(1))
+    );
+    let listed: Vec<&str> = record["certificates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [number.as_str()]);
+    let (status, empty) = call(&s.app, "GET", "/api/v1/enterprise", Some(&newcomer), None).await;
+    assert_eq!(status, StatusCode::OK, "{empty}");
+    assert_eq!(
+        (&empty["valid"], &empty["certificates"]),
+        (&json!(0), &json!([]))
+    );
+
+    let pdf = format!("/api/v1/certificates/{number}/label?format=pdf");
+    let (status, body) = call(&s.app, "GET", &pdf, None, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    for token in [&them, &s.lab, &s.inspector] {
+        let (status, body) = call(&s.app, "GET", &pdf, Some(token), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    }
+    let (status, _, _) = get_with(
+        &s.app,
+        &format!("/api/v1/certificates/{theirs}/label?format=pdf"),
+        &me,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "another enterprise's print file"
+    );
+
+    let (status, headers, bytes) = get_with(&s.app, &pdf, &me).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert!(
+        headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("private")
+    );
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("{number}.label.pdf"))
+    );
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("/FontFile"), "its fonts embedded");
+    assert!(
+        !text.contains("/Subtype /Image"),
+        "vectors, no picture of the label"
+    );
+    // The same drawing as the SVG anyone fetches: revalidated by its own ETag, and its QR
+    // code decodes from a print of it (rendered by Poppler, as a print shop's RIP would) as
+    // from the PNG.
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    assert!(etag.ends_with("-pdf\""), "{etag}");
+    let page = format!("http://127.0.0.1:8080/c/{number}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("label.pdf"), &bytes).unwrap();
+    let rendered = std::process::Command::new("pdftoppm")
+        .args(["-r", "150", "-png", "-singlefile", "label.pdf", "print"])
+        .current_dir(dir.path())
+        .status()
+        .expect("pdftoppm (poppler-utils, installed by .ci/run)");
+    assert!(rendered.success());
+    let print = std::fs::read(dir.path().join("print.png")).unwrap();
+    assert_eq!(decode_qr_png(&print), page);
+    let (_, _, png) = get_with(
+        &s.app,
+        &format!("/api/v1/certificates/{number}/label?format=png"),
+        &me,
+    )
+    .await;
+    assert_eq!(decode_qr_png(&png), page);
+
+    s.revoke(&number).await;
+    let (status, _, _) = get_with(&s.app, &pdf, &me).await;
+    assert_eq!(status, StatusCode::GONE);
+}
+
+/// GET `path` with a bearer token: status, headers, body bytes.
+async fn get_with(
+    app: &Router,
+    path: &str,
+    token: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = app
+        .clone()
+        .oneshot(
+            axum::http::Request::get(path)
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, headers, bytes)
+}
 
 /// `/e/{credit_code}` and `GET /api/v1/enterprises/{credit_code}`: one enterprise's
 /// certificates counted by status and listed, no other enterprise's; the certificate page

@@ -128,22 +128,27 @@ pub struct ImpactArgs {
     /// The product whose module would change.
     #[arg(long)]
     product: String,
-    /// The candidate artifact (or bare component).
+    /// The candidate artifact (or bare component; with `--server`, a signed artifact not
+    /// yet published).
     #[arg(long, required_unless_present = "server")]
     candidate: Option<PathBuf>,
     /// Submissions to re-grade, one JSON object per line.
     #[arg(long, required_unless_present = "server")]
     submissions: Option<PathBuf>,
     /// Ask this platform instead (`http://host:port`): every valid certificate of the
-    /// product re-graded there with the published `--version`.
-    #[arg(long, requires_all = ["token", "version"], conflicts_with_all = ["candidate", "submissions"])]
+    /// product re-graded there with the published `--version`, the version the draft
+    /// `--revision` would choose, or the unpublished `--candidate`.
+    #[arg(long, requires = "token", conflicts_with = "submissions")]
     server: Option<String>,
     /// An administrator's bearer token for `--server`.
     #[arg(long, env = "QGRADE_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// The published version to weigh, with `--server`.
-    #[arg(long)]
+    #[arg(long, requires = "server", conflicts_with_all = ["revision", "candidate"])]
     version: Option<semver::Version>,
+    /// A draft catalog revision (TOML, as in `catalog/revisions/`), with `--server`.
+    #[arg(long, requires = "server", conflicts_with = "candidate")]
+    revision: Option<PathBuf>,
     /// The grading date for both (default today).
     #[arg(long, value_parser = super::run::parse_on)]
     on: Option<model::Date>,
@@ -153,8 +158,20 @@ pub struct ImpactArgs {
 }
 
 pub async fn impact(sandbox: &Sandbox, args: ImpactArgs) -> anyhow::Result<ExitCode> {
-    if let (Some(server), Some(token), Some(version)) = (&args.server, &args.token, &args.version) {
-        return remote_impact(server, token, &args.product, version, args.json);
+    if let (Some(server), Some(token)) = (&args.server, &args.token) {
+        let ask = match (&args.version, &args.revision, &args.candidate) {
+            (Some(version), None, None) => Ask::Version(version.clone()),
+            (None, Some(file), None) => {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                let revision = crate::catalog::Revision::from_toml(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+                Ask::Revision(revision)
+            }
+            (None, None, Some(file)) => Ask::Artifact(read(file)?),
+            _ => anyhow::bail!("with --server, give one of --version, --revision or --candidate"),
+        };
+        return remote_impact(server, token, &args.product, ask, args.json);
     }
     let (Some(candidate), Some(submissions)) = (&args.candidate, &args.submissions) else {
         anyhow::bail!("give --candidate and --submissions, or --server with --token and --version");
@@ -208,20 +225,50 @@ pub async fn impact(sandbox: &Sandbox, args: ImpactArgs) -> anyhow::Result<ExitC
 
 /// `qgrade impact --server`: the platform re-grades its own certificates
 /// (`POST /api/v1/impact`); each change printed as `qgrade impact` prints a line's.
+/// What `qgrade impact --server` asks the platform to weigh.
+enum Ask {
+    Version(semver::Version),
+    Revision(crate::catalog::Revision),
+    Artifact(Vec<u8>),
+}
+
 fn remote_impact(
     server: &str,
     token: &str,
     product: &str,
-    version: &semver::Version,
+    ask: Ask,
     as_json: bool,
 ) -> anyhow::Result<ExitCode> {
     let agent = super::client();
-    let url = format!("{}/api/v1/impact", server.trim_end_matches('/'));
-    let mut response = agent
-        .post(&url)
-        .header("Authorization", &format!("Bearer {token}"))
-        .send_json(json!({ "product": product, "version": version.to_string() }))
-        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    let base = format!("{}/api/v1/impact", server.trim_end_matches('/'));
+    let authorization = format!("Bearer {token}");
+    let (url, sent) = match ask {
+        Ask::Artifact(bytes) => {
+            let product: String = form_urlencoded::byte_serialize(product.as_bytes()).collect();
+            let url = format!("{base}/artifact?product={product}");
+            let sent = agent
+                .post(&url)
+                .header("Authorization", &authorization)
+                .header("Content-Type", "application/wasm")
+                .send(&bytes[..]);
+            (url, sent)
+        }
+        Ask::Version(version) => {
+            let sent = agent
+                .post(&base)
+                .header("Authorization", &authorization)
+                .send_json(json!({ "product": product, "version": version.to_string() }));
+            (base, sent)
+        }
+        Ask::Revision(revision) => {
+            let sent = agent
+                .post(&base)
+                .header("Authorization", &authorization)
+                .send_json(json!({ "product": product, "revision": revision }));
+            (base, sent)
+        }
+    };
+    let mut response = sent.map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     let status = response.status().as_u16();
     let body: serde_json::Value = response.body_mut().read_json().unwrap_or_default();
     if status != 200 {
@@ -246,9 +293,12 @@ fn remote_impact(
         }
     }
     eprintln!(
-        "{} of {} valid certificates would change grade: {product} {version} ({})",
+        "{} of {} valid certificates would change grade: {product} {} ({}, sha256 {}) ({})",
         changes.len(),
         body["certificates"],
+        body["version"].as_str().unwrap_or_default(),
+        body["candidate"].as_str().unwrap_or_default(),
+        body["sha256"].as_str().unwrap_or_default(),
         body["counts"]
     );
     Ok(ExitCode::from(exit::OK))

@@ -221,6 +221,7 @@ async fn accounts(
         name: "qgrade seed".into(),
         role: Role::Admin,
         publisher: None,
+        credit_code: None,
     };
     let mut made = Vec::new();
     for (role, id) in [
@@ -235,6 +236,7 @@ async fn accounts(
                     name: "capacity test".into(),
                     role,
                     publisher: None,
+                    credit_code: None,
                 },
             )
             .await?;
@@ -262,9 +264,26 @@ fn request(samples: &[Sample], args: &SeedArgs, run: &str, i: u64, day: Date) ->
             credit_code: credit_code(enterprise),
         },
         model: format!("S{enterprise}-{}", mix(i, 3) % 50),
+        // A barcode of its own (GS1 China's prefix 690–699), as most boxes carry.
+        gtin: vec![gtin(run, i)],
+        codes: Vec::new(),
         date: None,
         submission,
     }
+}
+
+/// A GTIN-14 of request `i` of `run` (`YYYYMMDDtHHMMSSz`): the run's second of the day,
+/// then `i` — unique within a run, and beside another run's unless both began at the same
+/// second of the day.
+fn gtin(run: &str, i: u64) -> String {
+    let second: u64 = run
+        .get(9..15)
+        .and_then(|hms| hms.parse::<u64>().ok())
+        .map_or(0, |hms| {
+            hms / 10_000 * 3600 + hms / 100 % 100 * 60 + hms % 100
+        });
+    let body = format!("{second:05}{:08}", i % 100_000_000);
+    format!("{body}{}", crate::platform::gtin::check_digit(&body))
 }
 
 /// A valid unified social credit code for enterprise `n`.

@@ -93,7 +93,10 @@ async fn create(
     Json(request): Json<NewAccountRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let role = Role::parse(&request.role).ok_or_else(|| {
-        PlatformError::field("role", "role is admin, publisher, lab or inspector")
+        PlatformError::field(
+            "role",
+            "role is admin, publisher, lab, inspector or enterprise",
+        )
     })?;
     let (created, token) = p
         .create_account(
@@ -103,6 +106,7 @@ async fn create(
                 name: request.name,
                 role,
                 publisher: request.publisher,
+                credit_code: request.credit_code,
             },
         )
         .await?;
@@ -113,6 +117,7 @@ async fn create(
             name: created.name,
             role: created.role.as_str(),
             publisher: created.publisher,
+            credit_code: created.credit_code,
             token,
         }),
     ))

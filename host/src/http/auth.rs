@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use axum::{extract::FromRequestParts, http::request::Parts};
+use axum::{
+    extract::{FromRequestParts, OptionalFromRequestParts},
+    http::request::Parts,
+};
 
 use super::{
     ApiError,
@@ -55,6 +58,27 @@ impl FromRequestParts<Arc<Platform>> for Auth {
     }
 }
 
+/// On an endpoint anyone may call, the account when the request names one (a bad token
+/// is still a 401: it is never read as no token at all).
+impl OptionalFromRequestParts<Arc<Platform>> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        platform: &Arc<Platform>,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        if !parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            return Ok(None);
+        }
+        <Auth as FromRequestParts<_>>::from_request_parts(parts, platform)
+            .await
+            .map(Some)
+    }
+}
+
 /// Extractors that authenticate and require one role, before the body is read: a
 /// forbidden caller learns nothing about what a valid body looks like.
 macro_rules! role_extractor {
@@ -66,7 +90,7 @@ macro_rules! role_extractor {
             type Rejection = ApiError;
 
             async fn from_request_parts(parts: &mut Parts, platform: &Arc<Platform>) -> Result<Self, Self::Rejection> {
-                let Auth(account) = Auth::from_request_parts(parts, platform).await?;
+                let Auth(account) = <Auth as FromRequestParts<_>>::from_request_parts(parts, platform).await?;
                 if account.role != $role {
                     return Err(PlatformError::Forbidden(format!(
                         "a {} account may not {}",
@@ -86,4 +110,5 @@ role_extractor! {
     AsPublisher => Role::Publisher, "publish modules";
     AsLab => Role::Lab, "submit gradings";
     AsInspector => Role::Inspector, "revoke certificates";
+    AsEnterprise => Role::Enterprise, "read an enterprise's own record";
 }

@@ -1,5 +1,5 @@
-//! `/gradings` (lab), `/certificates` (public), revocation (inspector), `/exposure` and
-//! `/statistics` (public).
+//! `/gradings` (lab), `/certificates` (public), revocation and spot checks (inspector),
+//! `/exposure` and `/statistics` (public).
 
 use std::sync::Arc;
 
@@ -17,20 +17,21 @@ use serde_json::Value;
 
 use super::{
     ApiError,
-    auth::{AsInspector, AsLab},
+    auth::{AsEnterprise, AsInspector, AsLab},
     extract::{Json, Path, Query, SizedJson, answer},
     openapi::{BodyDoc, Endpoint, schema},
 };
 use crate::{
     platform::{
-        Account, Answer, CertificateFilter, Cursor, GradingOutcome, IdempotencyKey, MAX_PAGE,
-        Platform, PlatformError, Revocation, RevocationReason, Role, StoredAnswer,
+        Account, Answer, Certificate, CertificateFilter, Cursor, GradingOutcome, IdempotencyKey,
+        MAX_PAGE, Page, Platform, PlatformError, Revocation, RevocationReason, Role, StoredAnswer,
         bundle::{Bundle, CertificateProof},
+        gtin,
     },
     wire::{
-        self, CertificateBody, CertificateList, CertificateStatus, EnterpriseRecord,
-        ExposedEnterprises, Exposure, ExposureEntry, GradedBody, GradingRequest, RevocationRequest,
-        Statistics,
+        self, CertificateBody, CertificateList, CertificateStatus, EnterpriseCounts,
+        EnterpriseRecord, ExposedEnterprises, Exposure, ExposureEntry, GradedBody, GradingRequest,
+        RevocationRequest, SpotCheck, SpotCheckRequest, SpotChecks, Statistics,
     },
 };
 
@@ -65,7 +66,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             method: "get",
             path: "/certificates",
-            summary: "Certificates by product, enterprise (credit code or name) or status (query parameters), newest first, a page at a time (pass `next` back as `cursor`)",
+            summary: "Certificates by product, enterprise (credit code or name), status or GTIN (query parameters), newest first, a page at a time (pass `next` back as `cursor`)",
             role: None,
             body: None,
             query: Some(schema::<Filter>),
@@ -132,6 +133,37 @@ pub fn endpoints() -> Vec<Endpoint> {
             route: post(revoke),
         },
         Endpoint {
+            method: "post",
+            path: "/certificates/{number}/spot-checks",
+            summary: "Record a spot check (监督抽查): a market sample's results, graded with the module that issued the certificate; the finding is consistent, overstated (低级高标) or failed, and an overstated or failed one revokes the certificate when `revoke` is true",
+            role: Some(Role::Inspector),
+            body: Some(BodyDoc {
+                content_type: "application/json",
+                description: "the sample's measurements, its report, where and when it was taken",
+                schema: schema::<SpotCheckRequest>,
+            }),
+            query: None,
+            responses: vec![
+                (201, "the spot check, recorded", Some(schema::<SpotCheck>)),
+                (404, "no such certificate", None),
+                (409, "the certificate is revoked or expired", None),
+            ],
+            route: post(spot_check),
+        },
+        Endpoint {
+            method: "get",
+            path: "/certificates/{number}/spot-checks",
+            summary: "Every spot check of a certificate, oldest first",
+            role: None,
+            body: None,
+            query: None,
+            responses: vec![
+                (200, "the spot checks", Some(schema::<SpotChecks>)),
+                (404, "no such certificate", None),
+            ],
+            route: get(spot_checks),
+        },
+        Endpoint {
             method: "get",
             path: "/exposure",
             summary: "The exposure list: revoked certificates and the enterprises behind them, a page at a time",
@@ -153,6 +185,16 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (404, "no certificate of this enterprise", None),
             ],
             route: get(enterprise),
+        },
+        Endpoint {
+            method: "get",
+            path: "/enterprise",
+            summary: "The calling enterprise account's own record: its certificates counted by status and a page of them (each certificate's print-ready label is `…/label?format=pdf` with the same token)",
+            role: Some(Role::Enterprise),
+            body: None,
+            query: Some(schema::<PageQuery>),
+            responses: vec![(200, "the record", Some(schema::<EnterpriseRecord>))],
+            route: get(own_record),
         },
         Endpoint {
             method: "get",
@@ -305,6 +347,8 @@ struct Filter {
     credit_code: Option<String>,
     /// Their status today.
     status: Option<CertificateStatus>,
+    /// A GTIN (13 or 14 digits) their labels cover: what a scanned barcode finds.
+    gtin: Option<String>,
     /// Where the page starts: the `next` of the page before.
     cursor: Option<String>,
     /// At most this many, 1–1000 (100 when left out).
@@ -322,6 +366,11 @@ async fn list(
                 product: filter.product,
                 enterprise: filter.enterprise.or(filter.credit_code),
                 status: filter.status,
+                gtin: filter
+                    .gtin
+                    .as_deref()
+                    .map(|g| gtin::normalize(g).map_err(|m| PlatformError::field("gtin", m)))
+                    .transpose()?,
             },
             after.as_ref(),
             page_size(filter.limit)?,
@@ -375,6 +424,38 @@ async fn revoke(
     )
 }
 
+async fn spot_check(
+    State(p): State<Arc<Platform>>,
+    AsInspector(account): AsInspector,
+    Path(number): Path<String>,
+    headers: HeaderMap,
+    Json(request): Json<SpotCheckRequest>,
+) -> Result<Response, ApiError> {
+    let path = format!("/api/v1/certificates/{number}/spot-checks");
+    let key = idempotency_key(&p, &account, &headers, &path, &wire::to_value(&request)).await?;
+    if let Some(answer) = key.replay {
+        return Ok(answer);
+    }
+    Ok(
+        match p.spot_check(&account, &number, &request, key.key).await? {
+            Answer::New(check) => (StatusCode::CREATED, answer(&check)).into_response(),
+            Answer::Replayed(answer) => replayed(answer),
+        },
+    )
+}
+
+async fn spot_checks(
+    State(p): State<Arc<Platform>>,
+    Path(number): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    // A 404 for a certificate that does not exist, rather than an empty list.
+    let certificate = p.certificate(&number).await?;
+    Ok(answer(&SpotChecks {
+        spot_checks: p.spot_checks(&certificate.number).await?,
+        certificate: certificate.number,
+    }))
+}
+
 /// A page of a list that has no filters.
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -394,12 +475,57 @@ async fn enterprise(
     let (counts, page) = p
         .enterprise(&credit_code, after.as_ref(), page_size(query.limit)?)
         .await?;
-    Ok(answer(&EnterpriseRecord {
+    Ok(answer(&record(&p, credit_code, counts, page)))
+}
+
+async fn own_record(
+    State(p): State<Arc<Platform>>,
+    AsEnterprise(account): AsEnterprise,
+    Query(query): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let credit_code = account.credit_code.clone().ok_or_else(|| {
+        PlatformError::Internal(format!(
+            "enterprise account {} has no credit code",
+            account.id
+        ))
+    })?;
+    let after = query.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let (counts, page) = match p
+        .enterprise(&credit_code, after.as_ref(), page_size(query.limit)?)
+        .await
+    {
+        Ok(found) => found,
+        // Its own record before its first certificate: empty, not missing.
+        Err(PlatformError::NotFound(_)) => (
+            EnterpriseCounts {
+                name: account.name,
+                valid: 0,
+                revoked: 0,
+                expired: 0,
+            },
+            Page {
+                items: Vec::new(),
+                next: None,
+            },
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(answer(&record(&p, credit_code, counts, page)))
+}
+
+/// An enterprise's record as the API answers it.
+fn record(
+    p: &Platform,
+    credit_code: String,
+    counts: EnterpriseCounts,
+    page: Page<Certificate>,
+) -> EnterpriseRecord {
+    EnterpriseRecord {
         credit_code,
         counts,
         certificates: page.items.iter().map(|c| c.summary(p.today())).collect(),
         next: page.next.map(|c| c.encode()),
-    }))
+    }
 }
 
 /// How a list is answered.

@@ -98,6 +98,9 @@ impl From<PlatformError> for ApiError {
                 ApiError::new(S::CONFLICT, "report_already_certified", message)
                     .with_field("report.number")
             }
+            PlatformError::Covered { field, message, .. } => {
+                ApiError::new(S::CONFLICT, "gtin_covered", message).with_field(&field)
+            }
             PlatformError::Busy(m) => {
                 ApiError::new(S::SERVICE_UNAVAILABLE, "busy", m).retry_after(5)
             }

@@ -1,4 +1,5 @@
-//! `/certificates/{number}/label` (public): the unified label as SVG or PNG, cached.
+//! `/certificates/{number}/label`: the unified label as SVG or PNG (public) or a
+//! print-ready PDF (its enterprise's), cached.
 //!
 //! A label is what a consumer's phone and every enterprise's print shop fetch; it is
 //! drawn from the certificate, the product's names and the platform's address, and
@@ -28,18 +29,19 @@ use sha2::{Digest, Sha256};
 
 use super::{
     ApiError,
+    auth::Auth,
     extract::{Path, Query},
     openapi::{Endpoint, schema},
 };
 use crate::{
-    platform::{Platform, PlatformError},
+    platform::{Platform, PlatformError, Role},
     wire::CertificateStatus,
 };
 
 /// How long a label may be cached without revalidation, in seconds.
 pub const MAX_AGE: u32 = 60;
 
-/// PNG labels kept (about 40 KB each).
+/// PNG and PDF labels kept (tens of KB each).
 const KEPT: usize = 1024;
 
 /// How long a PNG label may take to render (a label of the longest names a request can
@@ -50,15 +52,24 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![Endpoint {
         method: "get",
         path: "/certificates/{number}/label",
-        summary: "The unified label (统一标识) with a QR code of the certificate's page; ?format=svg|png. ETag and Cache-Control: revalidate with If-None-Match",
+        summary: "The unified label (统一标识) with a QR code of the certificate's page; ?format=svg|png (anyone: what a phone verifies) or pdf (the print-ready file, vector with its fonts embedded: the certificate's enterprise only, by its enterprise account's token). ETag and Cache-Control: revalidate with If-None-Match",
         role: None,
         body: None,
         query: Some(schema::<LabelQuery>),
         responses: vec![
-            (200, "the label (image/svg+xml or image/png)", None),
+            (
+                200,
+                "the label (image/svg+xml, image/png or application/pdf)",
+                None,
+            ),
             (
                 304,
                 "the label the client holds (If-None-Match) is current",
+                None,
+            ),
+            (
+                403,
+                "a PDF asked for by an account other than the certificate's enterprise",
                 None,
             ),
             (
@@ -75,39 +86,90 @@ pub fn endpoints() -> Vec<Endpoint> {
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct LabelQuery {
-    /// `svg` (when left out) or `png`.
+    /// `svg` (when left out), `png` or `pdf`.
     #[serde(default)]
-    #[schemars(extend("enum" = ["svg", "png"]))]
+    #[schemars(extend("enum" = ["svg", "png", "pdf"]))]
     format: Option<String>,
 }
 
-/// Rendered PNG labels by the digest of their SVG.
-fn rendered() -> &'static Mutex<LruCache<[u8; 32], Bytes>> {
-    static RENDERED: std::sync::OnceLock<Mutex<LruCache<[u8; 32], Bytes>>> =
-        std::sync::OnceLock::new();
+/// What a label is served as.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Svg,
+    Png,
+    Pdf,
+}
+
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Svg => "svg",
+            Format::Png => "png",
+            Format::Pdf => "pdf",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Svg => "image/svg+xml; charset=utf-8",
+            Format::Png => "image/png",
+            Format::Pdf => "application/pdf",
+        }
+    }
+}
+
+/// Rendered PNG and PDF labels by the digest of their SVG and their format.
+type Rendered = Mutex<LruCache<([u8; 32], &'static str), Bytes>>;
+
+fn rendered() -> &'static Rendered {
+    static RENDERED: std::sync::OnceLock<Rendered> = std::sync::OnceLock::new();
     RENDERED.get_or_init(|| Mutex::new(LruCache::new(NonZeroUsize::new(KEPT).expect("KEPT > 0"))))
 }
 
 /// A revoked certificate's label is not served at all (410): a label that exists is a
 /// valid one, and a printed copy's QR code still opens the page that says it was revoked.
+///
+/// The print-ready PDF is the certificate holder's (企业免费下载使用标识): the enterprise
+/// account bound to the certificate's credit code downloads it; anyone else gets a 401 or
+/// 403. Everything a label says is public — the SVG and PNG are what a phone shows beside
+/// the page — but the file a print shop turns into thousands of labels is given to the
+/// enterprise whose products they go on.
 async fn label(
     State(p): State<Arc<Platform>>,
     Path(number): Path<String>,
     Query(query): Query<LabelQuery>,
+    auth: Option<Auth>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let png = match query.format.as_deref().unwrap_or("svg") {
-        "svg" => false,
-        "png" => true,
+    let format = match query.format.as_deref().unwrap_or("svg") {
+        "svg" => Format::Svg,
+        "png" => Format::Png,
+        "pdf" => Format::Pdf,
         other => {
             return Err(PlatformError::field(
                 "format",
-                format!("format {other:?}: use svg or png"),
+                format!("format {other:?}: use svg, png or pdf"),
             )
             .into());
         }
     };
     let certificate = p.certificate(&number).await?;
+    if format == Format::Pdf {
+        let Some(Auth(account)) = auth else {
+            return Err(PlatformError::Unauthorized(
+                "the print-ready label is its enterprise's: send its enterprise account's Authorization: Bearer token".into(),
+            )
+            .into());
+        };
+        if account.role != Role::Enterprise
+            || account.credit_code.as_deref() != Some(&certificate.credit_code)
+        {
+            return Err(PlatformError::Forbidden(format!(
+                "certificate {number}'s print-ready label is for its enterprise's account only"
+            ))
+            .into());
+        }
+    }
     if certificate.status(p.today()) == CertificateStatus::Revoked {
         return Err(ApiError::new(
             StatusCode::GONE,
@@ -119,11 +181,7 @@ async fn label(
     let (zh, en) = crate::web::pages::product_names(catalog.revisions(), &certificate.product);
     let svg = crate::web::label::svg(&certificate, &zh, &en, p.public_url());
     let digest: [u8; 32] = Sha256::digest(svg.as_bytes()).into();
-    let etag = format!(
-        "\"{}-{}\"",
-        hex::encode(&digest[..16]),
-        if png { "png" } else { "svg" }
-    );
+    let etag = format!("\"{}-{}\"", hex::encode(&digest[..16]), format.name());
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -133,48 +191,57 @@ async fn label(
         if let Ok(etag) = HeaderValue::from_str(&etag) {
             headers.insert(header::ETAG, etag);
         }
+        // A shared cache may keep what anyone may fetch, not an enterprise's print file.
+        let scope = if format == Format::Pdf {
+            "private"
+        } else {
+            "public"
+        };
         headers.insert(
             header::CACHE_CONTROL,
-            HeaderValue::from_str(&format!("public, max-age={MAX_AGE}"))
+            HeaderValue::from_str(&format!("{scope}, max-age={MAX_AGE}"))
                 .expect("a static header value"),
         );
+        if format == Format::Pdf
+            && let Ok(name) =
+                HeaderValue::from_str(&format!("attachment; filename=\"{number}.label.pdf\""))
+        {
+            headers.insert(header::CONTENT_DISPOSITION, name);
+        }
         response
     };
     if fresh {
         return Ok(cached(StatusCode::NOT_MODIFIED.into_response()));
     }
-    if !png {
+    if format == Format::Svg {
         return Ok(cached(
-            (
-                [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
-                svg,
-            )
-                .into_response(),
+            ([(header::CONTENT_TYPE, format.content_type())], svg).into_response(),
         ));
     }
+    let key = (digest, format.name());
     let kept = rendered()
         .lock()
         .map_err(|_| PlatformError::Internal("the label cache is poisoned".into()))?
-        .get(&digest)
+        .get(&key)
         .cloned();
-    let png = match kept {
-        Some(png) => png,
+    let bytes = match kept {
+        Some(bytes) => bytes,
         None => {
-            let png = Bytes::from(render(svg).await?);
+            let bytes = Bytes::from(render(svg, format).await?);
             if let Ok(mut kept) = rendered().lock() {
-                kept.put(digest, png.clone());
+                kept.put(key, bytes.clone());
             }
-            png
+            bytes
         }
     };
     Ok(cached(
-        ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        ([(header::CONTENT_TYPE, format.content_type())], bytes).into_response(),
     ))
 }
 
 /// Rendering is CPU work off the async threads, two at a time and within a time bound: a
 /// label is never what keeps the platform from answering.
-async fn render(svg: String) -> Result<Vec<u8>, PlatformError> {
+async fn render(svg: String, format: Format) -> Result<Vec<u8>, PlatformError> {
     static RENDERING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
     let busy = || {
         PlatformError::Busy("labels are being rendered for others; try again in a moment".into())
@@ -183,7 +250,10 @@ async fn render(svg: String) -> Result<Vec<u8>, PlatformError> {
         .await
         .map_err(|_| busy())?
         .map_err(|_| busy())?;
-    let render = tokio::task::spawn_blocking(move || crate::web::label::png(&svg, 2.0));
+    let render = tokio::task::spawn_blocking(move || match format {
+        Format::Pdf => crate::web::label::pdf(&svg),
+        _ => crate::web::label::png(&svg, 2.0),
+    });
     tokio::time::timeout(LABEL_TIME, render)
         .await
         .map_err(|_| busy())?

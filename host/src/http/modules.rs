@@ -1,5 +1,6 @@
 //! `/modules`: publish a signed artifact (publisher), list versions, fetch an artifact;
-//! `/impact`: what a published version would do to the platform's certificates (admin).
+//! `/impact`: what a published version, a draft revision's choice or an unpublished
+//! artifact would do to the platform's certificates (admin).
 
 use std::sync::Arc;
 
@@ -15,13 +16,13 @@ use serde_json::Value;
 use super::{
     ApiError,
     auth::{AsAdmin, AsPublisher},
-    extract::{Json, Path, answer},
+    extract::{Json, Path, Query, answer},
     openapi::{BodyDoc, Endpoint, binary, schema},
 };
 use crate::{
     artifact::Artifact,
-    platform::{Platform, PlatformError, Role},
-    wire::{Impact, ImpactRequest, ModuleVersion, ModuleVersions, Published},
+    platform::{ImpactCandidate, Platform, PlatformError, Role},
+    wire::{Impact, ImpactArtifactQuery, ImpactRequest, ModuleVersion, ModuleVersions, Published},
 };
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -39,6 +40,20 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the changes", Some(schema::<Impact>))],
             route: post(impact),
+        },
+        Endpoint {
+            method: "post",
+            path: "/impact/artifact",
+            summary: "Whose grade an artifact not yet published would change: checked as publishing checks it (signed by the product's publisher), nothing written, then every valid certificate of the product re-graded with it as with /impact",
+            role: Some(Role::Admin),
+            body: Some(BodyDoc {
+                content_type: "application/wasm",
+                description: "the artifact (qgrade package)",
+                schema: binary,
+            }),
+            query: Some(schema::<ImpactArtifactQuery>),
+            responses: vec![(200, "the changes", Some(schema::<Impact>))],
+            route: post(impact_of_artifact),
         },
         Endpoint {
             method: "post",
@@ -211,8 +226,34 @@ async fn impact(
     AsAdmin(account): AsAdmin,
     Json(request): Json<ImpactRequest>,
 ) -> Result<Json<Value>, ApiError> {
+    let candidate = match (request.version, request.revision) {
+        (Some(version), None) => ImpactCandidate::Published(version),
+        (None, Some(revision)) => ImpactCandidate::Revision(Box::new(revision)),
+        _ => {
+            return Err(PlatformError::field(
+                "version",
+                "give a published version or a draft revision (one of the two)",
+            )
+            .into());
+        }
+    };
     Ok(answer(
-        &p.impact(&account, &request.product, &request.version)
-            .await?,
+        &p.impact(&account, &request.product, candidate).await?,
+    ))
+}
+
+async fn impact_of_artifact(
+    State(p): State<Arc<Platform>>,
+    AsAdmin(account): AsAdmin,
+    Query(query): Query<ImpactArtifactQuery>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    Ok(answer(
+        &p.impact(
+            &account,
+            &query.product,
+            ImpactCandidate::Artifact(body.to_vec()),
+        )
+        .await?,
     ))
 }

@@ -25,6 +25,7 @@ pub fn routes() -> Router<Arc<Platform>> {
         .route("/", get(catalog))
         .route("/c/{number}", get(certificate))
         .route("/e/{credit_code}", get(enterprise))
+        .route("/g/{gtin}", get(gtin))
         .route("/s/{product}", get(standard))
         .route("/exposure", get(exposure))
         .route("/search", get(search))
@@ -60,6 +61,10 @@ async fn enterprise(
         Err(e) => Err(e),
     };
     html(&p, page)
+}
+
+async fn gtin(State(p): State<Arc<Platform>>, Path(gtin): Path<String>) -> Response {
+    html(&p, pages::gtin(&p, &gtin).await)
 }
 
 async fn standard(State(p): State<Arc<Platform>>, Path(product): Path<String>) -> Response {

@@ -52,6 +52,14 @@ impl serde::Serialize for GradeLevel {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for GradeLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<GradeLevel, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        GradeLevel::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a grade A…AAAAA")))
+    }
+}
+
 impl schemars::JsonSchema for GradeLevel {
     fn schema_name() -> std::borrow::Cow<'static, str> {
         "GradeLevel".into()

@@ -21,8 +21,11 @@ pub enum Role {
     Publisher,
     /// A certification or testing body: submits gradings.
     Lab,
-    /// Market supervision: revokes certificates.
+    /// Market supervision: spot checks and revokes certificates.
     Inspector,
+    /// An enterprise (企业), bound to its credit code: reads its own record and downloads
+    /// its labels' print files. Everything else it sees, the public sees.
+    Enterprise,
 }
 
 impl Role {
@@ -33,14 +36,21 @@ impl Role {
             Role::Publisher => "publisher",
             Role::Lab => "lab",
             Role::Inspector => "inspector",
+            Role::Enterprise => "enterprise",
         }
     }
 
     /// The role with this name.
     pub fn parse(name: &str) -> Option<Role> {
-        [Role::Admin, Role::Publisher, Role::Lab, Role::Inspector]
-            .into_iter()
-            .find(|r| r.as_str() == name)
+        [
+            Role::Admin,
+            Role::Publisher,
+            Role::Lab,
+            Role::Inspector,
+            Role::Enterprise,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == name)
     }
 }
 
@@ -55,6 +65,8 @@ pub struct Account {
     pub role: Role,
     /// For a publisher: its catalog publisher id.
     pub publisher: Option<String>,
+    /// For an enterprise: its unified social credit code.
+    pub credit_code: Option<String>,
 }
 
 /// An account to create.
@@ -68,6 +80,8 @@ pub struct NewAccount {
     pub role: Role,
     /// For a publisher: the catalog publisher id it acts for.
     pub publisher: Option<String>,
+    /// For an enterprise: the unified social credit code it acts for.
+    pub credit_code: Option<String>,
 }
 
 /// Recently authenticated tokens, so that a request does not read the accounts table:
@@ -115,6 +129,7 @@ impl Platform {
             name: "平台管理员 platform administrator".into(),
             role: Role::Admin,
             publisher: None,
+            credit_code: None,
         };
         match self.insert_account(&admin, &token, "bootstrap").await {
             Ok(()) => Ok(Some(token)),
@@ -222,6 +237,26 @@ impl Platform {
             }
             _ => {}
         }
+        match (new.role, &new.credit_code) {
+            (Role::Enterprise, None) => {
+                return Err(PlatformError::field(
+                    "credit_code",
+                    "an enterprise account names its unified social credit code",
+                ));
+            }
+            (Role::Enterprise, Some(code)) => {
+                if let Some(problem) = super::credit_code::check(code) {
+                    return Err(PlatformError::field("credit_code", problem));
+                }
+            }
+            (_, Some(_)) => {
+                return Err(PlatformError::field(
+                    "credit_code",
+                    "only an enterprise account names a credit code",
+                ));
+            }
+            _ => {}
+        }
         let token = new_token()?;
         self.insert_account(&new, &token, &by.id).await?;
         let account = Account {
@@ -229,6 +264,7 @@ impl Platform {
             name: new.name,
             role: new.role,
             publisher: new.publisher,
+            credit_code: new.credit_code,
         };
         Ok((account, token))
     }
@@ -251,28 +287,33 @@ impl Platform {
             )));
         }
         sqlx::query(
-            "INSERT INTO accounts (id, name, role, publisher, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO accounts (id, name, role, publisher, credit_code, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&new.id)
         .bind(&new.name)
         .bind(new.role.as_str())
         .bind(new.publisher.clone())
+        .bind(new.credit_code.clone())
         .bind(hash(token))
         .bind(clock::now())
         .bind(clock::timestamp_in(TOKEN_LIFETIME))
         .execute(&mut *tx)
         .await?;
+        let mut record = json!({
+            "id": new.id,
+            "name": new.name,
+            "role": new.role.as_str(),
+            "publisher": new.publisher,
+        });
+        if let Some(code) = &new.credit_code {
+            record["credit_code"] = json!(code);
+        }
         log::record(
             &mut tx,
             "account.create",
             actor,
             &format!("account {}", new.id),
-            json!({
-                "id": new.id,
-                "name": new.name,
-                "role": new.role.as_str(),
-                "publisher": new.publisher,
-            }),
+            record,
         )
         .await?;
         tx.commit().await?;
@@ -331,7 +372,7 @@ impl Platform {
             return Ok(account.clone());
         }
         let row = sqlx::query(
-            "SELECT id, name, role, publisher, expires_at, revoked_at FROM accounts WHERE token_hash = $1",
+            "SELECT id, name, role, publisher, credit_code, expires_at, revoked_at FROM accounts WHERE token_hash = $1",
         )
         .bind(&token_hash)
         .fetch_optional(self.registry.pool())
@@ -354,6 +395,7 @@ impl Platform {
             role: Role::parse(&role)
                 .ok_or_else(|| PlatformError::Internal(format!("stored role {role:?}")))?,
             publisher: row.try_get("publisher")?,
+            credit_code: row.try_get("credit_code")?,
         };
         self.sessions
             .0

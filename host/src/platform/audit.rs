@@ -7,7 +7,9 @@
 //! certificate revoked in the log and shown as valid is found, whatever the row says),
 //! and no row may be missing from the log or the log's certificates from the table. The
 //! rows are read in pages in log order beside the walk, so memory stays bounded (only
-//! the revocations still ahead of the walk are held).
+//! the revocations still ahead of the walk are held). Every spot check's row must name a
+//! spot-check leaf of its certificate, with its number and finding, and every spot-check
+//! leaf must have its row.
 
 use std::collections::HashMap;
 
@@ -17,6 +19,7 @@ use sqlx::Row;
 use super::{
     Certificate, PlatformError,
     certificates::rows::{from_row_for_audit, select_certificates_after},
+    spot_checks,
 };
 use crate::registry::{
     Registry,
@@ -56,6 +59,8 @@ pub async fn verify(
     let mut findings = Vec::new();
     // Revocations the rows point to and the walk has not reached: leaf index → number.
     let mut expected: HashMap<u64, (String, Value)> = HashMap::new();
+    // Spot checks by the leaf their row names (few beside certificates: held whole).
+    let mut checks = spot_checks(registry).await?;
     while let Some(entry) = walk.next().await? {
         match entry.kind.as_str() {
             "certificate.issue" => {
@@ -122,6 +127,20 @@ pub async fn verify(
                     entry.index
                 )),
             },
+            spot_checks::KIND => match checks.remove(&entry.index) {
+                Some((id, number, finding))
+                    if number == entry.subject
+                        && entry.body["id"] == id
+                        && entry.body["finding"] == finding.as_str() => {}
+                Some((id, number, finding)) => findings.push(format!(
+                    "spot check {id} ({number}, {finding}) disagrees with its log entry {} ({}, spot check {}, {})",
+                    entry.index, entry.subject, entry.body["id"], entry.body["finding"]
+                )),
+                None => findings.push(format!(
+                    "log entry {} records a spot check of {} that the database no longer has",
+                    entry.index, entry.subject
+                )),
+            },
             _ => {}
         }
     }
@@ -136,6 +155,11 @@ pub async fn verify(
     for (index, (number, _)) in expected {
         findings.push(format!(
             "certificate {number} names log entry {index} as its revocation, but there is no such revocation"
+        ));
+    }
+    for (index, (id, number, _)) in checks {
+        findings.push(format!(
+            "spot check {id} of {number} names log entry {index}, which is not a spot check"
         ));
     }
     for number in unlogged(registry).await? {
@@ -184,6 +208,28 @@ async fn shown(registry: &Registry, number: &str) -> Result<String, PlatformErro
         None => "missing".into(),
         Some(r) => r.try_get::<String, _>("status")?,
     })
+}
+
+/// Every spot check's row: leaf index → (number, certificate, finding).
+async fn spot_checks(
+    registry: &Registry,
+) -> Result<HashMap<u64, (i64, String, String)>, PlatformError> {
+    let rows = sqlx::query("SELECT seq, certificate, finding, log_index FROM spot_checks")
+        .fetch_all(registry.pool())
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<i64, _>("log_index")? as u64,
+                (
+                    r.try_get("seq")?,
+                    r.try_get("certificate")?,
+                    r.try_get("finding")?,
+                ),
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(PlatformError::from)
 }
 
 /// Certificates with no issue leaf.

@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::{
     Account, Platform, PlatformError, Role,
     accounts::{check_text, require},
-    credit_code,
+    credit_code, gtin,
     idempotency::{Answer, IdempotencyKey, StoredAnswer},
 };
 use crate::{
@@ -34,6 +34,8 @@ const VALID_YEARS: i16 = 3;
 pub const MAX_ENTERPRISE: usize = 200;
 /// Longest model.
 pub const MAX_MODEL: usize = 100;
+/// Most GTINs, and most codes, one label covers.
+pub const MAX_IDENTIFIERS: usize = 100;
 /// Longest revocation note.
 pub const MAX_NOTE: usize = 2_000;
 
@@ -75,6 +77,7 @@ impl Platform {
         }
         let model = not_empty(&request.model, "model")?;
         check_text("model", &model, Shape::Line, MAX_MODEL)?;
+        let (gtin, codes) = identifiers(request)?;
         // The platform grades as of its own calendar day: the report-age rule, the
         // catalog revision and the expiry all follow it, so a client cannot choose it.
         let on = self.clock.today();
@@ -91,36 +94,11 @@ impl Platform {
         }
         let submission = Submission::from_value(&Value::Object(request.submission.clone()))?;
         let resolved = self.resolve(&submission.product, on).await?;
-        let module = resolved.module.clone();
-        let sandbox = self.sandbox.clone();
-        let graded = {
-            let submission = submission.clone();
-            tokio::task::spawn_blocking(move || grading::grade(&sandbox, &module, &submission, on))
-                .await
-                .map_err(|e| PlatformError::Internal(format!("grading task: {e}")))?
-        };
-        let graded = match graded {
-            Ok(g) => {
-                self.metrics.record_grading(g.elapsed);
-                g
-            }
-            Err(GradeError::Invalid(invalid)) => return Err(invalid.into()),
-            Err(GradeError::Sandbox(e)) => return Err(e.into()),
-        };
+        let graded = self
+            .grade_current(resolved.module.clone(), &submission, on)
+            .await?;
         let Some(grade) = graded.grade else {
-            // The platform certifies from a current third-party report only: a missing or
-            // stale one is a request to fix, not a result to record.
-            return match graded.reason.as_ref().map(|r| &r.cause) {
-                Some(model::NotGraded::StaleReport(_)) => Err(PlatformError::field(
-                    "report.date",
-                    graded.reason.map(|r| r.message).unwrap_or_default(),
-                )),
-                Some(model::NotGraded::NoReport) => Err(PlatformError::field(
-                    "report",
-                    "a grading needs the third-party test report (body, number, date)",
-                )),
-                _ => Ok(GradingOutcome::NotGraded(Box::new(graded))),
-            };
+            return Ok(GradingOutcome::NotGraded(Box::new(graded)));
         };
         let report = submission
             .report
@@ -137,6 +115,8 @@ impl Platform {
             enterprise: enterprise_name,
             credit_code: credit,
             model,
+            gtin,
+            codes,
             lab: by.id.clone(),
             testing_body: report.body.clone(),
             report_number: report.number.clone(),
@@ -218,8 +198,7 @@ impl Platform {
             at: clock::now(),
             by: by.id.clone(),
         };
-        let index = log::append(&mut tx, &[revocation.event(number)]).await?[0];
-        rows::mark_revoked(&mut tx, number, &revocation, index).await?;
+        revoke_in(&mut tx, number, &revocation).await?;
         let revoked = rows::by_number(&mut *tx, number)
             .await?
             .ok_or_else(|| no_certificate(number))?;
@@ -278,7 +257,57 @@ impl Platform {
     }
 }
 
-fn no_certificate(number: &str) -> PlatformError {
+impl Platform {
+    /// Grade `submission` with `module` as of `on` (on a blocking thread), from a current
+    /// third-party report only: a missing or stale report is a request to fix (a 422
+    /// naming `report` or `report.date`), not a result to record.
+    pub(super) async fn grade_current(
+        &self,
+        module: std::sync::Arc<crate::runtime::GradingModule>,
+        submission: &Submission,
+        on: model::Date,
+    ) -> Result<Graded, PlatformError> {
+        let sandbox = self.sandbox.clone();
+        let graded = {
+            let submission = submission.clone();
+            tokio::task::spawn_blocking(move || grading::grade(&sandbox, &module, &submission, on))
+                .await
+                .map_err(|e| PlatformError::Internal(format!("grading task: {e}")))?
+        };
+        let graded = match graded {
+            Ok(g) => {
+                self.metrics.record_grading(g.elapsed);
+                g
+            }
+            Err(GradeError::Invalid(invalid)) => return Err(invalid.into()),
+            Err(GradeError::Sandbox(e)) => return Err(e.into()),
+        };
+        match graded.reason.as_ref().map(|r| &r.cause) {
+            Some(model::NotGraded::StaleReport(_)) => Err(PlatformError::field(
+                "report.date",
+                graded.reason.map(|r| r.message).unwrap_or_default(),
+            )),
+            Some(model::NotGraded::NoReport) => Err(PlatformError::field(
+                "report",
+                "a grading needs the third-party test report (body, number, date)",
+            )),
+            _ => Ok(graded),
+        }
+    }
+}
+
+/// Revoke certificate `number` (not revoked yet) inside `tx`: its leaf, its row, its count.
+pub(super) async fn revoke_in(
+    tx: &mut sqlx::AnyConnection,
+    number: &str,
+    revocation: &Revocation,
+) -> Result<u64, PlatformError> {
+    let index = log::append(&mut *tx, &[revocation.event(number)]).await?[0];
+    rows::mark_revoked(tx, number, revocation, index).await?;
+    Ok(index)
+}
+
+pub(super) fn no_certificate(number: &str) -> PlatformError {
     PlatformError::NotFound(format!("no certificate {}", crate::text::printable(number)))
 }
 
@@ -290,6 +319,54 @@ pub(super) fn report_used(body: &str, number: &str, certificate: &str) -> Platfo
             "report {} of {} already backs certificate {certificate}: one test report, one certificate (a new report is a new grading)",
             crate::text::printable(number),
             crate::text::printable(body)
+        ),
+    }
+}
+
+/// The request's GTINs in their 14-digit form and its codes, each checked (a 422 naming
+/// `gtin[i]` or `codes[i]`).
+fn identifiers(request: &GradingRequest) -> Result<(Vec<String>, Vec<String>), PlatformError> {
+    for (field, list) in [("gtin", &request.gtin), ("codes", &request.codes)] {
+        if list.len() > MAX_IDENTIFIERS {
+            return Err(PlatformError::field(
+                field,
+                format!(
+                    "{field} lists {}; a label covers at most {MAX_IDENTIFIERS}",
+                    list.len()
+                ),
+            ));
+        }
+    }
+    let mut gtins: Vec<String> = Vec::with_capacity(request.gtin.len());
+    for (i, text) in request.gtin.iter().enumerate() {
+        let field = format!("gtin[{i}]");
+        let gtin = gtin::normalize(text).map_err(|m| PlatformError::field(&field, m))?;
+        if let Some(first) = gtins.iter().position(|g| *g == gtin) {
+            return Err(PlatformError::field(
+                &field,
+                format!("{gtin} is gtin[{first}] again"),
+            ));
+        }
+        gtins.push(gtin);
+    }
+    for (i, code) in request.codes.iter().enumerate() {
+        let field = format!("codes[{i}]");
+        check_text(&field, code, Shape::Line, MAX_MODEL)?;
+        if code.trim().is_empty() {
+            return Err(PlatformError::field(&field, format!("{field} is empty")));
+        }
+    }
+    Ok((gtins, request.codes.clone()))
+}
+
+/// The refusal of a GTIN (the request's `gtin[index]`) that a valid certificate of the
+/// product already covers.
+pub(super) fn gtin_covered(index: usize, gtin: &str, product: &str, by: &str) -> PlatformError {
+    PlatformError::Covered {
+        certificate: by.into(),
+        field: format!("gtin[{index}]"),
+        message: format!(
+            "GTIN {gtin} is covered by certificate {by}, valid, of {product}: one GTIN, one valid certificate of a product at a time (revoke it, or let it expire, first)"
         ),
     }
 }

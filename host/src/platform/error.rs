@@ -40,6 +40,16 @@ pub enum PlatformError {
         /// What is wrong.
         message: String,
     },
+    /// A product identifier (a GTIN) is already covered by a valid certificate.
+    #[error("{message}")]
+    Covered {
+        /// The certificate that covers it.
+        certificate: String,
+        /// The request's field (`gtin[0]`).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The platform is at a limit for this kind of request; try again.
     #[error("{0}")]
     Busy(String),

@@ -28,7 +28,7 @@ use sqlx::Row;
 use super::{PublishError, Registry, RegistryError, log};
 use crate::{
     artifact::Artifact,
-    catalog::{Level, ProductStatus},
+    catalog::{Catalog, Level, Product, ProductStatus, Publisher},
     grading::VectorSet,
     runtime::{GradingModule, Sandbox},
 };
@@ -102,6 +102,23 @@ impl Default for PublishLimits {
 }
 
 /// An earlier release of the candidate's major line, as stored.
+/// An artifact publishing's first checks passed ([`Registry::candidate`]), with what they
+/// found.
+pub struct Candidate {
+    /// The artifact.
+    pub artifact: Artifact,
+    /// Its own vectors.
+    pub vectors: VectorSet,
+    /// Its module, loaded.
+    pub module: GradingModule,
+    /// The catalog it was checked against.
+    pub catalog: std::sync::Arc<Catalog>,
+    /// Its product's latest catalog entry.
+    pub product: Product,
+    /// The publisher that signed it.
+    pub publisher: Publisher,
+}
+
 struct Release {
     version: semver::Version,
     bytes: Vec<u8>,
@@ -129,52 +146,18 @@ impl Registry {
         scope: Option<&str>,
     ) -> Result<Published, PublishError> {
         let limits = PublishLimits::default();
-        let cap = sandbox.limits().structure.component_bytes + limits.vectors_bytes;
-        if bytes.len() > cap {
-            return Err(PublishError::TooLarge {
-                bytes: bytes.len(),
-                limit: cap,
-            });
-        }
-        let artifact = Artifact::parse(bytes)?;
-        let vectors = own_vectors(&artifact, &limits)?;
+        let Candidate {
+            artifact,
+            vectors,
+            module,
+            catalog,
+            product,
+            publisher,
+        } = self.candidate(sandbox, bytes, scope, &limits).await?;
         let product_code = vectors.product.clone();
-
-        let catalog = self.catalog().await?;
-        let latest = catalog
-            .revisions()
-            .iter()
-            .rev()
-            .find(|r| r.product(&product_code).is_some())
-            .ok_or_else(|| PublishError::UnknownProduct(product_code.clone()))?;
-        let product = latest.product(&product_code).expect("found above");
-        if product.status == ProductStatus::Withdrawn {
-            return Err(PublishError::Withdrawn(product_code));
-        }
-        if let Some(scope) = scope
-            && scope != product.publisher
-        {
-            return Err(PublishError::NotYourProduct {
-                product: product_code,
-                publisher: product.publisher.clone(),
-            });
-        }
-        let publisher = latest
-            .publisher(&product.publisher)
-            .expect("the catalog rules guarantee a listed publisher");
-        artifact.verify(&publisher.id, &publisher.key)?;
-
-        // Signed by the publisher the catalog names: now it may cost compilation.
-        let module =
-            tokio::task::block_in_place(|| GradingModule::candidate(sandbox, artifact.bytes()))?;
+        let product = &product;
         let metadata = module.metadata();
         let version = module.version().clone();
-        if metadata.product != product_code {
-            return Err(PublishError::BadVectors(format!(
-                "they are for {product_code}, the module grades {}",
-                metadata.product
-            )));
-        }
 
         // The standard the module encodes must be the one the catalog names for the
         // versions it admits; a version no revision admits yet is checked against the
@@ -319,6 +302,75 @@ impl Registry {
             module.accept(sandbox);
             return Ok(published(false));
         }
+    }
+
+    /// An artifact as publishing first checks it, before anything is written: its size,
+    /// its vectors, its product in the catalog (not withdrawn; the `scope` publisher's
+    /// own, when given), its signature by the publisher the catalog names, and then —
+    /// signed, so now it may cost compilation — its module, which must grade that product.
+    /// What `impact` weighs an unpublished artifact with.
+    pub async fn candidate(
+        &self,
+        sandbox: &Sandbox,
+        bytes: Vec<u8>,
+        scope: Option<&str>,
+        limits: &PublishLimits,
+    ) -> Result<Candidate, PublishError> {
+        let cap = sandbox.limits().structure.component_bytes + limits.vectors_bytes;
+        if bytes.len() > cap {
+            return Err(PublishError::TooLarge {
+                bytes: bytes.len(),
+                limit: cap,
+            });
+        }
+        let artifact = Artifact::parse(bytes)?;
+        let vectors = own_vectors(&artifact, limits)?;
+        let product_code = vectors.product.clone();
+
+        let catalog = self.catalog().await?;
+        let latest = catalog
+            .revisions()
+            .iter()
+            .rev()
+            .find(|r| r.product(&product_code).is_some())
+            .ok_or_else(|| PublishError::UnknownProduct(product_code.clone()))?;
+        let product = latest.product(&product_code).expect("found above");
+        if product.status == ProductStatus::Withdrawn {
+            return Err(PublishError::Withdrawn(product_code));
+        }
+        if let Some(scope) = scope
+            && scope != product.publisher
+        {
+            return Err(PublishError::NotYourProduct {
+                product: product_code,
+                publisher: product.publisher.clone(),
+            });
+        }
+        let publisher = latest
+            .publisher(&product.publisher)
+            .expect("the catalog rules guarantee a listed publisher");
+        artifact.verify(&publisher.id, &publisher.key)?;
+
+        // Signed by the publisher the catalog names: now it may cost compilation.
+        let module =
+            tokio::task::block_in_place(|| GradingModule::candidate(sandbox, artifact.bytes()))?;
+        let metadata = module.metadata();
+        if metadata.product != product_code {
+            return Err(PublishError::BadVectors(format!(
+                "they are for {product_code}, the module grades {}",
+                metadata.product
+            )));
+        }
+
+        let (product, publisher) = (product.clone(), publisher.clone());
+        Ok(Candidate {
+            artifact,
+            vectors,
+            module,
+            catalog,
+            product,
+            publisher,
+        })
     }
 
     async fn version_digest(

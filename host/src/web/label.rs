@@ -3,6 +3,7 @@
 //! of the certificate's public page.
 
 use qrcode::{EcLevel, QrCode, render::svg};
+use resvg::{tiny_skia, usvg};
 
 use super::escape;
 use crate::{model::GradeLevel, platform::Certificate};
@@ -12,7 +13,6 @@ pub fn page_url(public_url: &str, number: &str) -> String {
     format!("{}/c/{number}", public_url.trim_end_matches('/'))
 }
 
-/// The label for `certificate`, whose product is called `name_zh` / `name_en`.
 /// The grade's mark as the label draws it: five squares of the ladder, as many filled as the
 /// grade has letters, with its top-left corner at (`x`, `y`).
 fn steps(grade: GradeLevel, x: usize, y: usize) -> String {
@@ -40,6 +40,7 @@ pub fn grade_mark(grade: GradeLevel) -> String {
     )
 }
 
+/// The label for `certificate`, whose product is called `name_zh` / `name_en`.
 pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: &str) -> String {
     let url = page_url(public_url, &certificate.number);
     let qr = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
@@ -227,10 +228,9 @@ fn wrap(text: &str, ems: f64) -> Vec<String> {
     lines
 }
 
-/// The label as PNG, rendered from its SVG at `scale` with the system's fonts (Chinese
-/// text needs a CJK font installed; the QR code and Latin text do not).
-pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
-    use resvg::{tiny_skia, usvg};
+/// The label's SVG parsed with the system's fonts (Chinese text needs a CJK font
+/// installed; the QR code and Latin text do not): what the PNG and the PDF are drawn from.
+fn tree(svg: &str) -> Result<usvg::Tree, String> {
     static FONTS: std::sync::LazyLock<std::sync::Arc<usvg::fontdb::Database>> =
         std::sync::LazyLock::new(|| {
             let mut fonts = usvg::fontdb::Database::new();
@@ -241,7 +241,12 @@ pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
         fontdb: FONTS.clone(),
         ..usvg::Options::default()
     };
-    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| format!("label SVG: {e}"))?;
+    usvg::Tree::from_str(svg, &options).map_err(|e| format!("label SVG: {e}"))
+}
+
+/// The label as PNG, rendered from its SVG at `scale`.
+pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
+    let tree = tree(svg)?;
     let size = tree
         .size()
         .to_int_size()
@@ -255,4 +260,17 @@ pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
         &mut pixmap.as_mut(),
     );
     pixmap.encode_png().map_err(|e| format!("label PNG: {e}"))
+}
+
+/// The label as a print-ready PDF: one page the label's size, drawn from the same SVG as
+/// vectors (the QR code's modules are paths, not pixels), its text in the fonts it was
+/// drawn with, embedded as subsets — so a print shop's viewer needs no font of its own.
+pub fn pdf(svg: &str) -> Result<Vec<u8>, String> {
+    let tree = tree(svg)?;
+    svg2pdf::to_pdf(
+        &tree,
+        svg2pdf::ConversionOptions::default(),
+        svg2pdf::PageOptions::default(),
+    )
+    .map_err(|e| format!("label PDF: {e}"))
 }

@@ -1,6 +1,7 @@
 //! The public pages: the catalog with its grade chart, a certificate's verification page
-//! (what the label's QR code opens), the exposure list, and search. (A product's standard
-//! has its own page, `standard.rs`.)
+//! (what the label's QR code opens) with its spot checks, a barcode's page (what scanning
+//! the box finds), an enterprise's record, the exposure list, and search. (A product's
+//! standard has its own page, `standard.rs`.)
 
 use std::collections::BTreeMap;
 
@@ -10,7 +11,7 @@ use crate::{
     model,
     platform::{Certificate, CertificateFilter, Cursor, Platform, PlatformError, superseded},
     registry::choose,
-    wire::{CertificateStatus, GradedNow, Superseded},
+    wire::{CertificateStatus, GradedNow, SpotCheck, Superseded},
 };
 
 const GRADES: [&str; 5] = ["AAAAA", "AAAA", "AAA", "AA", "A"];
@@ -106,6 +107,10 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
     // The names, units and ladders are the module's: the one that graded, by digest.
     let module = platform.module_by_digest(&c.module_digest).await.ok();
     let indicators = indicator_rows(&c, module.as_ref().map(|m| m.metadata()));
+    let checks = spot_checks(
+        &platform.spot_checks(&c.number).await?,
+        module.as_ref().map(|m| m.metadata()),
+    );
     Ok(page(
         platform.mode(),
         &format!("证书 {}", c.number),
@@ -113,14 +118,14 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             "<h1>证书验证 Certificate {number}</h1>{status}<p class=\"grade\" id=\"grade\">{mark} {grade}</p>\
              <table><tr><th>产品 Product</th><td>{zh} {en}</td></tr>\
              <tr><th>企业 Enterprise</th><td>{enterprise}<br><a id=\"enterprise\" href=\"/e/{credit}\">{credit}</a></td></tr>\
-             <tr><th>型号 Model</th><td>{model}</td></tr>\
+             <tr><th>型号 Model</th><td>{model}</td></tr>{identifiers}\
              <tr><th>标准 Standard</th><td>{standard}</td></tr>\
              <tr><th>检测机构 Testing body</th><td>{body}<br><span class=\"muted\">{report} · {report_date}</span></td></tr>\
              <tr><th>分级模块 Module</th><td>{product} {version}<br><span class=\"muted\">sha256 {digest}</span></td></tr>\
              <tr><th>目录 Catalog</th><td>第 {revision} 版 revision {revision}</td></tr>\
              <tr><th>日期 Dates</th><td>{graded} — {expires}</td></tr></table>{superseded}\
              <h2>指标 Indicators</h2><table class=\"indicators\"><tr><th>指标 Indicator</th><th>测量值 Value</th><th>结果 Result</th><th>阈值 Threshold</th></tr>{indicators}</table>{approximate}\
-             <p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>{transparency}",
+             {checks}<p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>{transparency}",
             number = escape(&c.number),
             grade = c.grade,
             mark = super::label::grade_mark(c.grade),
@@ -129,6 +134,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             enterprise = escape(&c.enterprise),
             credit = escape(&c.credit_code),
             model = escape(&c.model),
+            identifiers = identifier_rows(&c),
             standard = escape(&c.standard),
             body = escape(&c.testing_body),
             report = escape(&c.report_number),
@@ -151,6 +157,71 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
             transparency = transparency(platform, &c).await,
         ),
     ))
+}
+
+/// A certificate's spot checks (监督抽查), oldest first: where and when each sample was
+/// taken, the report, the finding, the grade found and each indicator that fell; nothing
+/// when it has none.
+fn spot_checks(checks: &[SpotCheck], metadata: Option<&model::ModuleMetadata>) -> String {
+    if checks.is_empty() {
+        return String::new();
+    }
+    let name = |id: &str| {
+        metadata
+            .and_then(|m| m.indicators.iter().find(|i| i.id == id))
+            .map_or_else(
+                || format!("<code>{}</code>", escape(id)),
+                |i| format!("{} {}", escape(&i.name_zh), escape(&i.name_en)),
+            )
+    };
+    let value = |v: &Option<serde_json::Value>| {
+        v.as_ref()
+            .and_then(serde_json::Value::as_f64)
+            .map_or_else(|| "—".to_string(), |n| n.to_string())
+    };
+    let rows: String = checks
+        .iter()
+        .map(|check| {
+            let fell: Vec<String> = check
+                .fell
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{name}: {was} → {is} ({v0} → {v1})",
+                        name = name(&f.indicator),
+                        was = escape(&f.labelled),
+                        is = escape(&f.found),
+                        v0 = value(&f.labelled_value),
+                        v1 = value(&f.found_value),
+                    )
+                })
+                .collect();
+            let found = match (check.found, &check.reason) {
+                (Some(grade), _) => grade.to_string(),
+                (None, Some(reason)) => escape(reason),
+                (None, None) => "—".into(),
+            };
+            format!(
+                "<tr data-finding=\"{finding}\" id=\"spot-check-{id}\"><td>{id}<br><span class=\"muted\">{date}<br>{place}</span></td><td>{body}<br><span class=\"muted\">{report}</span></td><td><strong>{finding_zh}</strong> {finding}{revoked}</td><td>{found}{fell}</td></tr>",
+                id = check.id,
+                date = check.sampled.date,
+                place = escape(&check.sampled.place),
+                body = escape(&check.report.body),
+                report = escape(&check.report.number),
+                finding = check.finding.as_str(),
+                finding_zh = check.finding.zh(),
+                revoked = if check.revoked { "<br>已据此撤销 revoked by it" } else { "" },
+                fell = if fell.is_empty() {
+                    String::new()
+                } else {
+                    format!("<br><span class=\"muted\">{}</span>", fell.join("<br>"))
+                },
+            )
+        })
+        .collect();
+    format!(
+        "<h2>监督抽查 Spot checks</h2><table class=\"spot-checks\" id=\"spot-checks\"><tr><th>抽查 Check</th><th>检测 Report</th><th>结论 Finding</th><th>样品等级 Sample</th></tr>{rows}</table>"
+    )
 }
 
 /// The notice on a certificate whose product the catalog in force grades otherwise: under
@@ -286,7 +357,7 @@ fn certificate_table(certificates: &[Certificate], today: model::Date) -> String
         .iter()
         .map(|c| {
             format!(
-                "<tr><td><a href=\"/c/{n}\">{n}</a></td><td>{g}</td><td>{e}</td><td>{p} · {m}</td><td>{s}</td></tr>",
+                "<tr><td><a href=\"/c/{n}\">{n}</a></td><td>{g}<br><span class=\"muted\">{s}</span></td><td>{e}</td><td>{p} · {m}</td></tr>",
                 n = escape(&c.number),
                 g = c.grade,
                 e = escape(&c.enterprise),
@@ -297,8 +368,86 @@ fn certificate_table(certificates: &[Certificate], today: model::Date) -> String
         })
         .collect();
     format!(
-        "<table><tr><th>证书 Certificate</th><th>等级 Grade</th><th>企业 Enterprise</th><th>产品 Product</th><th>状态 Status</th></tr>{rows}</table>"
+        // Four columns, the status under the grade: the table fits a phone's 360 px.
+        "<table><tr><th>证书 Certificate</th><th>等级 Grade</th><th>企业 Enterprise</th><th>产品 Product</th></tr>{rows}</table>"
     )
+}
+
+/// The certificate's rows for the barcodes (each linking to its `/g/` page) and the
+/// enterprise's codes its label covers; nothing when it names none.
+fn identifier_rows(c: &Certificate) -> String {
+    let mut rows = String::new();
+    if !c.gtin.is_empty() {
+        let links: Vec<String> = c
+            .gtin
+            .iter()
+            .map(|g| format!("<a href=\"/g/{g}\">{g}</a>", g = escape(g)))
+            .collect();
+        rows.push_str(&format!(
+            "<tr><th>商品条码 GTIN</th><td id=\"gtin\">{}</td></tr>",
+            links.join(" · ")
+        ));
+    }
+    if !c.codes.is_empty() {
+        let codes: Vec<String> = c.codes.iter().map(|code| escape(code)).collect();
+        rows.push_str(&format!(
+            "<tr><th>型号与批次 Codes</th><td id=\"codes\">{}</td></tr>",
+            codes.join(" · ")
+        ));
+    }
+    rows
+}
+
+/// `/g/{gtin}`: what a consumer who scans a barcode reaches — the grade of each valid
+/// certificate that covers it (one per product at most), then every certificate that
+/// ever did.
+pub async fn gtin(platform: &Platform, text: &str) -> Result<String, PlatformError> {
+    let gtin =
+        crate::platform::gtin::normalize(text).map_err(|m| PlatformError::field("gtin", m))?;
+    let filter = CertificateFilter {
+        gtin: Some(gtin.clone()),
+        ..CertificateFilter::default()
+    };
+    let listed = platform.certificates(&filter, None, PAGE).await?;
+    if listed.items.is_empty() {
+        return Err(PlatformError::NotFound(format!(
+            "没有证书涵盖商品条码 {gtin} · no certificate covers GTIN {gtin}"
+        )));
+    }
+    let today = platform.today();
+    let catalog = platform.registry().catalog().await?;
+    let valid: String = listed
+        .items
+        .iter()
+        .filter(|c| c.status(today) == CertificateStatus::Valid)
+        .map(|c| {
+            let (zh, en) = product_names(catalog.revisions(), &c.product);
+            format!(
+                "<section class=\"covered\" data-number=\"{n}\"><p class=\"grade\">{mark} {grade}</p><p><strong>{zh}</strong> {en}<br>{enterprise} · {model}<br><a href=\"/c/{n}\">证书 Certificate {n}</a> · 有效至 valid until {expires}</p></section>",
+                n = escape(&c.number),
+                mark = super::label::grade_mark(c.grade),
+                grade = c.grade,
+                zh = escape(&zh),
+                en = escape(&en),
+                enterprise = escape(&c.enterprise),
+                model = escape(&c.model),
+                expires = c.expires_on,
+            )
+        })
+        .collect();
+    let valid = if valid.is_empty() {
+        "<p id=\"none-valid\">此条码目前没有有效的分级证书 No valid certificate covers this barcode now.</p>".to_string()
+    } else {
+        valid
+    };
+    Ok(page(
+        platform.mode(),
+        &format!("商品条码 {gtin}"),
+        &format!(
+            "<h1>商品条码 GTIN <span id=\"gtin\">{gtin}</span></h1>{valid}<h2>全部证书 Every certificate</h2>{all}",
+            all = certificate_table(&listed.items, today),
+        ),
+    ))
 }
 
 /// `/e/{credit_code}`: one enterprise's record (企业档案) — its certificates counted by

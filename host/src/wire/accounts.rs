@@ -12,11 +12,14 @@ pub struct NewAccountRequest {
     /// Its holder's name.
     pub name: String,
     /// What it may do.
-    #[schemars(extend("enum" = ["admin", "publisher", "lab", "inspector"]))]
+    #[schemars(extend("enum" = ["admin", "publisher", "lab", "inspector", "enterprise"]))]
     pub role: String,
     /// For a publisher: the catalog publisher it publishes for.
     #[serde(default)]
     pub publisher: Option<String>,
+    /// For an enterprise: its unified social credit code.
+    #[serde(default)]
+    pub credit_code: Option<String>,
 }
 
 /// The account created, with its bearer token (shown this once).
@@ -30,6 +33,8 @@ pub struct CreatedAccount {
     pub role: &'static str,
     /// Its catalog publisher, for a publisher.
     pub publisher: Option<String>,
+    /// Its credit code, for an enterprise.
+    pub credit_code: Option<String>,
     /// Its bearer token.
     pub token: String,
 }

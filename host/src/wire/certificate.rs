@@ -58,6 +58,10 @@ pub struct CertificateBody {
     /// Each indicator's outcome, by id, as the grading recorded it.
     #[schemars(with = "BTreeMap<String, IndicatorBody>")]
     pub indicators: Value,
+    /// The GTINs the label covers, each in its 14-digit form.
+    pub gtin: Vec<String>,
+    /// The enterprise's own model or batch codes the label covers.
+    pub codes: Vec<String>,
     /// Its leaves in the transparency log.
     pub log: LogPosition,
     /// Set when the catalog in force grades its product otherwise than when it was
@@ -114,7 +118,7 @@ pub struct ReportRef {
 }
 
 /// A module, by product, version and digest.
-#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ModuleRef {
     /// The product code.
     pub product: String,

@@ -18,6 +18,15 @@ pub struct GradingRequest {
     pub enterprise: Enterprise,
     /// The product model.
     pub model: String,
+    /// The GTIN barcodes (GTIN-13 or GTIN-14, check digit validated) of the products the
+    /// label covers: a consumer who scans one reaches the grade (`/g/{gtin}`). One GTIN is
+    /// covered by at most one valid certificate of a product at a time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gtin: Vec<String>,
+    /// The enterprise's own model or batch codes the label covers (each at most 100
+    /// characters), shown on the certificate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub codes: Vec<String>,
     /// Leave out: the platform grades as of its own calendar day (China time), and refuses
     /// any other.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,7 +77,7 @@ pub enum MeasurementShape {
 }
 
 /// One conformity result.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Conformity")]
 pub struct ConformityShape {
@@ -77,12 +86,12 @@ pub struct ConformityShape {
     /// Whether the product passed it.
     pub passed: bool,
     /// The certificate or report that shows it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
 }
 
 /// A third-party test report.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "TestReport")]
 pub struct ReportShape {

@@ -1,20 +1,37 @@
-//! `POST /api/v1/impact`: what a published module version would do to the platform's own
-//! valid certificates of its product.
+//! `POST /api/v1/impact`: what a module version — published, chosen by a draft catalog
+//! revision, or an artifact not yet published — would do to the platform's own valid
+//! certificates of its product.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The module version to weigh.
+use crate::catalog::Revision;
+
+/// What to weigh: a published version, or the version a draft catalog revision would
+/// choose (one of the two; an unpublished artifact goes to `POST /impact/artifact`).
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImpactRequest {
     /// The product code.
     pub product: String,
     /// A published version of its module (in force or not).
-    #[schemars(with = "String")]
-    pub version: semver::Version,
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub version: Option<semver::Version>,
+    /// A draft catalog revision (as `POST /catalog/revisions` takes it, not recorded): the
+    /// published version it would choose for the product.
+    #[serde(default)]
+    pub revision: Option<Revision>,
+}
+
+/// `POST /impact/artifact`: the product an unpublished artifact is weighed for.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactArtifactQuery {
+    /// The product code.
+    pub product: String,
 }
 
 /// Every valid certificate of the product re-graded from its submission, on its own
@@ -25,6 +42,11 @@ pub struct Impact {
     pub product: String,
     /// The candidate's version.
     pub version: String,
+    /// The SHA-256 of the candidate's artifact, hex.
+    pub sha256: String,
+    /// Where the candidate came from: `published`, `draft revision N` or `unpublished
+    /// artifact`.
+    pub candidate: String,
     /// Valid certificates re-graded.
     pub certificates: u64,
     /// How many would change, by change (`AAAAA → AAAA`, `AA → not graded (below_lowest_grade)`).

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::{
     Router,
     body::Body,
-    http::{Request, StatusCode},
+    http::{HeaderMap, Request, StatusCode},
 };
 use http_body_util::BodyExt;
 use qgrade::{
@@ -106,17 +106,26 @@ pub async fn publish(app: &Router, publisher: &str, artifact: Vec<u8>) -> (Statu
     .await
 }
 
+/// A new account's token (a publisher's names its catalog publisher).
 pub async fn account(app: &Router, id: &str, role: &str, publisher: Option<&str>) -> String {
-    let (status, body) = call(
+    created(
         app,
-        "POST",
-        "/api/v1/accounts",
-        Some(ADMIN),
-        Some(
-            json!({ "id": id, "name": format!("{id} name"), "role": role, "publisher": publisher }),
-        ),
+        json!({ "id": id, "name": format!("{id} name"), "role": role, "publisher": publisher }),
     )
-    .await;
+    .await
+}
+
+/// A new enterprise account's token, acting for `credit_code`.
+pub async fn enterprise_account(app: &Router, id: &str, credit_code: &str) -> String {
+    created(
+        app,
+        json!({ "id": id, "name": format!("{id} name"), "role": "enterprise", "credit_code": credit_code }),
+    )
+    .await
+}
+
+async fn created(app: &Router, request: Value) -> String {
+    let (status, body) = call(app, "POST", "/api/v1/accounts", Some(ADMIN), Some(request)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     body["token"].as_str().unwrap().to_string()
 }
@@ -181,6 +190,14 @@ impl Scene {
         .await
     }
 
+    /// Certificate `number` as `GET /api/v1/certificates/{number}` answers it (200).
+    pub async fn certificate(&self, number: &str) -> Value {
+        let path = format!("/api/v1/certificates/{number}");
+        let (status, c) = call(&self.app, "GET", &path, None, None).await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+        c
+    }
+
     pub async fn revoke(&self, number: &str) {
         let (status, body) = call(
             &self.app,
@@ -243,6 +260,35 @@ pub fn grading_request(patch: impl FnOnce(&mut Value)) -> Value {
     request["report"]["number"] = json!(unique_report());
     patch(&mut request);
     request
+}
+
+/// POST `body` with an Idempotency-Key: status, headers, body.
+pub async fn post_keyed(
+    app: &Router,
+    path: &str,
+    token: &str,
+    body: &Value,
+    key: &str,
+) -> (StatusCode, HeaderMap, Value) {
+    let response = app
+        .clone()
+        .oneshot(
+            Request::post(path)
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .header("idempotency-key", key)
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// GET a page: status, content type, body text.

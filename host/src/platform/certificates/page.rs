@@ -63,6 +63,8 @@ pub struct Filter {
     pub enterprise: Option<String>,
     /// The status on the platform's day.
     pub status: Option<CertificateStatus>,
+    /// A GTIN the label covers, in its 14-digit form.
+    pub gtin: Option<String>,
 }
 
 /// One page of a list, and the cursor of the next when there is more.

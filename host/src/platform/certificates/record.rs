@@ -117,6 +117,10 @@ pub struct Certificate {
     pub credit_code: String,
     /// The product model.
     pub model: String,
+    /// The GTINs the label covers, each in its 14-digit form.
+    pub gtin: Vec<String>,
+    /// The enterprise's own model or batch codes the label covers.
+    pub codes: Vec<String>,
     /// The lab account that submitted it.
     pub lab: String,
     /// The testing body named in the report.
@@ -194,7 +198,7 @@ impl Certificate {
     /// and its status (a revocation is a leaf of its own). Known before the certificate is
     /// numbered, so the request that carries it can encode it.
     pub fn record(&self) -> Value {
-        json!({
+        let mut record = json!({
             "product": self.product,
             "grade": self.grade,
             "enterprise": { "name": self.enterprise, "credit_code": self.credit_code },
@@ -210,7 +214,14 @@ impl Certificate {
             "expires_on": self.expires_on,
             "submission": self.submission,
             "outcome": self.outcome,
-        })
+        });
+        // Only when named: a certificate without them records what it always did.
+        for (key, list) in [("gtin", &self.gtin), ("codes", &self.codes)] {
+            if !list.is_empty() {
+                record[key] = json!(list);
+            }
+        }
+        record
     }
 
     /// Its issue, as a log event: the leaf's subject is its number, its time the issue
@@ -237,6 +248,8 @@ impl Certificate {
             catalog_revision: self.catalog_revision,
             fuel: self.fuel,
             indicators: self.outcome["indicators"].clone(),
+            gtin: self.gtin.clone(),
+            codes: self.codes.clone(),
             log: LogPosition {
                 index: self.log_index,
                 revocation_index: self.revocation_log_index,

@@ -154,6 +154,12 @@ fn list_query(
     if let Some((by, value)) = enterprise {
         sql.and(by.condition(), [Bind::text(value)]);
     }
+    if let Some(gtin) = &filter.gtin {
+        sql.and(
+            "number IN (SELECT certificate FROM certificate_gtins WHERE gtin = ?)",
+            [Bind::text(gtin)],
+        );
+    }
     let today = Bind::Text(today.to_string());
     match filter.status {
         None => {}
@@ -453,6 +459,19 @@ fn read_row(r: &sqlx::any::AnyRow, evidence: Evidence) -> Result<Certificate, Pl
     };
     let submission = json("submission")?;
     let outcome = json("outcome")?;
+    // The identifiers the label covers are in the leaf only (and only when named).
+    let identifiers = |key: &str| -> Vec<String> {
+        leaf_body
+            .as_ref()
+            .and_then(|b| b[key].as_array())
+            .map_or_else(Vec::new, |items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect()
+            })
+    };
+    let (gtin, codes) = (identifiers("gtin"), identifiers("codes"));
     let reason: Option<String> = r.try_get("revoked_reason")?;
     let revocation = match reason {
         None => None,
@@ -478,6 +497,8 @@ fn read_row(r: &sqlx::any::AnyRow, evidence: Evidence) -> Result<Certificate, Pl
         enterprise: r.try_get("enterprise_name")?,
         credit_code: r.try_get("credit_code")?,
         model: r.try_get("model")?,
+        gtin,
+        codes,
         lab: r.try_get("lab")?,
         testing_body: r.try_get("testing_body")?,
         report_number: r.try_get("report_number")?,
@@ -533,8 +554,40 @@ pub(in crate::platform) async fn claims(
     Ok(claimed)
 }
 
-/// Store the issued certificates and the reports they claim, and count them into the
-/// statistics: one statement per table.
+/// The valid certificates (on `today`) that already cover a GTIN the batch names, by
+/// (product, GTIN).
+pub(in crate::platform) async fn covered(
+    tx: &mut sqlx::AnyConnection,
+    drafts: &[&Certificate],
+    today: Date,
+) -> Result<HashMap<(String, String), String>, PlatformError> {
+    let gtins: Vec<&String> = drafts.iter().flat_map(|d| &d.gtin).collect();
+    let mut covered = HashMap::new();
+    for chunk in gtins.chunks(500) {
+        let sql = format!(
+            "SELECT g.product, g.gtin, g.certificate FROM certificate_gtins g JOIN certificates c ON c.number = g.certificate WHERE g.gtin IN ({}) AND c.status = 'valid' AND c.expires_on >= ${}",
+            (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            chunk.len() + 1
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for gtin in chunk {
+            query = query.bind(gtin.as_str());
+        }
+        for row in query.bind(today.to_string()).fetch_all(&mut *tx).await? {
+            covered.insert(
+                (row.try_get("product")?, row.try_get("gtin")?),
+                row.try_get("certificate")?,
+            );
+        }
+    }
+    Ok(covered)
+}
+
+/// Store the issued certificates, the reports they claim and the GTINs they cover, and
+/// count them into the statistics: one statement per table.
 pub(in crate::platform) async fn insert(
     tx: &mut sqlx::AnyConnection,
     issued: &[(usize, Certificate, i64)],
@@ -591,6 +644,21 @@ pub(in crate::platform) async fn insert(
                 .bind(&c.testing_body)
                 .bind(&c.report_number)
                 .bind(&c.number);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let gtins: Vec<(&Certificate, &String)> = issued
+        .iter()
+        .flat_map(|(_, c, _)| c.gtin.iter().map(move |g| (c, g)))
+        .collect();
+    for chunk in gtins.chunks(300) {
+        let sql = format!(
+            "INSERT INTO certificate_gtins (gtin, product, certificate) VALUES {}",
+            placeholders(chunk.len(), 3)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (c, gtin) in chunk {
+            query = query.bind(gtin.as_str()).bind(&c.product).bind(&c.number);
         }
         query.execute(&mut *tx).await?;
     }
@@ -660,6 +728,7 @@ pub async fn query_plans(
                     product: product.clone(),
                     enterprise: None,
                     status,
+                    gtin: None,
                 };
                 for cursor in [None, Some(&after)] {
                     let name = format!(
@@ -682,6 +751,14 @@ pub async fn query_plans(
         lists.push((
             format!("exposure cursor={}", cursor.is_some()),
             exposure_query(cursor, 100),
+        ));
+        let scanned = Filter {
+            gtin: Some("06901234567892".into()),
+            ..Filter::default()
+        };
+        lists.push((
+            format!("certificates gtin cursor={}", cursor.is_some()),
+            list_query(&scanned, None, today, cursor, 100),
         ));
     }
     let explain = match backend {
