@@ -30,7 +30,7 @@ pub use certificates::{
 };
 pub use error::PlatformError;
 pub use idempotency::{Answer, IdempotencyKey, StoredAnswer};
-pub use impact::ImpactCandidate;
+pub use impact::{ImpactCandidate, Weighed};
 pub use metrics::Metrics;
 pub use mode::{DEVELOPMENT_KEY, Mode};
 pub use pilots::publish_pilots;

@@ -27,7 +27,10 @@ pub use certificate::{
 pub use error::{ErrorBody, ErrorDetail};
 pub use graded::{GradedBody, GradedModule, IndicatorBody, LocalRun, ModuleLoad, ReasonBody};
 pub use grading::{ConformityShape, GradingRequest, ReportShape, SubmissionShape};
-pub use impact::{Impact, ImpactArtifactQuery, ImpactChange, ImpactRequest};
+pub use impact::{
+    ChangeDirection, Impact, ImpactArtifactQuery, ImpactChange, ImpactLine, ImpactRequest,
+    ImpactSummary,
+};
 pub use registry::{
     CatalogInForce, ConsistencyProof, LogEntries, LogEntry, LogEvent, ModuleVersion,
     ModuleVersions, PlatformInfo, Published, Revisions,

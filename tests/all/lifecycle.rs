@@ -188,6 +188,24 @@ pub async fn impact_lists_exactly_the_certificates_a_version_would_change(w: Wor
         (&json!("published"), &json!("2.0.0"))
     );
 
+    // Streamed (NDJSON): the same changes, each as it is found, moving down, then the
+    // summary with the same counts.
+    let (status, streamed) = post_streamed(&s, &body).await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Vec<Value> = streamed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let (last, found) = lines.split_last().unwrap();
+    assert_eq!(last["summary"]["counts"], impact["counts"], "{streamed}");
+    let streamed_changes =
+        json!({ "changes": found.iter().map(|l| l["change"].clone()).collect::<Vec<_>>() });
+    assert_eq!(changes(&streamed_changes), expected);
+    assert!(
+        found.iter().all(|l| l["change"]["direction"] == "down"),
+        "{streamed}"
+    );
+
     // A draft revision that would move the product to ^2.0 (not recorded): the version it
     // would choose, 2.0.0, changes the same certificates; nothing is recorded.
     let draft = Revision::from_toml(&revision(
@@ -326,4 +344,26 @@ pub async fn impact_lists_exactly_the_certificates_a_version_would_change(w: Wor
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(refused["error"]["field"], "version");
+}
+
+/// POST `body` to `/api/v1/impact` as an administrator asking for NDJSON: status and text.
+async fn post_streamed(s: &Scene, body: &Value) -> (StatusCode, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let response = s
+        .app
+        .clone()
+        .oneshot(
+            axum::http::Request::post("/api/v1/impact")
+                .header("authorization", format!("Bearer {ADMIN}"))
+                .header("content-type", "application/json")
+                .header("accept", "application/x-ndjson")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
 }

@@ -615,4 +615,32 @@ fn impact_against_a_server() {
     assert_eq!(unpublished.status.code(), Some(1));
     let answer: Value = serde_json::from_slice(&unpublished.stdout).unwrap();
     assert_eq!(answer["error"]["field"], "version");
+
+    // A draft revision (the pilots' first, renumbered): the version it would choose, weighed
+    // the same way, and nothing recorded.
+    let first = std::fs::read_to_string(crate::harness::root().join("catalog/revisions/0001.toml"))
+        .unwrap();
+    let draft = dir.path().join("0002.toml");
+    std::fs::write(
+        &draft,
+        first
+            .replace("number = 1", "number = 2")
+            .replace("effective = \"2026-01-01\"", "effective = \"2030-01-01\""),
+    )
+    .unwrap();
+    let by_draft = Command::new(env!("CARGO_BIN_EXE_qgrade"))
+        .args(["impact", "--product", "smart-toilet", "--revision"])
+        .arg(&draft)
+        .args(["--server", &format!("http://{}", server.addr)])
+        .args(["--token", SERVER_ADMIN])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&by_draft.stderr);
+    assert!(by_draft.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "0 of 3 valid certificates would change grade: smart-toilet 1.0.0 (draft revision 2"
+        ),
+        "{stderr}"
+    );
 }

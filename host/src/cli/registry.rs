@@ -1,7 +1,7 @@
 //! Commands against the registry database: `publish`, `resolve`, `impact`, `audit`,
 //! `catalog`.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{io::BufRead, path::PathBuf, process::ExitCode};
 
 use clap::{Args, Subcommand};
 use serde_json::json;
@@ -250,6 +250,7 @@ fn remote_impact(
                 .post(&url)
                 .header("Authorization", &authorization)
                 .header("Content-Type", "application/wasm")
+                .header("Accept", "application/x-ndjson")
                 .send(&bytes[..]);
             (url, sent)
         }
@@ -257,6 +258,7 @@ fn remote_impact(
             let sent = agent
                 .post(&base)
                 .header("Authorization", &authorization)
+                .header("Accept", "application/x-ndjson")
                 .send_json(json!({ "product": product, "version": version.to_string() }));
             (base, sent)
         }
@@ -264,14 +266,15 @@ fn remote_impact(
             let sent = agent
                 .post(&base)
                 .header("Authorization", &authorization)
+                .header("Accept", "application/x-ndjson")
                 .send_json(json!({ "product": product, "revision": revision }));
             (base, sent)
         }
     };
     let mut response = sent.map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
     let status = response.status().as_u16();
-    let body: serde_json::Value = response.body_mut().read_json().unwrap_or_default();
     if status != 200 {
+        let body: serde_json::Value = response.body_mut().read_json().unwrap_or_default();
         eprintln!(
             "error: {url} answered {status}: {}",
             body["error"]["message"]
@@ -279,29 +282,39 @@ fn remote_impact(
         println!("{body}");
         return Ok(ExitCode::from(exit::FAILED));
     }
-    let changes = body["changes"].as_array().cloned().unwrap_or_default();
-    for c in &changes {
-        if as_json {
-            println!("{c}");
-        } else {
-            println!(
-                "certificate {}: {} → {}",
-                c["number"].as_str().unwrap_or_default(),
-                c["before"].as_str().unwrap_or_default(),
-                c["after"].as_str().unwrap_or_default()
+    // Streamed: each change is printed as the platform finds it.
+    let mut changed = 0;
+    for line in std::io::BufReader::new(response.body_mut().as_reader()).lines() {
+        let line: serde_json::Value = serde_json::from_str(&line?)?;
+        if let Some(c) = line.get("change") {
+            changed += 1;
+            if as_json {
+                println!("{c}");
+            } else {
+                println!(
+                    "certificate {}: {} → {}",
+                    c["number"].as_str().unwrap_or_default(),
+                    c["before"].as_str().unwrap_or_default(),
+                    c["after"].as_str().unwrap_or_default()
+                );
+            }
+        } else if let Some(summary) = line.get("summary") {
+            eprintln!(
+                "{changed} of {} valid certificates would change grade: {product} {} ({}, sha256 {}) ({})",
+                summary["certificates"],
+                summary["version"].as_str().unwrap_or_default(),
+                summary["candidate"].as_str().unwrap_or_default(),
+                summary["sha256"].as_str().unwrap_or_default(),
+                summary["counts"]
             );
+            return Ok(ExitCode::from(exit::OK));
+        } else {
+            eprintln!("error: {url} stopped: {}", line["error"]["message"]);
+            return Ok(ExitCode::from(exit::FAILED));
         }
     }
-    eprintln!(
-        "{} of {} valid certificates would change grade: {product} {} ({}, sha256 {}) ({})",
-        changes.len(),
-        body["certificates"],
-        body["version"].as_str().unwrap_or_default(),
-        body["candidate"].as_str().unwrap_or_default(),
-        body["sha256"].as_str().unwrap_or_default(),
-        body["counts"]
-    );
-    Ok(ExitCode::from(exit::OK))
+    eprintln!("error: {url} ended before its summary");
+    Ok(ExitCode::from(exit::FAILED))
 }
 
 #[derive(Debug, Subcommand)]

@@ -55,6 +55,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The error as the body carries it.
+    pub fn detail(self) -> crate::wire::ErrorDetail {
+        ErrorBody::new(self.code, self.message, self.field).error
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody::new(self.code, self.message, self.field);

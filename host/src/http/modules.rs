@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use axum::{
-    body::Bytes,
+    body::{Body, Bytes},
     extract::State,
-    http::{StatusCode, header},
-    response::IntoResponse,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use serde_json::Value;
@@ -21,8 +21,11 @@ use super::{
 };
 use crate::{
     artifact::Artifact,
-    platform::{ImpactCandidate, Platform, PlatformError, Role},
-    wire::{Impact, ImpactArtifactQuery, ImpactRequest, ModuleVersion, ModuleVersions, Published},
+    platform::{Account, ImpactCandidate, Platform, PlatformError, Role},
+    wire::{
+        Impact, ImpactArtifactQuery, ImpactLine, ImpactRequest, ModuleVersion, ModuleVersions,
+        Published,
+    },
 };
 
 pub fn endpoints() -> Vec<Endpoint> {
@@ -30,7 +33,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint {
             method: "post",
             path: "/impact",
-            summary: "Whose grade a published module version would change: every valid certificate of the product re-graded from its submission, on its own grading day, with that version; counted by change",
+            summary: "Whose grade a module version would change — a published `version`, or the one a draft catalog `revision` would choose: every valid certificate of the product re-graded from its submission, on its own grading day, with it; counted by change. With `Accept: application/x-ndjson`, streamed as it is replayed: one JSON object per line, `{\"change\": …}` for each change as it is found, then `{\"summary\": …}` (or `{\"error\": …}` should the replay fail on the way)",
             role: Some(Role::Admin),
             body: Some(BodyDoc {
                 content_type: "application/json",
@@ -224,8 +227,9 @@ async fn vectors(
 async fn impact(
     State(p): State<Arc<Platform>>,
     AsAdmin(account): AsAdmin,
+    headers: HeaderMap,
     Json(request): Json<ImpactRequest>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let candidate = match (request.version, request.revision) {
         (Some(version), None) => ImpactCandidate::Published(version),
         (None, Some(revision)) => ImpactCandidate::Revision(Box::new(revision)),
@@ -237,23 +241,68 @@ async fn impact(
             .into());
         }
     };
-    Ok(answer(
-        &p.impact(&account, &request.product, candidate).await?,
-    ))
+    impact_answer(p, &account, &request.product, candidate, &headers).await
 }
 
 async fn impact_of_artifact(
     State(p): State<Arc<Platform>>,
     AsAdmin(account): AsAdmin,
     Query(query): Query<ImpactArtifactQuery>,
+    headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    Ok(answer(
-        &p.impact(
-            &account,
-            &query.product,
-            ImpactCandidate::Artifact(body.to_vec()),
-        )
-        .await?,
-    ))
+) -> Result<Response, ApiError> {
+    let candidate = ImpactCandidate::Artifact(body.to_vec());
+    impact_answer(p, &account, &query.product, candidate, &headers).await
+}
+
+/// An impact as one JSON answer, or — asked with `Accept: application/x-ndjson` — as lines
+/// streamed while the certificates are replayed: each change as it is found, then the
+/// summary (or an error, should the replay fail on the way). Every refusal comes before
+/// the first line, as a status.
+async fn impact_answer(
+    p: Arc<Platform>,
+    account: &Account,
+    product: &str,
+    candidate: ImpactCandidate,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let weighed = p.weigh(account, product, candidate).await?;
+    let streamed = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("application/x-ndjson"));
+    if !streamed {
+        let mut changes = Vec::new();
+        let summary = p.replay(&weighed, |change| changes.push(change)).await?;
+        return Ok(answer(&Impact { summary, changes }).into_response());
+    }
+    let (lines, mut receiver) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let line = |l: ImpactLine| {
+        let mut text = serde_json::to_vec(&l).expect("an impact line serialises");
+        text.push(b'\n');
+        Bytes::from(text)
+    };
+    tokio::spawn(async move {
+        let replayed = p
+            .replay(&weighed, |change| {
+                // A client that went away stops nothing but its own lines.
+                let _ = lines.send(line(ImpactLine::Change(change)));
+            })
+            .await;
+        let last = match replayed {
+            Ok(summary) => ImpactLine::Summary(summary),
+            Err(e) => ImpactLine::Error(ApiError::from(e).detail()),
+        };
+        let _ = lines.send(line(last));
+    });
+    let body = futures_util::stream::poll_fn(move |cx| {
+        receiver
+            .poll_recv(cx)
+            .map(|line| line.map(Ok::<_, std::convert::Infallible>))
+    });
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(body),
+    )
+        .into_response())
 }

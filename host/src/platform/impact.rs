@@ -12,9 +12,10 @@ use super::{
 use crate::{
     catalog::Revision,
     grading::{self, Submission},
+    model::GradeLevel,
     registry::{PublishLimits, choose},
     runtime::GradingModule,
-    wire::{CertificateStatus, Impact, ImpactChange},
+    wire::{CertificateStatus, ChangeDirection, Impact, ImpactChange, ImpactSummary},
 };
 
 /// What an impact weighs.
@@ -30,16 +31,40 @@ pub enum ImpactCandidate {
     Artifact(Vec<u8>),
 }
 
+/// A candidate found and loaded, ready to replay the product's certificates with.
+pub struct Weighed {
+    product: String,
+    version: semver::Version,
+    digest: String,
+    source: String,
+    module: Arc<GradingModule>,
+}
+
 impl Platform {
-    /// What `candidate` would do to `product`'s valid certificates (administrators only).
+    /// What `candidate` would do to `product`'s valid certificates (administrators only),
+    /// every change listed.
     pub async fn impact(
         &self,
         by: &Account,
         product: &str,
         candidate: ImpactCandidate,
     ) -> Result<Impact, PlatformError> {
+        let weighed = self.weigh(by, product, candidate).await?;
+        let mut changes = Vec::new();
+        let summary = self.replay(&weighed, |change| changes.push(change)).await?;
+        Ok(Impact { summary, changes })
+    }
+
+    /// The candidate an impact replays with (administrators only): every refusal is
+    /// here, before a certificate is read.
+    pub async fn weigh(
+        &self,
+        by: &Account,
+        product: &str,
+        candidate: ImpactCandidate,
+    ) -> Result<Weighed, PlatformError> {
         require(by, &[Role::Admin], "weigh a module's impact")?;
-        let (version, digest, candidate, source) = match candidate {
+        let (version, digest, module, source) = match candidate {
             ImpactCandidate::Published(version) => {
                 let (digest, module) = self.published(product, &version, "version").await?;
                 (version, digest, module, "published".to_string())
@@ -84,12 +109,28 @@ impl Platform {
                 )
             }
         };
+        Ok(Weighed {
+            product: product.to_string(),
+            version,
+            digest,
+            source,
+            module,
+        })
+    }
+
+    /// Re-grade every valid certificate of the weighed product with its candidate, each
+    /// change handed to `each` as it is found; the counts at the end.
+    pub async fn replay(
+        &self,
+        weighed: &Weighed,
+        mut each: impl FnMut(ImpactChange),
+    ) -> Result<ImpactSummary, PlatformError> {
         let filter = CertificateFilter {
-            product: Some(product.to_string()),
+            product: Some(weighed.product.clone()),
             status: Some(CertificateStatus::Valid),
             ..CertificateFilter::default()
         };
-        let (mut certificates, mut counts, mut changes) = (0, BTreeMap::new(), Vec::new());
+        let (mut certificates, mut counts) = (0, BTreeMap::new());
         let mut after = None;
         loop {
             let page = self.certificates(&filter, after.as_ref(), MAX_PAGE).await?;
@@ -100,13 +141,18 @@ impl Platform {
                     PlatformError::Internal(format!("certificate {}'s submission: {e}", c.number))
                 })?;
                 let regraded = tokio::task::block_in_place(|| {
-                    grading::grade(self.sandbox(), &candidate, &submission, c.graded_on)
+                    grading::grade(self.sandbox(), &weighed.module, &submission, c.graded_on)
                 });
                 let (before, now) = (c.grade.to_string(), grading::outcome(regraded));
                 certificates += 1;
                 if before != now {
                     *counts.entry(format!("{before} → {now}")).or_insert(0) += 1;
-                    changes.push(ImpactChange {
+                    each(ImpactChange {
+                        direction: match GradeLevel::parse(&now) {
+                            Some(after) if after > c.grade => ChangeDirection::Up,
+                            Some(_) => ChangeDirection::Down,
+                            None => ChangeDirection::NotGraded,
+                        },
                         number: c.number,
                         credit_code: c.credit_code,
                         model: c.model,
@@ -120,14 +166,13 @@ impl Platform {
                 None => break,
             }
         }
-        Ok(Impact {
-            product: product.to_string(),
-            version: version.to_string(),
-            sha256: digest,
-            candidate: source,
+        Ok(ImpactSummary {
+            product: weighed.product.clone(),
+            version: weighed.version.to_string(),
+            sha256: weighed.digest.clone(),
+            candidate: weighed.source.clone(),
             certificates,
             counts,
-            changes,
         })
     }
 

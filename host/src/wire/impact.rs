@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::ErrorDetail;
 use crate::catalog::Revision;
 
 /// What to weigh: a published version, or the version a draft catalog revision would
@@ -35,9 +36,19 @@ pub struct ImpactArtifactQuery {
 }
 
 /// Every valid certificate of the product re-graded from its submission, on its own
-/// grading day, with the candidate.
+/// grading day, with the candidate: the counts, and each change.
 #[derive(Clone, Debug, Serialize, JsonSchema)]
 pub struct Impact {
+    /// What was weighed and what it found.
+    #[serde(flatten)]
+    pub summary: ImpactSummary,
+    /// Each certificate whose outcome would change.
+    pub changes: Vec<ImpactChange>,
+}
+
+/// What was weighed, and the changes counted.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ImpactSummary {
     /// The product code.
     pub product: String,
     /// The candidate's version.
@@ -51,8 +62,6 @@ pub struct Impact {
     pub certificates: u64,
     /// How many would change, by change (`AAAAA → AAAA`, `AA → not graded (below_lowest_grade)`).
     pub counts: BTreeMap<String, u64>,
-    /// Each certificate whose outcome would change.
-    pub changes: Vec<ImpactChange>,
 }
 
 /// One certificate the candidate would grade otherwise.
@@ -68,4 +77,32 @@ pub struct ImpactChange {
     pub before: String,
     /// The candidate's outcome.
     pub after: String,
+    /// Which way it moves.
+    pub direction: ChangeDirection,
+}
+
+/// Which way a certificate's outcome would move.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeDirection {
+    /// A better grade.
+    Up,
+    /// A lower grade.
+    Down,
+    /// No grade at all (a floor or prerequisite missed, below the lowest grade, or the
+    /// candidate refusing the submission).
+    NotGraded,
+}
+
+/// One line of a streamed impact (`Accept: application/x-ndjson`): each change as it is
+/// found, then the summary — or an error, if the replay fails on the way.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImpactLine {
+    /// A certificate whose outcome would change.
+    Change(ImpactChange),
+    /// The last line: what was weighed and the counts.
+    Summary(ImpactSummary),
+    /// The replay failed after it began.
+    Error(ErrorDetail),
 }
