@@ -68,8 +68,8 @@ async fn status_of(s: &Scene, number: &str) -> String {
 /// its two steps and both values, and is left for review; asked again with `revoke`, the
 /// certificate is revoked for an overstated label in the same request; a sample that
 /// misses the fill-weight floor fails and revokes another certificate. Every finding is a
-/// leaf of the log, listed by the API as it was answered, and on the certificate's page;
-/// the audit finds the database and the log in agreement.
+/// leaf of the log, listed by the API as it was answered, on the certificate's page and on
+/// the enterprise's record; the audit finds the database and the log in agreement.
 pub async fn a_spot_check_finds_consistent_overstated_and_failed(w: World) {
     let (s, day) = market(&w).await;
     let first = s.certified(grading_request(|_| {})).await;
@@ -238,6 +238,49 @@ pub async fn a_spot_check_finds_consistent_overstated_and_failed(w: World) {
     assert!(section.contains("revoked by it"), "{section}");
     let (_, _, page) = get(&s.app, &format!("/c/{other}")).await;
     assert!(page.contains("data-finding=\"failed\""), "{page}");
+    // The enterprise's record carries every finding of its certificates, the latest
+    // first, each naming its certificate.
+    let credit_code = first["enterprise"]["credit_code"].as_str().unwrap();
+    let (status, record) = call(
+        &s.app,
+        "GET",
+        &format!("/api/v1/enterprises/{credit_code}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{record}");
+    let findings: Vec<(u64, &str)> = record["spot_checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_u64().unwrap(),
+                c["certificate"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            (4, other.as_str()),
+            (3, &number),
+            (2, &number),
+            (1, &number)
+        ]
+    );
+    let (_, _, record_page) = get(&s.app, &format!("/e/{credit_code}")).await;
+    let section = record_page
+        .split("id=\"spot-checks\"")
+        .nth(1)
+        .expect("the record's findings");
+    assert!(section.contains("data-finding=\"failed\""), "{section}");
+    assert!(
+        section.contains(&format!("href=\"/c/{other}\"")),
+        "{section}"
+    );
+
     let (_, _, clean) = get(&s.app, &format!("/c/{}", s.certify(|_| {}).await)).await;
     assert!(
         !clean.contains("spot-checks"),

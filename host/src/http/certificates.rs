@@ -475,7 +475,7 @@ async fn enterprise(
     let (counts, page) = p
         .enterprise(&credit_code, after.as_ref(), page_size(query.limit)?)
         .await?;
-    Ok(answer(&record(&p, credit_code, counts, page)))
+    Ok(answer(&record(&p, credit_code, counts, page).await?))
 }
 
 async fn own_record(
@@ -510,23 +510,28 @@ async fn own_record(
         ),
         Err(e) => return Err(e.into()),
     };
-    Ok(answer(&record(&p, credit_code, counts, page)))
+    Ok(answer(&record(&p, credit_code, counts, page).await?))
 }
 
-/// An enterprise's record as the API answers it.
-fn record(
+/// An enterprise's record as the API answers it: its certificates, and the findings of
+/// the latest spot checks of them.
+async fn record(
     p: &Platform,
     credit_code: String,
     counts: EnterpriseCounts,
     page: Page<Certificate>,
-) -> EnterpriseRecord {
-    EnterpriseRecord {
+) -> Result<EnterpriseRecord, PlatformError> {
+    Ok(EnterpriseRecord {
+        spot_checks: p.enterprise_spot_checks(&credit_code, FINDINGS).await?,
         credit_code,
         counts,
         certificates: page.items.iter().map(|c| c.summary(p.today())).collect(),
         next: page.next.map(|c| c.encode()),
-    }
+    })
 }
+
+/// Most spot checks an enterprise's record shows.
+const FINDINGS: u32 = 100;
 
 /// How a list is answered.
 #[derive(Deserialize, JsonSchema)]

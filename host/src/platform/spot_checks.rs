@@ -32,6 +32,13 @@ const MAX_PLACE: usize = 200;
 /// The log leaf kind of a spot check.
 pub const KIND: &str = "certificate.spot-check";
 
+/// Spot checks with their leaves (a WHERE clause follows).
+macro_rules! select_leaves {
+    () => {
+        "SELECT spot_checks.log_index AS idx, log_entries.leaf AS leaf FROM spot_checks JOIN log_entries ON log_entries.idx = spot_checks.log_index"
+    };
+}
+
 impl Platform {
     /// Record a spot check of certificate `number` (inspectors only), revoking it if the
     /// request asks and the finding is overstated or failed.
@@ -182,27 +189,45 @@ impl Platform {
 
     /// Every spot check of certificate `number`, oldest first, as their leaves record them.
     pub async fn spot_checks(&self, number: &str) -> Result<Vec<SpotCheck>, PlatformError> {
-        let rows = sqlx::query(
-            "SELECT spot_checks.log_index AS idx, log_entries.leaf AS leaf FROM spot_checks JOIN log_entries ON log_entries.idx = spot_checks.log_index WHERE spot_checks.certificate = $1 ORDER BY spot_checks.seq",
-        )
+        let rows = sqlx::query(concat!(
+            select_leaves!(),
+            " WHERE spot_checks.certificate = $1 ORDER BY spot_checks.seq"
+        ))
         .bind(number)
         .fetch_all(self.registry.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                let index: i64 = r.try_get("idx")?;
-                let leaf: Vec<u8> = r.try_get("leaf")?;
-                let unreadable =
-                    || PlatformError::Internal(format!("spot check leaf {index} is unreadable"));
-                let entry = Entry::parse(&leaf).filter(|e| e.kind == KIND);
-                let mut check: SpotCheck =
-                    serde_json::from_value(entry.ok_or_else(unreadable)?.body)
-                        .map_err(|_| unreadable())?;
-                check.log_index = Some(index as u64);
-                Ok(check)
-            })
-            .collect()
+        rows.iter().map(from_leaf).collect()
     }
+
+    /// The latest spot checks of one enterprise's certificates (at most `limit`), the
+    /// latest first: the findings on its record.
+    pub async fn enterprise_spot_checks(
+        &self,
+        credit_code: &str,
+        limit: u32,
+    ) -> Result<Vec<SpotCheck>, PlatformError> {
+        let rows = sqlx::query(concat!(
+            select_leaves!(),
+            " JOIN certificates ON certificates.number = spot_checks.certificate WHERE certificates.credit_code = $1 ORDER BY spot_checks.seq DESC LIMIT $2"
+        ))
+        .bind(credit_code)
+        .bind(i64::from(limit))
+        .fetch_all(self.registry.pool())
+        .await?;
+        rows.iter().map(from_leaf).collect()
+    }
+}
+
+/// A spot check as its leaf records it, with the leaf's index.
+fn from_leaf(row: &sqlx::any::AnyRow) -> Result<SpotCheck, PlatformError> {
+    let index: i64 = row.try_get("idx")?;
+    let leaf: Vec<u8> = row.try_get("leaf")?;
+    let unreadable = || PlatformError::Internal(format!("spot check leaf {index} is unreadable"));
+    let entry = Entry::parse(&leaf).filter(|e| e.kind == KIND);
+    let mut check: SpotCheck =
+        serde_json::from_value(entry.ok_or_else(unreadable)?.body).map_err(|_| unreadable())?;
+    check.log_index = Some(index as u64);
+    Ok(check)
 }
 
 /// A spot check is of a certificate in force: a revoked or expired one no longer backs a

@@ -110,6 +110,7 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
     let checks = spot_checks(
         &platform.spot_checks(&c.number).await?,
         module.as_ref().map(|m| m.metadata()),
+        false,
     );
     Ok(page(
         platform.mode(),
@@ -162,7 +163,11 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
 /// A certificate's spot checks (监督抽查), oldest first: where and when each sample was
 /// taken, the report, the finding, the grade found and each indicator that fell; nothing
 /// when it has none.
-fn spot_checks(checks: &[SpotCheck], metadata: Option<&model::ModuleMetadata>) -> String {
+fn spot_checks(
+    checks: &[SpotCheck],
+    metadata: Option<&model::ModuleMetadata>,
+    by_certificate: bool,
+) -> String {
     if checks.is_empty() {
         return String::new();
     }
@@ -202,8 +207,16 @@ fn spot_checks(checks: &[SpotCheck], metadata: Option<&model::ModuleMetadata>) -
                 (None, None) => "—".into(),
             };
             format!(
-                "<tr data-finding=\"{finding}\" id=\"spot-check-{id}\"><td>{id}<br><span class=\"muted\">{date}<br>{place}</span></td><td>{body}<br><span class=\"muted\">{report}</span></td><td><strong>{finding_zh}</strong> {finding}{revoked}</td><td>{found}{fell}</td></tr>",
+                "<tr data-finding=\"{finding}\" id=\"spot-check-{id}\"><td>{id}{certificate}<br><span class=\"muted\">{date}<br>{place}</span></td><td>{body}<br><span class=\"muted\">{report}</span></td><td><strong>{finding_zh}</strong> {finding}{revoked}</td><td>{found}{fell}</td></tr>",
                 id = check.id,
+                certificate = if by_certificate {
+                    format!(
+                        " · <a href=\"/c/{n}\">{n}</a>",
+                        n = escape(&check.certificate)
+                    )
+                } else {
+                    String::new()
+                },
                 date = check.sampled.date,
                 place = escape(&check.sampled.place),
                 body = escape(&check.report.body),
@@ -451,7 +464,8 @@ pub async fn gtin(platform: &Platform, text: &str) -> Result<String, PlatformErr
 }
 
 /// `/e/{credit_code}`: one enterprise's record (企业档案) — its certificates counted by
-/// status and listed newest first, a page at a time.
+/// status and listed newest first, a page at a time, and the findings of their latest spot
+/// checks.
 pub async fn enterprise(
     platform: &Platform,
     credit_code: &str,
@@ -463,7 +477,7 @@ pub async fn enterprise(
         &format!("企业 {}", counts.name),
         &format!(
             "<h1>企业档案 Enterprise record</h1><p id=\"enterprise\"><strong>{name}</strong><br><span class=\"muted\">统一社会信用代码 {code}</span></p>\
-             <p id=\"counts\" data-valid=\"{valid}\" data-revoked=\"{revoked}\" data-expired=\"{expired}\">有效 valid {valid} · 已撤销 revoked {revoked} · 已过期 expired {expired}</p>{rows}{more}",
+             <p id=\"counts\" data-valid=\"{valid}\" data-revoked=\"{revoked}\" data-expired=\"{expired}\">有效 valid {valid} · 已撤销 revoked {revoked} · 已过期 expired {expired}</p>{rows}{more}{checks}",
             name = escape(&counts.name),
             code = escape(credit_code),
             valid = counts.valid,
@@ -471,6 +485,13 @@ pub async fn enterprise(
             expired = counts.expired,
             rows = certificate_table(&listed.items, platform.today()),
             more = next_link(&format!("/e/{credit_code}?"), listed.next.as_ref()),
+            // The findings of its certificates' latest spot checks, each naming its
+            // certificate (the indicators by id: the products' modules differ).
+            checks = spot_checks(
+                &platform.enterprise_spot_checks(credit_code, PAGE).await?,
+                None,
+                true,
+            ),
         ),
     ))
 }

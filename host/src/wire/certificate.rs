@@ -218,6 +218,8 @@ pub struct EnterpriseRecord {
     /// The next page's `cursor`, when there is more.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// The latest spot checks of its certificates (at most 100), the latest first.
+    pub spot_checks: Vec<super::SpotCheck>,
 }
 
 /// An enterprise's certificates counted by status on the platform's day.
