@@ -47,6 +47,40 @@ fn every_json_body_has_its_schema() {
                 "components.schemas.{name}"
             );
         }
+        // An answer links to what it leads to: a new certificate to every operation on a
+        // certificate's number, a published module to its artifact and vectors, a new
+        // account to its token and revocation (what a stateful fuzzer follows).
+        let links = |path: &str, method: &str, status: &str| -> Vec<String> {
+            let mut ids: Vec<String> = doc["paths"][path][method]["responses"][status]["links"]
+                .as_object()
+                .map(|l| l.keys().cloned().collect())
+                .unwrap_or_default();
+            ids.sort();
+            ids
+        };
+        let from_certificate = links("/api/v1/gradings", "post", "201");
+        for id in [
+            "get_certificates__number_",
+            "get_certificates__number__bundle",
+            "get_certificates__number__label",
+            "post_certificates__number__revocation",
+            "post_certificates__number__spot-checks",
+        ] {
+            assert!(
+                from_certificate.contains(&id.to_string()),
+                "{from_certificate:?}"
+            );
+        }
+        assert!(
+            links("/api/v1/modules", "post", "201")
+                .contains(&"get_modules__product___version_".to_string()),
+            "{:?}",
+            links("/api/v1/modules", "post", "201")
+        );
+        assert!(
+            links("/api/v1/accounts", "post", "201")
+                .contains(&"post_accounts__id__token".to_string())
+        );
         // The submission's fields stand beside the envelope's, as a request carries them.
         let request = &doc["components"]["schemas"]["GradingRequest"];
         for field in ["enterprise", "model", "product", "measurements", "report"] {

@@ -27,6 +27,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(204, "revoked", None)],
             route: post(revoke),
+            media: &[],
         },
         Endpoint {
             method: "post",
@@ -44,6 +45,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (409, "the account is revoked", None),
             ],
             route: post(reissue),
+            media: &[],
         },
         Endpoint {
             method: "post",
@@ -65,6 +67,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (409, "the id is taken", None),
             ],
             route: post(create),
+            media: &[],
         },
     ]
 }

@@ -32,6 +32,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the revision", Some(schema::<CatalogInForce>))],
             route: get(in_force),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -42,6 +43,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the revisions", Some(schema::<Revisions>))],
             route: get(history),
+            media: &[],
         },
         Endpoint {
             method: "post",
@@ -56,6 +58,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(201, "recorded", Some(schema::<Revision>))],
             route: post(publish_revision),
+            media: &[],
         },
     ]
 }

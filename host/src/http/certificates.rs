@@ -62,6 +62,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (409, "the test report already backs a certificate", None),
             ],
             route: post(grade),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -72,6 +73,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: Some(schema::<Filter>),
             responses: vec![(200, "the certificates", Some(schema::<CertificateList>))],
             route: get(list),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -82,6 +84,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the certificate", Some(schema::<CertificateBody>))],
             route: get(one),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -96,6 +99,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 Some(schema::<CertificateProof>),
             )],
             route: get(proof),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -110,6 +114,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 Some(schema::<Bundle>),
             )],
             route: get(bundle),
+            media: &[],
         },
         Endpoint {
             method: "post",
@@ -131,6 +136,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (409, "already revoked", None),
             ],
             route: post(revoke),
+            media: &[],
         },
         Endpoint {
             method: "post",
@@ -149,6 +155,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (409, "the certificate is revoked or expired", None),
             ],
             route: post(spot_check),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -162,6 +169,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (404, "no such certificate", None),
             ],
             route: get(spot_checks),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -172,6 +180,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: Some(schema::<PageQuery>),
             responses: vec![(200, "the list", Some(schema::<Exposure>))],
             route: get(exposure),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -185,6 +194,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (404, "no certificate of this enterprise", None),
             ],
             route: get(enterprise),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -195,6 +205,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: Some(schema::<PageQuery>),
             responses: vec![(200, "the record", Some(schema::<EnterpriseRecord>))],
             route: get(own_record),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -209,6 +220,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 Some(schema::<ExposedEnterprises>),
             )],
             route: get(exposed_enterprises),
+            media: &["text/csv"],
         },
         Endpoint {
             method: "get",
@@ -219,6 +231,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the counts", Some(schema::<Statistics>))],
             route: get(statistics),
+            media: &[],
         },
     ]
 }
@@ -352,6 +365,7 @@ struct Filter {
     /// Where the page starts: the `next` of the page before.
     cursor: Option<String>,
     /// At most this many, 1–1000 (100 when left out).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<u32>,
 }
 
@@ -463,6 +477,7 @@ struct PageQuery {
     /// Where the page starts: the `next` of the page before.
     cursor: Option<String>,
     /// At most this many, 1–1000 (100 when left out).
+    #[schemars(range(min = 1, max = 1000))]
     limit: Option<u32>,
 }
 

@@ -79,6 +79,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             ),
         ],
         route: get(label),
+        media: &["image/svg+xml", "image/png", "application/pdf"],
     }]
 }
 

@@ -39,6 +39,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the signed checkpoint", None)],
             route: get(checkpoint),
+            media: &["text/plain"],
         },
         Endpoint {
             method: "get",
@@ -49,6 +50,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the verifier key", None)],
             route: get(key),
+            media: &["text/plain"],
         },
         Endpoint {
             method: "get",
@@ -59,6 +61,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: Some(schema::<Sizes>),
             responses: vec![(200, "the proof", Some(schema::<ConsistencyProof>))],
             route: get(consistency),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -69,6 +72,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: Some(schema::<Range>),
             responses: vec![(200, "the entries", Some(schema::<LogEntries>))],
             route: get(entries),
+            media: &[],
         },
     ]
 }

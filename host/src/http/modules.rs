@@ -43,6 +43,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the changes", Some(schema::<Impact>))],
             route: post(impact),
+            media: &["application/x-ndjson"],
         },
         Endpoint {
             method: "post",
@@ -57,6 +58,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: Some(schema::<ImpactArtifactQuery>),
             responses: vec![(200, "the changes", Some(schema::<Impact>))],
             route: post(impact_of_artifact),
+            media: &["application/x-ndjson"],
         },
         Endpoint {
             method: "post",
@@ -79,6 +81,7 @@ pub fn endpoints() -> Vec<Endpoint> {
                 (409, "the version exists with other bytes", None),
             ],
             route: post(publish),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -89,6 +92,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the versions", Some(schema::<ModuleVersions>))],
             route: get(versions),
+            media: &[],
         },
         Endpoint {
             method: "get",
@@ -99,6 +103,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the artifact (application/wasm)", None)],
             route: get(artifact),
+            media: &["application/wasm"],
         },
         Endpoint {
             method: "get",
@@ -109,6 +114,7 @@ pub fn endpoints() -> Vec<Endpoint> {
             query: None,
             responses: vec![(200, "the vectors file (JSON)", None)],
             route: get(vectors),
+            media: &[],
         },
     ]
 }

@@ -57,6 +57,9 @@ pub struct Endpoint {
     pub responses: Vec<(u16, &'static str, Option<SchemaFn>)>,
     /// The handler.
     pub route: MethodRouter<Arc<Platform>>,
+    /// The media types its 2xx answers come in besides JSON (a CSV, an image), documented
+    /// as text or bytes.
+    pub media: &'static [&'static str],
 }
 
 /// The document for `endpoints`.
@@ -73,9 +76,25 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
         let mut responses = Map::new();
         for (status, description, schema) in &e.responses {
             let mut response = json!({ "description": description });
+            let mut content = Map::new();
             if let Some(schema) = schema {
-                response["content"] =
-                    json!({ "application/json": { "schema": schema(&mut generator) } });
+                content.insert(
+                    "application/json".into(),
+                    json!({ "schema": schema(&mut generator) }),
+                );
+            }
+            if (200..300).contains(status) {
+                for media in e.media {
+                    let schema = if media.starts_with("text/") {
+                        json!({ "type": "string" })
+                    } else {
+                        json!({ "type": "string", "format": "binary" })
+                    };
+                    content.insert((*media).into(), json!({ "schema": schema }));
+                }
+            }
+            if !content.is_empty() {
+                response["content"] = Value::Object(content);
             }
             responses.insert(status.to_string(), response);
         }
@@ -126,6 +145,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             .expect("an object")
             .insert(e.method.into(), operation);
     }
+    link(&mut paths, generator.definitions());
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -139,6 +159,69 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             "schemas": generator.take_definitions(true),
         },
     })
+}
+
+/// Links from each answer to the operations it leads to: a 2xx answer whose body names
+/// every path parameter of another operation (a certificate's `number`, a module's
+/// `product` and `version`, an account's `id`) links to it, so that a client — or a
+/// stateful fuzzer — can follow what it made to what it can do next.
+fn link(paths: &mut Map<String, Value>, definitions: &Map<String, Value>) {
+    let mut targets: Vec<(String, Vec<String>)> = Vec::new();
+    for (path, operations) in paths.iter() {
+        let params: Vec<String> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_string)
+            .collect();
+        for operation in operations.as_object().into_iter().flat_map(|o| o.values()) {
+            if let (false, Some(id)) = (params.is_empty(), operation["operationId"].as_str()) {
+                targets.push((id.to_string(), params.clone()));
+            }
+        }
+    }
+    for operations in paths.values_mut() {
+        for operation in operations
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|o| o.values_mut())
+        {
+            let from = operation["operationId"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let Some(responses) = operation["responses"].as_object_mut() else {
+                continue;
+            };
+            for (status, response) in responses.iter_mut() {
+                let fields: Vec<String> = response["content"]["application/json"]["schema"]["$ref"]
+                    .as_str()
+                    .and_then(|r| definitions.get(r.rsplit('/').next().unwrap_or_default()))
+                    .and_then(|d| d["properties"].as_object())
+                    .map(|p| p.keys().cloned().collect())
+                    .unwrap_or_default();
+                if !status.starts_with('2') || fields.is_empty() {
+                    continue;
+                }
+                let links: Map<String, Value> = targets
+                    .iter()
+                    .filter(|(id, params)| *id != from && params.iter().all(|p| fields.contains(p)))
+                    .map(|(id, params)| {
+                        let parameters: Map<String, Value> = params
+                            .iter()
+                            .map(|p| (p.clone(), json!(format!("$response.body#/{p}"))))
+                            .collect();
+                        (
+                            id.clone(),
+                            json!({ "operationId": id, "parameters": parameters }),
+                        )
+                    })
+                    .collect();
+                if !links.is_empty() {
+                    response["links"] = Value::Object(links);
+                }
+            }
+        }
+    }
 }
 
 /// One query parameter per property of the object schema `schema` (inline or a reference
@@ -193,8 +276,15 @@ fn errors(e: &Endpoint) -> Vec<(u16, &'static str)> {
         out.push((413, "the body is too large"));
         out.push((422, "a field is not acceptable; `field` names it"));
     }
+    if e.query.is_some() && e.body.is_none() {
+        out.push((422, "a query parameter is not acceptable; `field` names it"));
+    }
     if e.path.contains('{') {
         out.push((404, "no such thing"));
+        // A path naming what has a form of its own (a credit code, a GTIN) is checked.
+        if e.body.is_none() && e.query.is_none() && e.path.contains("{credit_code}") {
+            out.push((422, "the path is not acceptable; `field` names it"));
+        }
     }
     out
 }
