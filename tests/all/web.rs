@@ -178,27 +178,68 @@ pub async fn an_enterprise_account_reads_its_record_and_prints_its_own_labels(w:
     let etag = headers["etag"].to_str().unwrap().to_string();
     assert!(etag.ends_with("-pdf\""), "{etag}");
     let page = format!("http://127.0.0.1:8080/c/{number}");
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("label.pdf"), &bytes).unwrap();
-    let rendered = std::process::Command::new("pdftoppm")
-        .args(["-r", "150", "-png", "-singlefile", "label.pdf", "print"])
-        .current_dir(dir.path())
-        .status()
-        .expect("pdftoppm (poppler-utils, installed by .ci/run)");
-    assert!(rendered.success());
-    let print = std::fs::read(dir.path().join("print.png")).unwrap();
-    assert_eq!(decode_qr_png(&print), page);
-    let (_, _, png) = get_with(
-        &s.app,
-        &format!("/api/v1/certificates/{number}/label?format=png"),
-        &me,
-    )
-    .await;
+    assert_eq!(
+        print(&bytes, "box"),
+        (283, page.clone()),
+        "a box label, 100 mm wide"
+    );
+    let (status, _, tag) = get_with(&s.app, &format!("{pdf}&size=tag"), &me).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        print(&tag, "tag"),
+        (170, page.clone()),
+        "a swing tag, 60 mm wide"
+    );
+    // The PNG for a screen, and at a printed size at 300 dpi (60 mm: 709 dots).
+    let label = format!("/api/v1/certificates/{number}/label");
+    let (_, _, png) = get_with(&s.app, &format!("{label}?format=png"), &me).await;
     assert_eq!(decode_qr_png(&png), page);
+    let (_, _, png) = get_with(&s.app, &format!("{label}?format=png&size=tag"), &me).await;
+    let printed = image::load_from_memory(&png).unwrap();
+    assert_eq!(printed.width(), 709);
+    assert_eq!(decode_qr_png(&png), page);
+    let (_, _, svg) = get_with(&s.app, &format!("{label}?size=box"), &me).await;
+    assert!(
+        String::from_utf8(svg)
+            .unwrap()
+            .contains(r#" width="100.00mm""#)
+    );
+    let (status, body) = call(&s.app, "GET", &format!("{label}?size=a4"), None, None).await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("size"))
+    );
 
     s.revoke(&number).await;
     let (status, _, _) = get_with(&s.app, &pdf, &me).await;
     assert_eq!(status, StatusCode::GONE);
+}
+
+/// A PDF label printed as a print shop would (Poppler's `pdftoppm` at 300 dpi): its page
+/// width in points (1/72 in) and what its QR code says.
+fn print(pdf: &[u8], name: &str) -> (u32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("label.pdf"), pdf).unwrap();
+    let info = std::process::Command::new("pdfinfo")
+        .arg("label.pdf")
+        .current_dir(dir.path())
+        .output()
+        .expect("pdfinfo (poppler-utils, installed by .ci/run)");
+    let info = String::from_utf8_lossy(&info.stdout).into_owned();
+    let width: f64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Page size:"))
+        .and_then(|size| size.split_whitespace().next())
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("{name}: {info}"));
+    let rendered = std::process::Command::new("pdftoppm")
+        .args(["-r", "300", "-png", "-singlefile", "label.pdf", "print"])
+        .current_dir(dir.path())
+        .status()
+        .expect("pdftoppm (poppler-utils, installed by .ci/run)");
+    assert!(rendered.success());
+    let printed = std::fs::read(dir.path().join("print.png")).unwrap();
+    (width.round() as u32, decode_qr_png(&printed))
 }
 
 /// GET `path` with a bearer token: status, headers, body bytes.

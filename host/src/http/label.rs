@@ -35,6 +35,7 @@ use super::{
 };
 use crate::{
     platform::{Platform, PlatformError, Role},
+    web::label::PrintSize,
     wire::CertificateStatus,
 };
 
@@ -91,6 +92,13 @@ struct LabelQuery {
     #[serde(default)]
     #[schemars(extend("enum" = ["svg", "png", "pdf"]))]
     format: Option<String>,
+    /// The printed size: `tag` (a swing tag, 60 mm wide) or `box` (100 mm wide), the
+    /// height following the drawing. The SVG then carries millimetres, the PNG is 300 dpi
+    /// at that size, and the PDF's page is that size (a PDF is `box` when left out);
+    /// without it, the SVG and PNG are for a screen.
+    #[serde(default)]
+    #[schemars(extend("enum" = ["tag", "box"]))]
+    size: Option<String>,
 }
 
 /// What a label is served as.
@@ -154,6 +162,16 @@ async fn label(
             .into());
         }
     };
+    let size = match query.size.as_deref() {
+        None if format == Format::Pdf => Some(PrintSize::Box),
+        None => None,
+        Some(name) => Some(PrintSize::parse(name).ok_or_else(|| {
+            PlatformError::field(
+                "size",
+                format!("size {name:?}: use tag (60 mm wide) or box (100 mm wide)"),
+            )
+        })?),
+    };
     let certificate = p.certificate(&number).await?;
     if format == Format::Pdf {
         let Some(Auth(account)) = auth else {
@@ -180,7 +198,11 @@ async fn label(
     }
     let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
     let (zh, en) = crate::web::pages::product_names(catalog.revisions(), &certificate.product);
-    let svg = crate::web::label::svg(&certificate, &zh, &en, p.public_url());
+    let drawn = crate::web::label::svg(&certificate, &zh, &en, p.public_url());
+    let (svg, scale) = match size {
+        Some(size) => (size.apply(&drawn), PrintSize::PNG_SCALE),
+        None => (drawn, 2.0),
+    };
     let digest: [u8; 32] = Sha256::digest(svg.as_bytes()).into();
     let etag = format!("\"{}-{}\"", hex::encode(&digest[..16]), format.name());
     let fresh = headers
@@ -228,7 +250,7 @@ async fn label(
     let bytes = match kept {
         Some(bytes) => bytes,
         None => {
-            let bytes = Bytes::from(render(svg, format).await?);
+            let bytes = Bytes::from(render(svg, format, scale).await?);
             if let Ok(mut kept) = rendered().lock() {
                 kept.put(key, bytes.clone());
             }
@@ -242,7 +264,7 @@ async fn label(
 
 /// Rendering is CPU work off the async threads, two at a time and within a time bound: a
 /// label is never what keeps the platform from answering.
-async fn render(svg: String, format: Format) -> Result<Vec<u8>, PlatformError> {
+async fn render(svg: String, format: Format, scale: f32) -> Result<Vec<u8>, PlatformError> {
     static RENDERING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
     let busy = || {
         PlatformError::Busy("labels are being rendered for others; try again in a moment".into())
@@ -253,7 +275,7 @@ async fn render(svg: String, format: Format) -> Result<Vec<u8>, PlatformError> {
         .map_err(|_| busy())?;
     let render = tokio::task::spawn_blocking(move || match format {
         Format::Pdf => crate::web::label::pdf(&svg),
-        _ => crate::web::label::png(&svg, 2.0),
+        _ => crate::web::label::png(&svg, scale),
     });
     tokio::time::timeout(LABEL_TIME, render)
         .await

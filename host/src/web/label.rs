@@ -228,6 +228,73 @@ fn wrap(text: &str, ems: f64) -> Vec<String> {
     lines
 }
 
+/// The physical sizes a label is printed at: a swing tag (吊牌) or a box (包装), by width;
+/// the height follows the drawing, which is the same at every size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrintSize {
+    /// 60 mm wide.
+    Tag,
+    /// 100 mm wide.
+    Box,
+}
+
+impl PrintSize {
+    /// The size's name, as `?size=` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PrintSize::Tag => "tag",
+            PrintSize::Box => "box",
+        }
+    }
+
+    /// The size with this name.
+    pub fn parse(name: &str) -> Option<PrintSize> {
+        [PrintSize::Tag, PrintSize::Box]
+            .into_iter()
+            .find(|s| s.name() == name)
+    }
+
+    /// Its width, in millimetres.
+    pub fn width_mm(self) -> f64 {
+        match self {
+            PrintSize::Tag => 60.0,
+            PrintSize::Box => 100.0,
+        }
+    }
+
+    /// `svg` (a label as [`svg`] draws it) at this size: the same drawing, its width and
+    /// height given in millimetres.
+    pub fn apply(self, svg: &str) -> String {
+        let (width, height) = dimensions(svg);
+        let mm = self.width_mm() / width;
+        svg.replacen(
+            &format!(r#" width="{width}" height="{height}""#),
+            &format!(
+                r#" width="{:.2}mm" height="{:.2}mm""#,
+                self.width_mm(),
+                height * mm
+            ),
+            1,
+        )
+    }
+
+    /// The scale a label at a printed size is rendered to PNG at: 300 dots per inch (its
+    /// millimetres are read at CSS's 96 pixels to the inch).
+    pub const PNG_SCALE: f32 = 300.0 / 96.0;
+}
+
+/// A label drawing's width and height, in its own units (its root element's).
+fn dimensions(svg: &str) -> (f64, f64) {
+    let attribute = |name: &str| -> f64 {
+        svg.split(&format!(" {name}=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1.0)
+    };
+    (attribute("width"), attribute("height"))
+}
+
 /// The label's SVG parsed with the system's fonts (Chinese text needs a CJK font
 /// installed; the QR code and Latin text do not): what the PNG and the PDF are drawn from.
 fn tree(svg: &str) -> Result<usvg::Tree, String> {
@@ -270,7 +337,9 @@ pub fn pdf(svg: &str) -> Result<Vec<u8>, String> {
     svg2pdf::to_pdf(
         &tree,
         svg2pdf::ConversionOptions::default(),
-        svg2pdf::PageOptions::default(),
+        // The drawing's pixels are CSS's, 96 to the inch (a label's millimetres became
+        // pixels at that rate): the page is then the size the label says.
+        svg2pdf::PageOptions { dpi: 96.0 },
     )
     .map_err(|e| format!("label PDF: {e}"))
 }
