@@ -255,9 +255,7 @@ impl Platform {
     pub async fn statistics(&self) -> Result<Vec<(String, String, i64)>, PlatformError> {
         rows::statistics(self.registry.pool(), self.today()).await
     }
-}
 
-impl Platform {
     /// Grade `submission` with `module` as of `on` (on a blocking thread), from a current
     /// third-party report only: a missing or stale report is a request to fix (a 422
     /// naming `report` or `report.date`), not a result to record.
