@@ -117,7 +117,7 @@ fn every_json_body_has_its_schema() {
             ]
         );
         assert_eq!(query("/exposure"), ["cursor", "limit"]);
-        assert_eq!(query("/certificates/{number}/label"), ["format"]);
+        assert_eq!(query("/certificates/{number}/label"), ["format", "size"]);
         assert_eq!(query("/log/consistency"), ["from", "to"]);
         assert_eq!(query("/log/entries"), ["end", "start"]);
         let from = &doc["paths"]["/api/v1/log/consistency"]["get"]["parameters"]
