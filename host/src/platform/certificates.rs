@@ -350,9 +350,7 @@ fn identifiers(request: &GradingRequest) -> Result<(Vec<String>, Vec<String>), P
     for (i, code) in request.codes.iter().enumerate() {
         let field = format!("codes[{i}]");
         check_text(&field, code, Shape::Line, MAX_MODEL)?;
-        if code.trim().is_empty() {
-            return Err(PlatformError::field(&field, format!("{field} is empty")));
-        }
+        not_empty(code, &field)?;
     }
     Ok((gtins, request.codes.clone()))
 }
@@ -369,7 +367,8 @@ pub(super) fn gtin_covered(index: usize, gtin: &str, product: &str, by: &str) ->
     }
 }
 
-fn not_empty(text: &str, path: &str) -> Result<String, PlatformError> {
+/// `text` itself, or a 422 naming `path` if it is blank.
+pub(super) fn not_empty(text: &str, path: &str) -> Result<String, PlatformError> {
     if text.trim().is_empty() {
         return Err(PlatformError::field(
             path,

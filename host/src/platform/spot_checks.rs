@@ -15,7 +15,7 @@ use sqlx::Row;
 use super::{
     Account, Platform, PlatformError, Revocation, RevocationReason, Role,
     accounts::{check_text, require},
-    certificates::{MAX_NOTE, no_certificate, revoke_in, rows},
+    certificates::{MAX_NOTE, no_certificate, not_empty, revoke_in, rows},
     idempotency::{Answer, IdempotencyKey},
 };
 use crate::{
@@ -56,12 +56,7 @@ impl Platform {
             Shape::Line,
             MAX_PLACE,
         )?;
-        if request.sampled.place.trim().is_empty() {
-            return Err(PlatformError::field(
-                "sampled.place",
-                "sampled.place must say where the sample was taken",
-            ));
-        }
+        not_empty(&request.sampled.place, "sampled.place")?;
         check_text("note", &request.note, Shape::Paragraph, MAX_NOTE)?;
         let today = self.today();
         let certificate = self.certificate(number).await?;
