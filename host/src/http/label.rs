@@ -198,10 +198,11 @@ async fn label(
     }
     let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
     let (zh, en) = crate::web::pages::product_names(catalog.revisions(), &certificate.product);
-    let drawn = crate::web::label::svg(&certificate, &zh, &en, p.public_url());
-    let (svg, scale) = match size {
-        Some(size) => (size.apply(&drawn), PrintSize::PNG_SCALE),
-        None => (drawn, 2.0),
+    let svg = crate::web::label::svg(&certificate, &zh, &en, p.public_url(), size);
+    let scale = if size.is_some() {
+        PrintSize::PNG_SCALE
+    } else {
+        2.0
     };
     let digest: [u8; 32] = Sha256::digest(svg.as_bytes()).into();
     let etag = format!("\"{}-{}\"", hex::encode(&digest[..16]), format.name());

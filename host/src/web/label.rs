@@ -2,10 +2,10 @@
 //! names, the standard, the certificate number, the enterprise and model, and a QR code
 //! of the certificate's public page.
 
+use maud::{Markup, PreEscaped, html};
 use qrcode::{EcLevel, QrCode, render::svg};
 use resvg::{tiny_skia, usvg};
 
-use super::escape;
 use crate::{model::GradeLevel, platform::Certificate};
 
 /// The public page a certificate's QR code opens.
@@ -15,33 +15,37 @@ pub fn page_url(public_url: &str, number: &str) -> String {
 
 /// The grade's mark as the label draws it: five squares of the ladder, as many filled as the
 /// grade has letters, with its top-left corner at (`x`, `y`).
-fn steps(grade: GradeLevel, x: usize, y: usize) -> String {
+fn steps(grade: GradeLevel, x: usize, y: usize) -> Markup {
     let filled = grade.as_str().len();
-    (0..5)
-        .map(|i| {
-            let fill = if i < filled { "#0b5" } else { "#ddd" };
-            format!(
-                r##"<rect x="{}" y="{y}" width="44" height="44" rx="6" fill="{fill}"/><text x="{}" y="{}" font-size="24" font-weight="700" fill="#fff" text-anchor="middle">A</text>"##,
-                x + i * 52,
-                x + 22 + i * 52,
-                y + 31
-            )
-        })
-        .collect()
+    html! {
+        @for i in 0..5 {
+            rect x=(x + i * 52) y=(y) width="44" height="44" rx="6" fill=(if i < filled { "#0b5" } else { "#ddd" }) {}
+            text x=(x + 22 + i * 52) y=(y + 31) font-size="24" font-weight="700" fill="#fff" text-anchor="middle" { "A" }
+        }
+    }
 }
 
-/// The grade's mark on its own, for the pages: the label's drawing, named for those who do
-/// not see it.
-pub fn grade_mark(grade: GradeLevel) -> String {
-    format!(
-        r#"<svg class="mark" role="img" aria-label="{grade} 等级 grade {grade} ({n} of 5)" viewBox="0 0 252 44" width="189" height="33">{}</svg>"#,
-        steps(grade, 0, 0),
-        n = grade.as_str().len()
-    )
+/// The grade's mark on its own, `height` pixels high, for the pages: the label's drawing,
+/// named for those who do not see it.
+pub fn grade_mark(grade: GradeLevel, height: u32) -> Markup {
+    html! {
+        svg.mark role="img" aria-label={ (grade) " 等级 grade " (grade) " (" (grade.as_str().len()) " of 5)" }
+            viewBox="0 0 252 44" width=(height * 252 / 44) height=(height) {
+            (steps(grade, 0, 0))
+        }
+    }
 }
 
-/// The label for `certificate`, whose product is called `name_zh` / `name_en`.
-pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: &str) -> String {
+/// The label for `certificate`, whose product is called `name_zh` / `name_en`: at `size`
+/// its width and height are given in millimetres, otherwise in the drawing's own units (the
+/// drawing is the same either way).
+pub fn svg(
+    certificate: &Certificate,
+    name_zh: &str,
+    name_en: &str,
+    public_url: &str,
+    size: Option<PrintSize>,
+) -> String {
     let url = page_url(public_url, &certificate.number);
     let qr = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
         .expect("a page URL fits a QR code")
@@ -70,9 +74,10 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
         .collect();
     let width = 480.max(300 + qr_size + 16);
     let qr_bottom = 70 + qr_size;
+    // The code's own drawing (the qrcode crate's paths; nothing of the certificate's text).
     let qr = qr
         .split_once("<svg")
-        .map(|(_, rest)| format!("<svg x=\"300\" y=\"70\"{rest}"))
+        .map(|(_, rest)| PreEscaped(format!("<svg x=\"300\" y=\"70\"{rest}")))
         .unwrap_or_default();
     let marks = steps(certificate.grade, 24, 96);
 
@@ -130,23 +135,31 @@ pub fn svg(certificate: &Certificate, name_zh: &str, name_en: &str, public_url: 
         "#666",
     );
     let height = (below.y + 10.0).ceil() as u32;
+    let (shown_width, shown_height) = match size {
+        Some(size) => {
+            let mm = size.width_mm() / f64::from(width);
+            (
+                format!("{:.2}mm", size.width_mm()),
+                format!("{:.2}mm", f64::from(height) * mm),
+            )
+        }
+        None => (width.to_string(), height.to_string()),
+    };
 
-    format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif">
-<rect x="2" y="2" width="{inner_w}" height="{inner_h}" rx="12" fill="#fff" stroke="#0b5" stroke-width="4"/>
-<text x="24" y="44" font-size="22" font-weight="700" fill="#1b1b1b">产品质量分级 Quality Grade</text>
-{name}{marks}
-<text x="24" y="172" font-size="30" font-weight="700" fill="#0b5" letter-spacing="4">{grade}</text>
-{lines}{below}{qr}
-</svg>
-"##,
-        name = text.svg,
-        grade = certificate.grade,
-        lines = lines.svg,
-        below = below.svg,
-        inner_w = width - 4,
-        inner_h = height - 4,
-    )
+    html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(shown_width) height=(shown_height)
+            viewBox={ "0 0 " (width) " " (height) } font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif" {
+            rect x="2" y="2" width=(width - 4) height=(height - 4) rx="12" fill="#fff" stroke="#0b5" stroke-width="4" {}
+            text x="24" y="44" font-size="22" font-weight="700" fill="#1b1b1b" { "产品质量分级 Quality Grade" }
+            @for line in &text.svg { (line) }
+            (marks)
+            text x="24" y="172" font-size="30" font-weight="700" fill="#0b5" letter-spacing="4" { (certificate.grade) }
+            @for line in &lines.svg { (line) }
+            @for line in &below.svg { (line) }
+            (qr)
+        }
+    }
+    .into_string()
 }
 
 /// The width of the text column left of the QR code, in label units.
@@ -158,7 +171,7 @@ const MIN_SIZE: f64 = 9.0;
 /// Lines of text laid out downwards from `y`.
 #[derive(Default)]
 struct Text {
-    svg: String,
+    svg: Vec<Markup>,
     y: f64,
     bold: bool,
 }
@@ -176,11 +189,9 @@ impl Text {
         }
         let mut y = if at > 0.0 { at } else { self.y + size * 1.35 };
         for line in lines {
-            self.svg.push_str(&format!(
-                "<text x=\"24\" y=\"{y:.1}\" font-size=\"{size}\"{weight} fill=\"{fill}\">{}</text>\n",
-                escape(&line),
-                weight = if self.bold { " font-weight=\"700\"" } else { "" },
-            ));
+            self.svg.push(html! {
+                text x="24" y=(format!("{y:.1}")) font-size=(size) font-weight=[self.bold.then_some("700")] fill=(fill) { (line) }
+            });
             self.y = y + size * 0.3;
             y += size * 1.3;
         }
@@ -262,37 +273,9 @@ impl PrintSize {
         }
     }
 
-    /// `svg` (a label as [`svg`] draws it) at this size: the same drawing, its width and
-    /// height given in millimetres.
-    pub fn apply(self, svg: &str) -> String {
-        let (width, height) = dimensions(svg);
-        let mm = self.width_mm() / width;
-        svg.replacen(
-            &format!(r#" width="{width}" height="{height}""#),
-            &format!(
-                r#" width="{:.2}mm" height="{:.2}mm""#,
-                self.width_mm(),
-                height * mm
-            ),
-            1,
-        )
-    }
-
     /// The scale a label at a printed size is rendered to PNG at: 300 dots per inch (its
     /// millimetres are read at CSS's 96 pixels to the inch).
     pub const PNG_SCALE: f32 = 300.0 / 96.0;
-}
-
-/// A label drawing's width and height, in its own units (its root element's).
-fn dimensions(svg: &str) -> (f64, f64) {
-    let attribute = |name: &str| -> f64 {
-        svg.split(&format!(" {name}=\""))
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(1.0)
-    };
-    (attribute("width"), attribute("height"))
 }
 
 /// The label's SVG parsed with the system's fonts (Chinese text needs a CJK font

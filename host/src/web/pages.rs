@@ -5,19 +5,19 @@
 
 use std::collections::BTreeMap;
 
-use super::{escape, html::page};
+use maud::{Markup, html};
+
+use super::{html::page, label::grade_mark};
 use crate::{
     catalog::Revision,
-    model,
+    model::{self, GradeLevel},
     platform::{Certificate, CertificateFilter, Cursor, Platform, PlatformError, superseded},
     registry::choose,
     wire::{CertificateStatus, GradedNow, SpotCheck, Superseded},
 };
 
-const GRADES: [&str; 5] = ["AAAAA", "AAAA", "AAA", "AA", "A"];
-
 /// `/`: each catalogued product, its standard, the module version in force, and its valid
-/// certificates per grade as a bar chart.
+/// certificates per grade as a chart, each grade drawn as the label draws it.
 pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
     let today = platform.today();
     let catalog = platform.registry().catalog().await?;
@@ -25,57 +25,58 @@ pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
         return Ok(page(
             platform.mode(),
             "目录 Catalog",
-            "<p>尚无生效的目录。No catalog revision is in force.</p>",
+            html! { p { "尚无生效的目录。No catalog revision is in force." } },
         ));
     };
-    let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut counts: BTreeMap<(String, GradeLevel), i64> = BTreeMap::new();
     for (product, grade, n) in platform.statistics().await? {
-        counts.insert((product, grade), n);
+        if let Some(grade) = GradeLevel::parse(&grade) {
+            counts.insert((product, grade), n);
+        }
     }
     let max = counts.values().copied().max().unwrap_or(1).max(1);
     // The page needs each version, not its module: no bytes are read, and one query
     // lists every product's.
     let versions = platform.registry().all_versions().await?;
-    let mut rows = String::new();
-    for product in &revision.products {
-        let published = versions.get(&product.code).map_or(&[][..], Vec::as_slice);
-        let module = match choose(revision, &product.code, published) {
-            Ok((_, record)) => format!(
-                "{} <span class=\"muted\">sha256 {}</span>",
-                escape(&record.version.to_string()),
-                escape(&record.digest[..12])
-            ),
-            Err(_) => "—".into(),
-        };
-        let bars: String = GRADES
-            .iter()
-            .map(|g| {
-                let n = counts.get(&(product.code.clone(), g.to_string())).copied().unwrap_or(0);
-                format!(
-                    "<div class=\"chart-row\" data-grade=\"{g}\" data-count=\"{n}\"><span style=\"display:inline-block;width:3.6rem\">{g}</span><span class=\"bar\" style=\"width:calc(max(100% - 6rem, 1.5rem) * {share:.3})\"></span> {n}</div>",
-                    // A share of the column, not pixels: the chart fits a phone's width.
-                    share = n as f64 / max as f64
-                )
-            })
-            .collect();
-        rows.push_str(&format!(
-            "<tr><td><strong>{zh}</strong><br>{en}<br><span class=\"muted\">{code}</span></td><td><a href=\"/s/{code}\">{standard}</a><br><span class=\"muted\">{level}</span></td><td>{module}</td><td>{bars}</td></tr>",
-            zh = escape(&product.name_zh),
-            en = escape(&product.name_en),
-            code = escape(&product.code),
-            standard = escape(&product.standard.code),
-            level = product.standard.level,
-        ));
-    }
-    Ok(page(
-        platform.mode(),
-        "目录 Catalog",
-        &format!(
-            "<h1>产品质量分级目录 Product grading catalog</h1><p class=\"muted\">目录第 {n} 版，{d} 起生效 · Catalog revision {n}, in force since {d}</p><table><tr><th>产品 Product</th><th>标准 Standard</th><th>模块 Module</th><th>有效证书 Valid certificates</th></tr>{rows}</table>",
-            n = revision.number,
-            d = revision.effective,
-        ),
-    ))
+    let body = html! {
+        h1 { "产品质量分级目录 Product grading catalog" }
+        p.muted {
+            "目录第 " (revision.number) " 版，" (revision.effective) " 起生效 · Catalog revision "
+            (revision.number) ", in force since " (revision.effective)
+        }
+        table {
+            tr { th { "产品 Product" } th { "标准 Standard" } th { "模块 Module" } th { "有效证书 Valid certificates" } }
+            @for product in &revision.products {
+                @let published = versions.get(&product.code).map_or(&[][..], Vec::as_slice);
+                tr {
+                    td { strong { (product.name_zh) } br; (product.name_en) br; span.muted { (product.code) } }
+                    td {
+                        a href={ "/s/" (product.code) } { (product.standard.code) }
+                        br; span.muted { (product.standard.level) }
+                    }
+                    td {
+                        @match choose(revision, &product.code, published) {
+                            Ok((_, record)) => { (record.version) " " span.muted { "sha256 " (record.digest[..12]) } },
+                            Err(_) => "—",
+                        }
+                    }
+                    td {
+                        @for grade in GradeLevel::ALL.into_iter().rev() {
+                            @let n = counts.get(&(product.code.clone(), grade)).copied().unwrap_or(0);
+                            div.chart-row data-grade=(grade) data-count=(n) {
+                                // The mark and its count stay together; the bar, a share of
+                                // the column rather than pixels, goes under them on a phone.
+                                span.tally { (grade_mark(grade, 12)) " " (n) }
+                                " "
+                                span.bar style=(format!("width:calc(max(100% - 7rem, 1.5rem) * {:.3})", n as f64 / max as f64)) {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(platform.mode(), "目录 Catalog", body))
 }
 
 /// `/c/{number}`: the verification page.
@@ -83,81 +84,57 @@ pub async fn certificate(platform: &Platform, number: &str) -> Result<String, Pl
     let c = platform.certificate(number).await?;
     let catalog = platform.registry().catalog().await?;
     let (zh, en) = product_names(catalog.revisions(), &c.product);
-    let status = match c.status(platform.today()) {
-        CertificateStatus::Revoked => {
-            let r = c
-                .revocation
-                .as_ref()
-                .expect("a revoked certificate has its revocation");
-            format!(
-                "<div class=\"revoked\" id=\"status\" data-status=\"revoked\">已撤销 REVOKED — {zh_reason} {reason} · {at}<br><span style=\"font-weight:400\">{note}</span></div>",
-                zh_reason = r.reason.zh(),
-                reason = r.reason.as_str(),
-                at = escape(&r.at),
-                note = escape(&r.note),
-            )
-        }
-        CertificateStatus::Expired => {
-            "<p id=\"status\" data-status=\"expired\"><strong>已过期 EXPIRED</strong></p>".into()
-        }
-        CertificateStatus::Valid => {
-            "<p id=\"status\" data-status=\"valid\"><strong>有效 VALID</strong></p>".into()
-        }
-    };
     // The names, units and ladders are the module's: the one that graded, by digest.
     let module = platform.module_by_digest(&c.module_digest).await.ok();
-    let indicators = indicator_rows(&c, module.as_ref().map(|m| m.metadata()));
-    let checks = spot_checks(
-        &platform.spot_checks(&c.number).await?,
-        module.as_ref().map(|m| m.metadata()),
-        false,
-    );
-    Ok(page(
-        platform.mode(),
-        &format!("证书 {}", c.number),
-        &format!(
-            "<h1>证书验证 Certificate {number}</h1>{status}<p class=\"grade\" id=\"grade\">{mark} {grade}</p>\
-             <table><tr><th>产品 Product</th><td>{zh} {en}</td></tr>\
-             <tr><th>企业 Enterprise</th><td>{enterprise}<br><a id=\"enterprise\" href=\"/e/{credit}\">{credit}</a></td></tr>\
-             <tr><th>型号 Model</th><td>{model}</td></tr>{identifiers}\
-             <tr><th>标准 Standard</th><td>{standard}</td></tr>\
-             <tr><th>检测机构 Testing body</th><td>{body}<br><span class=\"muted\">{report} · {report_date}</span></td></tr>\
-             <tr><th>分级模块 Module</th><td>{product} {version}<br><span class=\"muted\">sha256 {digest}</span></td></tr>\
-             <tr><th>目录 Catalog</th><td>第 {revision} 版 revision {revision}</td></tr>\
-             <tr><th>日期 Dates</th><td>{graded} — {expires}</td></tr></table>{superseded}\
-             <h2>指标 Indicators</h2><table class=\"indicators\"><tr><th>指标 Indicator</th><th>测量值 Value</th><th>结果 Result</th><th>阈值 Threshold</th></tr>{indicators}</table>{approximate}\
-             {checks}<p><a href=\"/api/v1/certificates/{number}/label?format=svg\">标识 Label (SVG)</a></p>{transparency}",
-            number = escape(&c.number),
-            grade = c.grade,
-            mark = super::label::grade_mark(c.grade),
-            zh = escape(&zh),
-            en = escape(&en),
-            enterprise = escape(&c.enterprise),
-            credit = escape(&c.credit_code),
-            model = escape(&c.model),
-            identifiers = identifier_rows(&c),
-            standard = escape(&c.standard),
-            body = escape(&c.testing_body),
-            report = escape(&c.report_number),
-            report_date = c.report_date,
-            product = escape(&c.product),
-            version = escape(&c.module_version),
-            digest = escape(&c.module_digest),
-            revision = c.catalog_revision,
-            // The catalog this page already read, not a second read.
-            superseded = superseded(&catalog, &c, platform.today())
-                .map(|s| superseded_notice(&c, &s))
-                .unwrap_or_default(),
-            graded = c.graded_on,
-            expires = c.expires_on,
-            approximate = if indicators.contains("class=\"approx\"") {
-                "<p class=\"muted\" id=\"approximate\"><abbr class=\"approx\">≈</abbr> 近似阈值：分级标准的指标表未公开，模块按公开资料近似；模块的下一个主版本将替换它。 Approximate threshold: the grading standard's table is not public, so the module approximates it from public sources; a later major version replaces it.</p>"
-            } else {
-                ""
-            },
-            transparency = transparency(platform, &c).await,
-        ),
-    ))
+    let metadata = module.as_ref().map(|m| m.metadata());
+    let (indicators, approximate) = indicator_rows(&c, metadata);
+    let checks = spot_checks(&platform.spot_checks(&c.number).await?, metadata, false);
+    // The catalog this page already read, not a second read.
+    let superseded = superseded(&catalog, &c, platform.today());
+    let transparency = transparency(platform, &c).await;
+    let body = html! {
+        h1 { "证书验证 Certificate " (c.number) }
+        @match c.status(platform.today()) {
+            CertificateStatus::Revoked => {
+                @if let Some(r) = &c.revocation {
+                    div.revoked #status data-status="revoked" {
+                        "已撤销 REVOKED — " (r.reason.zh()) " " (r.reason.as_str()) " · " (r.at)
+                        br; span style="font-weight:400" { (r.note) }
+                    }
+                }
+            }
+            CertificateStatus::Expired => p #status data-status="expired" { strong { "已过期 EXPIRED" } },
+            CertificateStatus::Valid => p #status data-status="valid" { strong { "有效 VALID" } },
+        }
+        p.grade #grade { (grade_mark(c.grade, 33)) " " (c.grade) }
+        table {
+            tr { th { "产品 Product" } td { (zh) " " (en) } }
+            tr { th { "企业 Enterprise" } td { (c.enterprise) br; a #enterprise href={ "/e/" (c.credit_code) } { (c.credit_code) } } }
+            tr { th { "型号 Model" } td { (c.model) } }
+            (identifier_rows(&c))
+            tr { th { "标准 Standard" } td { (c.standard) } }
+            tr { th { "检测机构 Testing body" } td { (c.testing_body) br; span.muted { (c.report_number) " · " (c.report_date) } } }
+            tr { th { "分级模块 Module" } td { (c.product) " " (c.module_version) br; span.muted { "sha256 " (c.module_digest) } } }
+            tr { th { "目录 Catalog" } td { "第 " (c.catalog_revision) " 版 revision " (c.catalog_revision) } }
+            tr { th { "日期 Dates" } td { (c.graded_on) " — " (c.expires_on) } }
+        }
+        @if let Some(s) = &superseded { (superseded_notice(&c, s)) }
+        h2 { "指标 Indicators" }
+        table.indicators {
+            tr { th { "指标 Indicator" } th { "测量值 Value" } th { "结果 Result" } th { "阈值 Threshold" } }
+            (indicators)
+        }
+        @if approximate {
+            p.muted #approximate {
+                abbr.approx { "≈" }
+                " 近似阈值：分级标准的指标表未公开，模块按公开资料近似；模块的下一个主版本将替换它。 Approximate threshold: the grading standard's table is not public, so the module approximates it from public sources; a later major version replaces it."
+            }
+        }
+        (checks)
+        p { a href={ "/api/v1/certificates/" (c.number) "/label?format=svg" } { "标识 Label (SVG)" } }
+        (transparency)
+    };
+    Ok(page(platform.mode(), &format!("证书 {}", c.number), body))
 }
 
 /// A certificate's spot checks (监督抽查), oldest first: where and when each sample was
@@ -167,85 +144,64 @@ fn spot_checks(
     checks: &[SpotCheck],
     metadata: Option<&model::ModuleMetadata>,
     by_certificate: bool,
-) -> String {
-    if checks.is_empty() {
-        return String::new();
-    }
-    let name = |id: &str| {
-        metadata
-            .and_then(|m| m.indicators.iter().find(|i| i.id == id))
-            .map_or_else(
-                || format!("<code>{}</code>", escape(id)),
-                |i| format!("{} {}", escape(&i.name_zh), escape(&i.name_en)),
-            )
+) -> Markup {
+    let name = |id: &str| match metadata.and_then(|m| m.indicators.iter().find(|i| i.id == id)) {
+        Some(i) => html! { (i.name_zh) " " (i.name_en) },
+        None => html! { code { (id) } },
     };
     let value = |v: &Option<serde_json::Value>| {
         v.as_ref()
             .and_then(serde_json::Value::as_f64)
             .map_or_else(|| "—".to_string(), |n| n.to_string())
     };
-    let rows: String = checks
-        .iter()
-        .map(|check| {
-            let fell: Vec<String> = check
-                .fell
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{name}: {was} → {is} ({v0} → {v1})",
-                        name = name(&f.indicator),
-                        was = escape(&f.labelled),
-                        is = escape(&f.found),
-                        v0 = value(&f.labelled_value),
-                        v1 = value(&f.found_value),
-                    )
-                })
-                .collect();
-            let found = match (check.found, &check.reason) {
-                (Some(grade), _) => grade.to_string(),
-                (None, Some(reason)) => escape(reason),
-                (None, None) => "—".into(),
-            };
-            format!(
-                "<tr data-finding=\"{finding}\" id=\"spot-check-{id}\"><td>{id}{certificate}<br><span class=\"muted\">{date}<br>{place}</span></td><td>{body}<br><span class=\"muted\">{report}</span></td><td><strong>{finding_zh}</strong> {finding}{revoked}</td><td>{found}{fell}</td></tr>",
-                id = check.id,
-                certificate = if by_certificate {
-                    format!(
-                        " · <a href=\"/c/{n}\">{n}</a>",
-                        n = escape(&check.certificate)
-                    )
-                } else {
-                    String::new()
-                },
-                date = check.sampled.date,
-                place = escape(&check.sampled.place),
-                body = escape(&check.report.body),
-                report = escape(&check.report.number),
-                finding = check.finding.as_str(),
-                finding_zh = check.finding.zh(),
-                revoked = if check.revoked { "<br>已据此撤销 revoked by it" } else { "" },
-                fell = if fell.is_empty() {
-                    String::new()
-                } else {
-                    format!("<br><span class=\"muted\">{}</span>", fell.join("<br>"))
-                },
-            )
-        })
-        .collect();
-    format!(
-        "<h2>监督抽查 Spot checks</h2><table class=\"spot-checks\" id=\"spot-checks\"><tr><th>抽查 Check</th><th>检测 Report</th><th>结论 Finding</th><th>样品等级 Sample</th></tr>{rows}</table>"
-    )
+    html! {
+        @if !checks.is_empty() {
+            h2 { "监督抽查 Spot checks" }
+            table.spot-checks #spot-checks {
+                tr { th { "抽查 Check" } th { "检测 Report" } th { "结论 Finding" } th { "样品等级 Sample" } }
+                @for check in checks {
+                    tr data-finding=(check.finding.as_str()) id={ "spot-check-" (check.id) } {
+                        td {
+                            (check.id)
+                            @if by_certificate { " · " a href={ "/c/" (check.certificate) } { (check.certificate) } }
+                            br; span.muted { (check.sampled.date) br; (check.sampled.place) }
+                        }
+                        td { (check.report.body) br; span.muted { (check.report.number) } }
+                        td {
+                            strong { (check.finding.zh()) } " " (check.finding.as_str())
+                            @if check.revoked { br; "已据此撤销 revoked by it" }
+                        }
+                        td {
+                            @match (check.found, &check.reason) {
+                                (Some(grade), _) => (grade),
+                                (None, Some(reason)) => (reason),
+                                (None, None) => "—",
+                            }
+                            @if !check.fell.is_empty() {
+                                br;
+                                span.muted {
+                                    @for (i, f) in check.fell.iter().enumerate() {
+                                        @if i > 0 { br; }
+                                        (name(&f.indicator)) ": " (f.labelled) " → " (f.found)
+                                        " (" (value(&f.labelled_value)) " → " (value(&f.found_value)) ")"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The notice on a certificate whose product the catalog in force grades otherwise: under
 /// which standard and module it was graded, that it stays valid until it expires, and
 /// since when the product is graded how.
-fn superseded_notice(c: &Certificate, superseded: &Superseded) -> String {
+fn superseded_notice(c: &Certificate, superseded: &Superseded) -> Markup {
     let now = match &superseded.now {
         GradedNow::Standard { code, module } => format!(
-            "现依据 {code} 分级，模块 {module} · now graded under {code} with module {module}",
-            code = escape(code),
-            module = escape(module)
+            "现依据 {code} 分级，模块 {module} · now graded under {code} with module {module}"
         ),
         GradedNow::Withdrawn => {
             "本产品已撤出分级 the product has been withdrawn from grading".to_string()
@@ -254,32 +210,43 @@ fn superseded_notice(c: &Certificate, superseded: &Superseded) -> String {
             "本产品已不在目录中 the product is no longer in the catalog".to_string()
         }
     };
-    format!(
-        "<p class=\"superseded\" id=\"superseded\" role=\"note\">本证书依据 {standard} 及分级模块 {product} {version} 评定，在有效期内仍然有效；自 {effective} 起（目录第 {n} 版）· since {effective} (catalog revision {n})，{now}。 This certificate was graded under {standard} with module {product} {version} and stays valid until it expires; it has since been superseded.</p>",
-        standard = escape(&c.standard),
-        product = escape(&c.product),
-        version = escape(&c.module_version),
-        effective = superseded.effective,
-        n = superseded.revision,
-    )
+    html! {
+        p.superseded #superseded role="note" {
+            "本证书依据 " (c.standard) " 及分级模块 " (c.product) " " (c.module_version)
+            " 评定，在有效期内仍然有效；自 " (superseded.effective) " 起（目录第 " (superseded.revision)
+            " 版）· since " (superseded.effective) " (catalog revision " (superseded.revision) ")，"
+            (now) "。 This certificate was graded under " (c.standard) " with module " (c.product)
+            " " (c.module_version) " and stays valid until it expires; it has since been superseded."
+        }
+    }
 }
 
 /// Where the certificate sits in the transparency log, and how to check it without
 /// trusting the platform.
-async fn transparency(platform: &Platform, c: &Certificate) -> String {
+async fn transparency(platform: &Platform, c: &Certificate) -> Markup {
     let Ok((leaf, checkpoint)) = platform.proof_of(c).await else {
-        return "<h2>透明日志 Transparency log</h2><p id=\"log\">此证书尚未记入透明日志 This certificate is not in the transparency log.</p>".into();
+        return html! {
+            h2 { "透明日志 Transparency log" }
+            p #log { "此证书尚未记入透明日志 This certificate is not in the transparency log." }
+        };
     };
-    format!(
-        "<h2>透明日志 Transparency log</h2>\
-         <p id=\"log\" data-index=\"{index}\" data-checkpoint=\"{size}\">透明日志第 {index} 条 · entry {index} of the platform's transparency log, proven in the signed checkpoint of {size} entries (root <code>{root}</code>).</p>\
-         <p><a id=\"bundle\" href=\"/api/v1/certificates/{number}/bundle\">下载验证包 Download the verification bundle</a> · <a href=\"/api/v1/certificates/{number}/proof\">包含证明 inclusion proof</a> · <a href=\"/api/v1/log/key\">日志公钥 log key</a></p>\
-         <p class=\"muted\">无需信任本平台即可核验 Check it without trusting this platform: <code>qgrade verify {number}.bundle.json --log-key log.pub</code> re-grades the stored test results with the same module.</p>",
-        index = leaf.index,
-        size = checkpoint.size,
-        root = escape(&checkpoint.root.to_string()),
-        number = escape(&c.number),
-    )
+    html! {
+        h2 { "透明日志 Transparency log" }
+        p #log data-index=(leaf.index) data-checkpoint=(checkpoint.size) {
+            "透明日志第 " (leaf.index) " 条 · entry " (leaf.index) " of the platform's transparency log, proven in the signed checkpoint of "
+            (checkpoint.size) " entries (root " code { (checkpoint.root) } ")."
+        }
+        p {
+            a #bundle href={ "/api/v1/certificates/" (c.number) "/bundle" } { "下载验证包 Download the verification bundle" }
+            " · " a href={ "/api/v1/certificates/" (c.number) "/proof" } { "包含证明 inclusion proof" }
+            " · " a href="/api/v1/log/key" { "日志公钥 log key" }
+        }
+        p.muted {
+            "无需信任本平台即可核验 Check it without trusting this platform: "
+            code { "qgrade verify " (c.number) ".bundle.json --log-key log.pub" }
+            " re-grades the stored test results with the same module."
+        }
+    }
 }
 
 /// `/exposure`: revoked certificates and the enterprises behind them, a page at a time.
@@ -288,32 +255,30 @@ pub async fn exposure(
     after: Option<&Cursor>,
 ) -> Result<String, PlatformError> {
     let revoked = platform.exposure(after, PAGE).await?;
-    let rows: String = revoked
-        .items
-        .iter()
-        .map(|c| {
-            let r = c.revocation.as_ref().expect("exposed certificates are revoked");
-            format!(
-                "<tr><td><a href=\"/c/{n}\">{n}</a></td><td>{e}<br><span class=\"muted\">{cc}</span></td><td>{p} · {m}</td><td>{zh} {reason}<br><span class=\"muted\">{note}</span></td></tr>",
-                n = escape(&c.number),
-                e = escape(&c.enterprise),
-                cc = escape(&c.credit_code),
-                p = escape(&c.product),
-                m = escape(&c.model),
-                zh = r.reason.zh(),
-                reason = r.reason.as_str(),
-                note = escape(&r.note),
-            )
-        })
-        .collect();
-    Ok(page(
-        platform.mode(),
-        "曝光 Exposure",
-        &format!(
-            "<h1>曝光名单 Exposure list</h1><p class=\"muted\">已撤销的证书，最近撤销的在前 · Revoked certificates, the latest revocation first · <a id=\"by-enterprise\" href=\"/api/v1/exposure/enterprises?format=csv\">按企业下载 By enterprise (CSV)</a></p><table><tr><th>证书 Certificate</th><th>企业 Enterprise</th><th>产品 Product</th><th>原因 Reason</th></tr>{rows}</table>{more}",
-            more = next_link("/exposure?", revoked.next.as_ref()),
-        ),
-    ))
+    let body = html! {
+        h1 { "曝光名单 Exposure list" }
+        p.muted {
+            "已撤销的证书，最近撤销的在前 · Revoked certificates, the latest revocation first · "
+            a #by-enterprise href="/api/v1/exposure/enterprises?format=csv" { "按企业下载 By enterprise (CSV)" }
+        }
+        table {
+            tr { th { "证书 Certificate" } th { "企业 Enterprise" } th { "产品 Product" } th { "原因 Reason" } }
+            @for c in &revoked.items {
+                tr {
+                    td { a href={ "/c/" (c.number) } { (c.number) } }
+                    td { (c.enterprise) br; span.muted { (c.credit_code) } }
+                    td { (c.product) " · " (c.model) }
+                    td {
+                        @if let Some(r) = &c.revocation {
+                            (r.reason.zh()) " " (r.reason.as_str()) br; span.muted { (r.note) }
+                        }
+                    }
+                }
+            }
+        }
+        (next_link("/exposure?", revoked.next.as_ref()))
+    };
+    Ok(page(platform.mode(), "曝光 Exposure", body))
 }
 
 /// `/search?q=`: by certificate number, enterprise name or credit code, a page at a time.
@@ -339,76 +304,61 @@ pub async fn search(
         found.extend(page.items);
         next = page.next;
     }
-    Ok(page(
-        platform.mode(),
-        "查询 Search",
-        &format!(
-            "<h1>查询 Search</h1><p id=\"query\">“{q}” — {n}{plus} 个结果 results</p>{rows}{more}",
-            rows = certificate_table(&found, platform.today()),
-            q = escape(q),
-            n = found.len(),
-            plus = if next.is_some() { "+" } else { "" },
-            more = next_link(
-                &format!(
-                    "/search?{}&",
-                    form_urlencoded::Serializer::new(String::new())
-                        .append_pair("q", q)
-                        .finish()
-                ),
-                next.as_ref()
-            ),
-        ),
-    ))
+    let base = format!(
+        "/search?{}&",
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", q)
+            .finish()
+    );
+    let body = html! {
+        h1 { "查询 Search" }
+        p #query { "“" (q) "” — " (found.len()) @if next.is_some() { "+" } " 个结果 results" }
+        (certificate_table(&found, platform.today()))
+        (next_link(&base, next.as_ref()))
+    };
+    Ok(page(platform.mode(), "查询 Search", body))
 }
 
 /// Rows on one page of a list.
 const PAGE: u32 = 100;
 
 /// Certificates as a table: number, grade, enterprise, product and model, status today.
-fn certificate_table(certificates: &[Certificate], today: model::Date) -> String {
-    let rows: String = certificates
-        .iter()
-        .map(|c| {
-            format!(
-                "<tr><td><a href=\"/c/{n}\">{n}</a></td><td>{g}<br><span class=\"muted\">{s}</span></td><td>{e}</td><td>{p} · {m}</td></tr>",
-                n = escape(&c.number),
-                g = c.grade,
-                e = escape(&c.enterprise),
-                p = escape(&c.product),
-                m = escape(&c.model),
-                s = c.status(today).as_str(),
-            )
-        })
-        .collect();
-    format!(
+fn certificate_table(certificates: &[Certificate], today: model::Date) -> Markup {
+    html! {
         // Four columns, the status under the grade: the table fits a phone's 360 px.
-        "<table><tr><th>证书 Certificate</th><th>等级 Grade</th><th>企业 Enterprise</th><th>产品 Product</th></tr>{rows}</table>"
-    )
+        table {
+            tr { th { "证书 Certificate" } th { "等级 Grade" } th { "企业 Enterprise" } th { "产品 Product" } }
+            @for c in certificates {
+                tr {
+                    td { a href={ "/c/" (c.number) } { (c.number) } }
+                    td { (c.grade) br; span.muted { (c.status(today).as_str()) } }
+                    td { (c.enterprise) }
+                    td { (c.product) " · " (c.model) }
+                }
+            }
+        }
+    }
 }
 
 /// The certificate's rows for the barcodes (each linking to its `/g/` page) and the
 /// enterprise's codes its label covers; nothing when it names none.
-fn identifier_rows(c: &Certificate) -> String {
-    let mut rows = String::new();
-    if !c.gtin.is_empty() {
-        let links: Vec<String> = c
-            .gtin
-            .iter()
-            .map(|g| format!("<a href=\"/g/{g}\">{g}</a>", g = escape(g)))
-            .collect();
-        rows.push_str(&format!(
-            "<tr><th>商品条码 GTIN</th><td id=\"gtin\">{}</td></tr>",
-            links.join(" · ")
-        ));
+fn identifier_rows(c: &Certificate) -> Markup {
+    html! {
+        @if !c.gtin.is_empty() {
+            tr {
+                th { "商品条码 GTIN" }
+                td #gtin {
+                    @for (i, g) in c.gtin.iter().enumerate() {
+                        @if i > 0 { " · " }
+                        a href={ "/g/" (g) } { (g) }
+                    }
+                }
+            }
+        }
+        @if !c.codes.is_empty() {
+            tr { th { "型号与批次 Codes" } td #codes { (c.codes.join(" · ")) } }
+        }
     }
-    if !c.codes.is_empty() {
-        let codes: Vec<String> = c.codes.iter().map(|code| escape(code)).collect();
-        rows.push_str(&format!(
-            "<tr><th>型号与批次 Codes</th><td id=\"codes\">{}</td></tr>",
-            codes.join(" · ")
-        ));
-    }
-    rows
 }
 
 /// `/g/{gtin}`: what a consumer who scans a barcode reaches — the grade of each valid
@@ -429,38 +379,32 @@ pub async fn gtin(platform: &Platform, text: &str) -> Result<String, PlatformErr
     }
     let today = platform.today();
     let catalog = platform.registry().catalog().await?;
-    let valid: String = listed
+    let valid: Vec<&Certificate> = listed
         .items
         .iter()
         .filter(|c| c.status(today) == CertificateStatus::Valid)
-        .map(|c| {
-            let (zh, en) = product_names(catalog.revisions(), &c.product);
-            format!(
-                "<section class=\"covered\" data-number=\"{n}\"><p class=\"grade\">{mark} {grade}</p><p><strong>{zh}</strong> {en}<br>{enterprise} · {model}<br><a href=\"/c/{n}\">证书 Certificate {n}</a> · 有效至 valid until {expires}</p></section>",
-                n = escape(&c.number),
-                mark = super::label::grade_mark(c.grade),
-                grade = c.grade,
-                zh = escape(&zh),
-                en = escape(&en),
-                enterprise = escape(&c.enterprise),
-                model = escape(&c.model),
-                expires = c.expires_on,
-            )
-        })
         .collect();
-    let valid = if valid.is_empty() {
-        "<p id=\"none-valid\">此条码目前没有有效的分级证书 No valid certificate covers this barcode now.</p>".to_string()
-    } else {
-        valid
+    let body = html! {
+        h1 { "商品条码 GTIN " span #gtin { (gtin) } }
+        @for c in &valid {
+            @let (zh, en) = product_names(catalog.revisions(), &c.product);
+            section.covered data-number=(c.number) {
+                p.grade { (grade_mark(c.grade, 33)) " " (c.grade) }
+                p {
+                    strong { (zh) } " " (en) br;
+                    (c.enterprise) " · " (c.model) br;
+                    a href={ "/c/" (c.number) } { "证书 Certificate " (c.number) }
+                    " · 有效至 valid until " (c.expires_on)
+                }
+            }
+        }
+        @if valid.is_empty() {
+            p #none-valid { "此条码目前没有有效的分级证书 No valid certificate covers this barcode now." }
+        }
+        h2 { "全部证书 Every certificate" }
+        (certificate_table(&listed.items, today))
     };
-    Ok(page(
-        platform.mode(),
-        &format!("商品条码 {gtin}"),
-        &format!(
-            "<h1>商品条码 GTIN <span id=\"gtin\">{gtin}</span></h1>{valid}<h2>全部证书 Every certificate</h2>{all}",
-            all = certificate_table(&listed.items, today),
-        ),
-    ))
+    Ok(page(platform.mode(), &format!("商品条码 {gtin}"), body))
 }
 
 /// `/e/{credit_code}`: one enterprise's record (企业档案) — its certificates counted by
@@ -472,40 +416,33 @@ pub async fn enterprise(
     after: Option<&Cursor>,
 ) -> Result<String, PlatformError> {
     let (counts, listed) = platform.enterprise(credit_code, after, PAGE).await?;
+    // The findings of its certificates' latest spot checks, each naming its certificate
+    // (the indicators by id: the products' modules differ).
+    let checks = platform.enterprise_spot_checks(credit_code, PAGE).await?;
+    let body = html! {
+        h1 { "企业档案 Enterprise record" }
+        p #enterprise { strong { (counts.name) } br; span.muted { "统一社会信用代码 " (credit_code) } }
+        p #counts data-valid=(counts.valid) data-revoked=(counts.revoked) data-expired=(counts.expired) {
+            "有效 valid " (counts.valid) " · 已撤销 revoked " (counts.revoked) " · 已过期 expired " (counts.expired)
+        }
+        (certificate_table(&listed.items, platform.today()))
+        (next_link(&format!("/e/{credit_code}?"), listed.next.as_ref()))
+        (spot_checks(&checks, None, true))
+    };
     Ok(page(
         platform.mode(),
         &format!("企业 {}", counts.name),
-        &format!(
-            "<h1>企业档案 Enterprise record</h1><p id=\"enterprise\"><strong>{name}</strong><br><span class=\"muted\">统一社会信用代码 {code}</span></p>\
-             <p id=\"counts\" data-valid=\"{valid}\" data-revoked=\"{revoked}\" data-expired=\"{expired}\">有效 valid {valid} · 已撤销 revoked {revoked} · 已过期 expired {expired}</p>{rows}{more}{checks}",
-            name = escape(&counts.name),
-            code = escape(credit_code),
-            valid = counts.valid,
-            revoked = counts.revoked,
-            expired = counts.expired,
-            rows = certificate_table(&listed.items, platform.today()),
-            more = next_link(&format!("/e/{credit_code}?"), listed.next.as_ref()),
-            // The findings of its certificates' latest spot checks, each naming its
-            // certificate (the indicators by id: the products' modules differ).
-            checks = spot_checks(
-                &platform.enterprise_spot_checks(credit_code, PAGE).await?,
-                None,
-                true,
-            ),
-        ),
+        body,
     ))
 }
 
 /// The link to a list's next page, when there is one (`base` ends in `?` or `&`).
-fn next_link(base: &str, next: Option<&Cursor>) -> String {
-    next.map(|c| {
-        format!(
-            "<p><a id=\"next\" rel=\"next\" href=\"{}cursor={}\">下一页 Next page →</a></p>",
-            escape(base),
-            c.encode()
-        )
-    })
-    .unwrap_or_default()
+fn next_link(base: &str, next: Option<&Cursor>) -> Markup {
+    html! {
+        @if let Some(c) = next {
+            p { a #next rel="next" href={ (base) "cursor=" (c.encode()) } { "下一页 Next page →" } }
+        }
+    }
 }
 
 /// A page for what was not found.
@@ -513,7 +450,7 @@ pub fn not_found(mode: crate::platform::Mode, what: &str) -> String {
     page(
         mode,
         "未找到 Not found",
-        &format!("<h1>未找到 Not found</h1><p>{}</p>", escape(what)),
+        html! { h1 { "未找到 Not found" } p { (what) } },
     )
 }
 
@@ -534,25 +471,25 @@ pub fn product_names(revisions: &[Revision], code: &str) -> (String, String) {
 /// With the module's metadata, each row names the indicator in Chinese and English, gives
 /// the value with its unit, the threshold reached and the next step of its ladder, and
 /// marks an approximate threshold; without it (a module that no longer loads), the ids.
-fn indicator_rows(c: &Certificate, metadata: Option<&model::ModuleMetadata>) -> String {
+/// Also whether any threshold shown is approximate.
+fn indicator_rows(c: &Certificate, metadata: Option<&model::ModuleMetadata>) -> (Markup, bool) {
     let Some(map) = c.outcome["indicators"].as_object() else {
-        return String::new();
+        return (html! {}, false);
     };
     let group_of =
         |o: &serde_json::Value| o["group"].as_str().and_then(model::IndicatorGroup::parse);
-    let mut rows = String::new();
     let sections = std::iter::once(None).chain(model::IndicatorGroup::ALL.into_iter().map(Some));
+    let mut approximate = false;
+    let mut rows = Vec::new();
     for group in sections {
         let members: Vec<_> = map.iter().filter(|(_, o)| group_of(o) == group).collect();
         if members.is_empty() {
             continue;
         }
         if let Some(group) = group {
-            rows.push_str(&format!(
-                "<tr class=\"group\" data-group=\"{id}\"><th colspan=\"4\">{title}</th></tr>",
-                id = group.as_str(),
-                title = group.title(),
-            ));
+            rows.push(html! {
+                tr.group data-group=(group.as_str()) { th colspan="4" { (group.title()) } }
+            });
         }
         for (id, o) in members {
             let indicator = metadata.and_then(|m| m.indicators.iter().find(|i| &i.id == id));
@@ -572,20 +509,11 @@ fn indicator_rows(c: &Certificate, metadata: Option<&model::ModuleMetadata>) -> 
                 }
             };
             let result = o["result"].as_str().unwrap_or("");
-            let name = match indicator {
-                Some(i) => format!(
-                    "{zh}<br><span class=\"muted\">{en} · <code>{id}</code></span>",
-                    zh = escape(&i.name_zh),
-                    en = escape(&i.name_en),
-                    id = escape(id),
-                ),
-                None => format!("<code>{}</code>", escape(id)),
-            };
             let rules = indicator
                 .map(|i| applicable_rules(i, &c.submission, metadata))
                 .unwrap_or_default();
             // The threshold that decided: the step reached, or the floors.
-            let deciding: Vec<&model::Rule> = match model::GradeLevel::parse(result) {
+            let deciding: Vec<&model::Rule> = match GradeLevel::parse(result) {
                 Some(g) => rules
                     .iter()
                     .copied()
@@ -597,27 +525,38 @@ fn indicator_rows(c: &Certificate, metadata: Option<&model::ModuleMetadata>) -> 
                     .filter(|r| r.grade.is_none())
                     .collect(),
             };
-            let approximate = approximate_mark(&deciding);
-            let next = next_step(&rules, result)
-                .map(|step| {
-                    format!(
-                        "<br><span class=\"next\">→ {grade} {bound}{mark}</span>",
-                        grade = step.grade.unwrap_or(model::GradeLevel::A),
-                        bound = escape(&crate::grading::bound_text(step.bound, unit)),
-                        mark = approximate_mark(&[step]),
-                    )
-                })
-                .unwrap_or_default();
-            rows.push_str(&format!(
-                "<tr data-indicator=\"{id}\"><td>{name}</td><td>{value}</td><td>{result}</td><td class=\"muted\">{threshold}{approximate}{next}</td></tr>",
-                id = escape(id),
-                value = escape(&value),
-                result = escape(result),
-                threshold = escape(o["threshold"].as_str().unwrap_or("")),
-            ));
+            let next = next_step(&rules, result);
+            approximate |= deciding
+                .iter()
+                .chain(next.as_slice())
+                .any(|r| r.basis == model::Basis::Approximate);
+            rows.push(html! {
+                tr data-indicator=(id) {
+                    td {
+                        @match indicator {
+                            Some(i) => { (i.name_zh) br; span.muted { (i.name_en) " · " code { (id) } } },
+                            None => code { (id) },
+                        }
+                    }
+                    td { (value) }
+                    td { (result) }
+                    td.muted {
+                        (o["threshold"].as_str().unwrap_or(""))
+                        (approximate_mark(&deciding))
+                        @if let Some(step) = next {
+                            br;
+                            span.next {
+                                "→ " (step.grade.unwrap_or(GradeLevel::A)) " "
+                                (crate::grading::bound_text(step.bound, unit))
+                                (approximate_mark(&[step]))
+                            }
+                        }
+                    }
+                }
+            });
         }
     }
-    rows
+    (html! { @for row in rows { (row) } }, approximate)
 }
 
 /// The indicator's rules that apply to the submission: those without a condition, and
@@ -667,10 +606,10 @@ fn next_step<'a>(rules: &[&'a model::Rule], result: &str) -> Option<&'a model::R
 }
 
 /// `≈` when any of `rules` is an approximation.
-fn approximate_mark(rules: &[&model::Rule]) -> &'static str {
-    if rules.iter().any(|r| r.basis == model::Basis::Approximate) {
-        " <abbr class=\"approx\" title=\"近似阈值 approximate threshold\">≈</abbr>"
-    } else {
-        ""
+fn approximate_mark(rules: &[&model::Rule]) -> Markup {
+    html! {
+        @if rules.iter().any(|r| r.basis == model::Basis::Approximate) {
+            " " abbr.approx title="近似阈值 approximate threshold" { "≈" }
+        }
     }
 }
