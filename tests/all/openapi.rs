@@ -136,6 +136,56 @@ fn every_json_body_has_its_schema() {
 }
 
 #[test]
+fn every_body_has_an_example_that_fits_its_schema() {
+    run(Db::Sqlite, |w| async move {
+        let doc = document(&w).await;
+        let mut bodies = 0;
+        for (path, operations) in doc["paths"].as_object().unwrap() {
+            for (method, op) in operations.as_object().unwrap() {
+                let request = op["requestBody"]["content"].get("application/json");
+                let responses = op["responses"].as_object().unwrap().values();
+                for body in request
+                    .into_iter()
+                    .chain(responses.filter_map(|r| r["content"].get("application/json")))
+                {
+                    let schema = resolve(&doc, &body["schema"]);
+                    let examples = schema["examples"].as_array();
+                    assert!(
+                        examples.is_some_and(|e| !e.is_empty()),
+                        "{method} {path}: {} has no example",
+                        body["schema"]
+                    );
+                    for example in examples.into_iter().flatten() {
+                        conforms(&doc, schema, example, &format!("{method} {path}"))
+                            .unwrap_or_else(|e| panic!("{e}"));
+                    }
+                    bodies += 1;
+                }
+            }
+        }
+        assert!(bodies > 40, "only {bodies} bodies");
+        // No example stands for a schema the document no longer has.
+        let examples: serde_json::Map<String, Value> =
+            serde_json::from_str(qgrade::http::openapi::EXAMPLES).unwrap();
+        for name in examples.keys() {
+            assert!(
+                doc["components"]["schemas"][name]["examples"].is_array(),
+                "examples.json names {name}, which the document does not have"
+            );
+        }
+        // The examples are checked, not merely present: one that contradicts its schema is
+        // found.
+        let mut wrong = examples["Certificate"].clone();
+        wrong["grade"] = json!("AAAAAA");
+        let certificate = json!({ "$ref": "#/components/schemas/Certificate" });
+        assert!(conforms(&doc, &certificate, &wrong, "a wrong grade").is_err());
+        wrong = examples["Certificate"].clone();
+        wrong["colour"] = json!("green");
+        assert!(conforms(&doc, &certificate, &wrong, "an undocumented field").is_err());
+    });
+}
+
+#[test]
 fn answers_conform_to_their_schemas() {
     run(Db::Sqlite, |w| async move {
         let doc = document(&w).await;

@@ -2,7 +2,9 @@
 //! router: an endpoint cannot be served without being documented, or documented without
 //! being served. Every JSON body's schema is generated (schemars) from the type the
 //! handler reads or answers with (`crate::wire`), so a body cannot change shape without
-//! its schema.
+//! its schema. Each body's schema carries an example (`examples.json`): answers a platform
+//! gave, recorded once (lists cut to an item, the bundle's artifact to its first bytes), which
+//! the tests hold to the schemas generated today.
 
 use std::sync::Arc;
 
@@ -61,6 +63,9 @@ pub struct Endpoint {
     /// as text or bytes.
     pub media: &'static [&'static str],
 }
+
+/// An example of each body, by its schema's name.
+pub const EXAMPLES: &str = include_str!("examples.json");
 
 /// The document for `endpoints`.
 pub fn document(endpoints: &[Endpoint]) -> Value {
@@ -146,6 +151,14 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             .insert(e.method.into(), operation);
     }
     link(&mut paths, generator.definitions());
+    let mut schemas = generator.take_definitions(true);
+    let examples: Map<String, Value> =
+        serde_json::from_str(EXAMPLES).expect("examples.json is a JSON object");
+    for (name, example) in examples {
+        if let Some(schema) = schemas.get_mut(&name).and_then(Value::as_object_mut) {
+            schema.insert("examples".into(), json!([example]));
+        }
+    }
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -156,7 +169,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
         "paths": paths,
         "components": {
             "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
-            "schemas": generator.take_definitions(true),
+            "schemas": schemas,
         },
     })
 }
