@@ -12,38 +12,29 @@ async fn with_certificate(w: &World) -> (Router, String, String) {
     (s.app, number, s.inspector)
 }
 
-/// Rasterise the QR code nested in a label (the `<path>` of unit squares the QR renderer
-/// writes) and decode it.
-fn decode_qr(label: &str) -> String {
-    let qr = &label[label
-        .find("<svg x=\"300\"")
-        .expect("the label nests its QR code")..];
-    let attr = |name: &str| -> u32 {
-        let at = qr.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
-        qr[at..].split('"').next().unwrap().parse().unwrap()
+/// A served label as a viewer with no font at all draws it (resvg, an empty font database),
+/// at `scale`.
+fn draw_without_fonts(svg: &str, scale: f32) -> image::RgbaImage {
+    use resvg::{tiny_skia, usvg};
+    let options = usvg::Options {
+        fontdb: std::sync::Arc::new(usvg::fontdb::Database::new()),
+        ..usvg::Options::default()
     };
-    let (width, height) = (attr("width"), attr("height"));
-    let d = qr.split(" d=\"").nth(1).unwrap().split('"').next().unwrap();
-    let mut image = image::GrayImage::from_pixel(width, height, image::Luma([255]));
-    for rect in d.split('M').filter(|r| !r.is_empty()) {
-        // "{left} {top}h{w}v{h}H{left}V{top}"
-        let (lt, rest) = rect.split_once('h').unwrap();
-        let (left, top) = lt.split_once(' ').unwrap();
-        let (w, rest) = rest.split_once('v').unwrap();
-        let h = rest.split('H').next().unwrap();
-        let (left, top, w, h): (u32, u32, u32, u32) = (
-            left.parse().unwrap(),
-            top.parse().unwrap(),
-            w.parse().unwrap(),
-            h.parse().unwrap(),
-        );
-        for y in top..top + h {
-            for x in left..left + w {
-                image.put_pixel(x, y, image::Luma([0]));
-            }
-        }
-    }
-    decode_qr_in(image)
+    let tree = usvg::Tree::from_str(svg, &options).expect("the label parses");
+    let size = tree.size().to_int_size().scale_by(scale).unwrap();
+    let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
+    pixmap.fill(tiny_skia::Color::WHITE);
+    resvg::render(
+        &tree,
+        tiny_skia::Transform::from_scale(scale, scale),
+        &mut pixmap.as_mut(),
+    );
+    image::RgbaImage::from_raw(size.width(), size.height(), pixmap.take()).unwrap()
+}
+
+/// The QR code on a served label, drawn as a viewer without fonts draws it, decoded.
+fn decode_qr(label: &str) -> String {
+    decode_qr_in(image::DynamicImage::from(draw_without_fonts(label, 2.0)).to_luma8())
 }
 
 /// The one QR code in a picture of a label, decoded.
@@ -167,7 +158,8 @@ pub async fn an_enterprise_account_reads_its_record_and_prints_its_own_labels(w:
     );
     assert!(bytes.starts_with(b"%PDF-"), "a PDF");
     let text = String::from_utf8_lossy(&bytes);
-    assert!(text.contains("/FontFile"), "its fonts embedded");
+    // Its text is outlines of the label's own font: nothing for a print shop to substitute.
+    assert!(!text.contains("/FontFile"), "no font to substitute");
     assert!(
         !text.contains("/Subtype /Image"),
         "vectors, no picture of the label"
@@ -595,39 +587,68 @@ pub async fn a_long_name_wraps_and_never_runs_off_the_label(w: World) {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(decode_qr(&svg), format!("http://127.0.0.1:8080/c/{number}"));
-    // Every word is on the label, whatever line it landed on.
+    // Every word is on the label, whatever line it landed on: the label's accessible name
+    // lists its lines as drawn, and each line is drawn (outlined) under its own id.
+    let title = svg
+        .split("<title>")
+        .nth(1)
+        .and_then(|t| t.split("</title>").next())
+        .unwrap();
     for word in ["International", "Ultralight", "XXL", number.as_str()] {
-        assert!(svg.contains(word), "{word}");
+        assert!(title.contains(word), "{word}");
     }
 
-    let mut options = usvg::Options::default();
-    options.fontdb_mut().load_system_fonts();
+    // Parsed without any font: the text is outlines, nothing is left to a viewer's fonts.
+    let options = usvg::Options {
+        fontdb: std::sync::Arc::new(usvg::fontdb::Database::new()),
+        ..usvg::Options::default()
+    };
     let tree = usvg::Tree::from_str(&svg, &options).unwrap();
-    let (width, height) = (tree.size().width(), tree.size().height());
-    // The QR code: nested at x = 300, y = 70; its size is its own <svg>'s width.
-    let qr_size: f32 = svg
-        .split("<svg x=\"300\" y=\"70\"")
-        .nth(1)
-        .and_then(|rest| rest.split("width=\"").nth(1))
-        .and_then(|w| w.split('"').next())
-        .and_then(|w| w.parse().ok())
-        .unwrap();
     let mut texts = Vec::new();
     collect_texts(tree.root(), &mut texts);
-    assert!(texts.len() > 12, "{} texts", texts.len());
-    for b in texts {
+    assert!(texts.is_empty(), "text left to the viewer's fonts");
+    let (width, height) = (tree.size().width(), tree.size().height());
+    let qr = tree
+        .node_by_id("qr")
+        .expect("the QR code")
+        .abs_bounding_box();
+    let lines: Vec<_> = (0..)
+        .map_while(|i| tree.node_by_id(&format!("line-{i}")))
+        .map(|line| line.abs_bounding_box())
+        .collect();
+    // The title's first two lines (its heading and grade) are drawn under their own ids.
+    assert_eq!(lines.len() + 2, title.lines().count(), "{title}");
+    assert!(lines.len() >= 10, "{} lines", lines.len());
+    for b in lines {
         let at = format!("{b:?} on a label of {width}×{height}");
         assert!(
             b.left() >= 8.0 && b.right() <= width - 8.0,
             "off the side: {at}"
         );
         assert!(b.bottom() <= height - 4.0, "off the bottom: {at}");
-        let beside_code = b.top() < 70.0 + qr_size && b.bottom() > 70.0;
+        let beside_code = b.top() < qr.bottom() && b.bottom() > qr.top();
         assert!(
-            !beside_code || b.right() <= 296.0,
+            !beside_code || b.right() <= qr.left() - 4.0,
             "under the QR code: {at}"
         );
     }
+
+    // Any viewer draws what the platform's PNG shows: the served SVG drawn without fonts is
+    // the PNG, pixel for pixel.
+    let (status, _, png) = get_with(
+        &s.app,
+        &format!("/api/v1/certificates/{number}/label?format=png"),
+        &s.lab,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let served = image::load_from_memory(&png).unwrap().to_rgba8();
+    let drawn = draw_without_fonts(&svg, 2.0);
+    assert_eq!(served.dimensions(), drawn.dimensions());
+    assert!(
+        served == drawn,
+        "the PNG differs from the SVG as a viewer draws it"
+    );
 }
 
 fn collect_texts(group: &resvg::usvg::Group, out: &mut Vec<resvg::usvg::Rect>) {

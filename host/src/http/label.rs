@@ -35,7 +35,7 @@ use super::{
 };
 use crate::{
     platform::{Platform, PlatformError, Role},
-    web::label::PrintSize,
+    web::label::{self, Drawing, PrintSize},
     wire::CertificateStatus,
 };
 
@@ -198,13 +198,14 @@ async fn label(
     }
     let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
     let (zh, en) = crate::web::pages::product_names(catalog.revisions(), &certificate.product);
-    let svg = crate::web::label::svg(&certificate, &zh, &en, p.public_url(), size);
-    let scale = if size.is_some() {
-        PrintSize::PNG_SCALE
-    } else {
-        2.0
-    };
-    let digest: [u8; 32] = Sha256::digest(svg.as_bytes()).into();
+    // The label is a function of its drawing and size: drawing it is cheap, outlining and
+    // rendering it are not, and happen only for what is neither fresh nor kept.
+    let drawing = label::drawing(&certificate, &zh, &en, p.public_url());
+    let digest: [u8; 32] = Sha256::new()
+        .chain_update(drawing.svg.as_bytes())
+        .chain_update(size.map_or("", PrintSize::name))
+        .finalize()
+        .into();
     let etag = format!("\"{}-{}\"", hex::encode(&digest[..16]), format.name());
     let fresh = headers
         .get(header::IF_NONE_MATCH)
@@ -237,11 +238,6 @@ async fn label(
     if fresh {
         return Ok(cached(StatusCode::NOT_MODIFIED.into_response()));
     }
-    if format == Format::Svg {
-        return Ok(cached(
-            ([(header::CONTENT_TYPE, format.content_type())], svg).into_response(),
-        ));
-    }
     let key = (digest, format.name());
     let kept = rendered()
         .lock()
@@ -251,7 +247,7 @@ async fn label(
     let bytes = match kept {
         Some(bytes) => bytes,
         None => {
-            let bytes = Bytes::from(render(svg, format, scale).await?);
+            let bytes = Bytes::from(render(drawing, format, size).await?);
             if let Ok(mut kept) = rendered().lock() {
                 kept.put(key, bytes.clone());
             }
@@ -263,9 +259,14 @@ async fn label(
     ))
 }
 
-/// Rendering is CPU work off the async threads, two at a time and within a time bound: a
-/// label is never what keeps the platform from answering.
-async fn render(svg: String, format: Format, scale: f32) -> Result<Vec<u8>, PlatformError> {
+/// Outlining and rendering are CPU work off the async threads, two at a time and within a
+/// time bound: a label is never what keeps the platform from answering. The PNG and the PDF
+/// are drawn from the SVG served.
+async fn render(
+    drawing: Drawing,
+    format: Format,
+    size: Option<PrintSize>,
+) -> Result<Vec<u8>, PlatformError> {
     static RENDERING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
     let busy = || {
         PlatformError::Busy("labels are being rendered for others; try again in a moment".into())
@@ -274,9 +275,20 @@ async fn render(svg: String, format: Format, scale: f32) -> Result<Vec<u8>, Plat
         .await
         .map_err(|_| busy())?
         .map_err(|_| busy())?;
-    let render = tokio::task::spawn_blocking(move || match format {
-        Format::Pdf => crate::web::label::pdf(&svg),
-        _ => crate::web::label::png(&svg, scale),
+    let render = tokio::task::spawn_blocking(move || {
+        let svg = label::svg(&drawing, size)?;
+        match format {
+            Format::Svg => Ok(svg.into_bytes()),
+            Format::Pdf => label::pdf(&svg),
+            Format::Png => {
+                let scale = if size.is_some() {
+                    PrintSize::PNG_SCALE
+                } else {
+                    2.0
+                };
+                label::png(&svg, scale)
+            }
+        }
     });
     tokio::time::timeout(LABEL_TIME, render)
         .await

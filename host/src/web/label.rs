@@ -1,6 +1,11 @@
 //! The unified label (统一标识) as SVG: the grade as its five-step mark, the product's
 //! names, the standard, the certificate number, the enterprise and model, and a QR code
 //! of the certificate's public page.
+//!
+//! The label is drawn with its own font (`host/assets/fonts/`, Noto Sans CJK SC, shipped
+//! in the binary; the server's fonts are never asked), and its text is turned into outlines
+//! before it is served: the SVG needs no font in any viewer, and the PNG and the PDF are
+//! drawn from that same SVG, so every server, viewer and printer shows the same label.
 
 use maud::{Markup, PreEscaped, html};
 use qrcode::{EcLevel, QrCode, render::svg};
@@ -36,16 +41,22 @@ pub fn grade_mark(grade: GradeLevel, height: u32) -> Markup {
     }
 }
 
-/// The label for `certificate`, whose product is called `name_zh` / `name_en`: at `size`
-/// its width and height are given in millimetres, otherwise in the drawing's own units (the
-/// drawing is the same either way).
-pub fn svg(
+/// A label as drawn, before its text becomes outlines: cheap to make, and what the served
+/// label is a function of (its digest is the label's ETag).
+pub struct Drawing {
+    /// The SVG, its text as text in the label's font.
+    pub svg: String,
+    /// The label's words, line by line, as drawn: its accessible name once outlined.
+    pub words: Vec<String>,
+}
+
+/// The label for `certificate`, whose product is called `name_zh` / `name_en`.
+pub fn drawing(
     certificate: &Certificate,
     name_zh: &str,
     name_en: &str,
     public_url: &str,
-    size: Option<PrintSize>,
-) -> String {
+) -> Drawing {
     let url = page_url(public_url, &certificate.number);
     let qr = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
         .expect("a page URL fits a QR code")
@@ -77,7 +88,7 @@ pub fn svg(
     // The code's own drawing (the qrcode crate's paths; nothing of the certificate's text).
     let qr = qr
         .split_once("<svg")
-        .map(|(_, rest)| PreEscaped(format!("<svg x=\"300\" y=\"70\"{rest}")))
+        .map(|(_, rest)| PreEscaped(format!("<svg id=\"qr\" x=\"300\" y=\"70\"{rest}")))
         .unwrap_or_default();
     let marks = steps(certificate.grade, 24, 96);
 
@@ -135,6 +146,51 @@ pub fn svg(
         "#666",
     );
     let height = (below.y + 10.0).ceil() as u32;
+    let title = "产品质量分级 Quality Grade";
+    let lines: Vec<&Line> = [&text, &lines, &below]
+        .into_iter()
+        .flat_map(|t| &t.lines)
+        .collect();
+    let svg = html! {
+        svg xmlns="http://www.w3.org/2000/svg" width=(width) height=(height)
+            viewBox={ "0 0 " (width) " " (height) } font-family=(FAMILY) {
+            rect x="2" y="2" width=(width - 4) height=(height - 4) rx="12" fill="#fff" stroke="#0b5" stroke-width="4" {}
+            text #title x="24" y="44" font-size="22" font-weight="700" fill="#1b1b1b" { (title) }
+            (marks)
+            text #grade x="24" y="172" font-size="30" font-weight="700" fill="#0b5" letter-spacing="4" { (certificate.grade) }
+            @for (i, line) in lines.iter().enumerate() {
+                text id={ "line-" (i) } x="24" y=(format!("{:.1}", line.y)) font-size=(line.size)
+                    font-weight=[line.bold.then_some("700")] fill=(line.fill) { (line.text) }
+            }
+            (qr)
+        }
+    }
+    .into_string();
+    let words = [title.to_string(), certificate.grade.to_string()]
+        .into_iter()
+        .chain(lines.iter().map(|l| l.text.clone()))
+        .collect();
+    Drawing { svg, words }
+}
+
+/// The label's one family: its own font, shipped in the binary.
+const FAMILY: &str = "Noto Sans CJK SC";
+
+/// The label as served: `drawing`'s text turned into outlines of the label's own font, given
+/// its size in millimetres when it is to be printed at `size` (otherwise in its own units),
+/// and named by its words for those who do not see it.
+pub fn svg(drawing: &Drawing, size: Option<PrintSize>) -> Result<String, String> {
+    let tree = tree(&drawing.svg)?;
+    let outlined = tree.to_string(&usvg::WriteOptions {
+        preserve_text: false,
+        // Hundredths of a label unit are finer than a 300 dpi print's dots (a unit is at
+        // most 0.21 mm); eight digits would only make the file three times longer.
+        coordinates_precision: 2,
+        indent: usvg::Indent::None,
+        attributes_indent: usvg::Indent::None,
+        ..usvg::WriteOptions::default()
+    });
+    let (width, height) = (tree.size().width(), tree.size().height());
     let (shown_width, shown_height) = match size {
         Some(size) => {
             let mm = size.width_mm() / f64::from(width);
@@ -145,21 +201,15 @@ pub fn svg(
         }
         None => (width.to_string(), height.to_string()),
     };
-
-    html! {
-        svg xmlns="http://www.w3.org/2000/svg" width=(shown_width) height=(shown_height)
-            viewBox={ "0 0 " (width) " " (height) } font-family="WenQuanYi Zen Hei, Noto Sans CJK SC, sans-serif" {
-            rect x="2" y="2" width=(width - 4) height=(height - 4) rx="12" fill="#fff" stroke="#0b5" stroke-width="4" {}
-            text x="24" y="44" font-size="22" font-weight="700" fill="#1b1b1b" { "产品质量分级 Quality Grade" }
-            @for line in &text.svg { (line) }
-            (marks)
-            text x="24" y="172" font-size="30" font-weight="700" fill="#0b5" letter-spacing="4" { (certificate.grade) }
-            @for line in &lines.svg { (line) }
-            @for line in &below.svg { (line) }
-            (qr)
+    Ok(html! {
+        svg xmlns="http://www.w3.org/2000/svg" role="img" width=(shown_width) height=(shown_height)
+            viewBox={ "0 0 " (width) " " (height) } {
+            title { (drawing.words.join("\n")) }
+            // usvg's own writing of the parsed drawing: paths, no text.
+            (PreEscaped(outlined))
         }
     }
-    .into_string()
+    .into_string())
 }
 
 /// The width of the text column left of the QR code, in label units.
@@ -171,16 +221,33 @@ const MIN_SIZE: f64 = 9.0;
 /// Lines of text laid out downwards from `y`.
 #[derive(Default)]
 struct Text {
-    svg: Vec<Markup>,
+    lines: Vec<Line>,
     y: f64,
     bold: bool,
+}
+
+/// One line of a label's text, where it was laid out.
+struct Line {
+    text: String,
+    y: f64,
+    size: f64,
+    bold: bool,
+    fill: &'static str,
 }
 
 impl Text {
     /// `text` as at most `max_lines` lines of at most `width`, at `size` or smaller (down to
     /// [`MIN_SIZE`]); past that, as many lines as it takes. The first baseline is at `at`
     /// (or after the lines before).
-    fn lines(&mut self, text: &str, at: f64, size: f64, max_lines: usize, width: f64, fill: &str) {
+    fn lines(
+        &mut self,
+        text: &str,
+        at: f64,
+        size: f64,
+        max_lines: usize,
+        width: f64,
+        fill: &'static str,
+    ) {
         let mut size = size;
         let mut lines = wrap(text, width / size);
         while lines.len() > max_lines && size > MIN_SIZE {
@@ -188,9 +255,13 @@ impl Text {
             lines = wrap(text, width / size);
         }
         let mut y = if at > 0.0 { at } else { self.y + size * 1.35 };
-        for line in lines {
-            self.svg.push(html! {
-                text x="24" y=(format!("{y:.1}")) font-size=(size) font-weight=[self.bold.then_some("700")] fill=(fill) { (line) }
+        for text in lines {
+            self.lines.push(Line {
+                text,
+                y,
+                size,
+                bold: self.bold,
+                fill,
             });
             self.y = y + size * 0.3;
             y += size * 1.3;
@@ -198,8 +269,8 @@ impl Text {
     }
 }
 
-/// A character's advance in ems, on the safe side for the CJK fonts labels name (whose
-/// Latin glyphs are at most 0.6 em): ideographs and full-width forms 1 em.
+/// A character's advance in ems, on the safe side for the label's font (whose Latin glyphs
+/// are at most 0.6 em): ideographs and full-width forms 1 em.
 fn em(c: char) -> f64 {
     match c {
         ' ' => 0.35,
@@ -278,23 +349,30 @@ impl PrintSize {
     pub const PNG_SCALE: f32 = 300.0 / 96.0;
 }
 
-/// The label's SVG parsed with the system's fonts (Chinese text needs a CJK font
-/// installed; the QR code and Latin text do not): what the PNG and the PDF are drawn from.
+/// The label's font, regular and the bold of its few bold words (see the folder's README).
+static REGULAR: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular.subset.otf");
+static BOLD: &[u8] = include_bytes!("../../assets/fonts/NotoSansCJKsc-Bold.subset.otf");
+
+/// A label's SVG parsed with the label's own fonts and no other.
 fn tree(svg: &str) -> Result<usvg::Tree, String> {
     static FONTS: std::sync::LazyLock<std::sync::Arc<usvg::fontdb::Database>> =
         std::sync::LazyLock::new(|| {
             let mut fonts = usvg::fontdb::Database::new();
-            fonts.load_system_fonts();
+            for face in [REGULAR, BOLD] {
+                fonts.load_font_source(usvg::fontdb::Source::Binary(std::sync::Arc::new(face)));
+            }
+            fonts.set_sans_serif_family(FAMILY);
             std::sync::Arc::new(fonts)
         });
     let options = usvg::Options {
         fontdb: FONTS.clone(),
+        font_family: FAMILY.into(),
         ..usvg::Options::default()
     };
     usvg::Tree::from_str(svg, &options).map_err(|e| format!("label SVG: {e}"))
 }
 
-/// The label as PNG, rendered from its SVG at `scale`.
+/// The label as PNG, rendered from its (outlined) SVG at `scale`.
 pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
     let tree = tree(svg)?;
     let size = tree
@@ -312,9 +390,9 @@ pub fn png(svg: &str, scale: f32) -> Result<Vec<u8>, String> {
     pixmap.encode_png().map_err(|e| format!("label PNG: {e}"))
 }
 
-/// The label as a print-ready PDF: one page the label's size, drawn from the same SVG as
-/// vectors (the QR code's modules are paths, not pixels), its text in the fonts it was
-/// drawn with, embedded as subsets — so a print shop's viewer needs no font of its own.
+/// The label as a print-ready PDF: one page the label's size, drawn from the same (outlined)
+/// SVG as vectors — the QR code's modules and the text's glyphs are paths, not pixels, and
+/// there is no font for a print shop's viewer to substitute.
 pub fn pdf(svg: &str) -> Result<Vec<u8>, String> {
     let tree = tree(svg)?;
     svg2pdf::to_pdf(
