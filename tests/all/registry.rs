@@ -381,3 +381,55 @@ fn the_shipped_catalog_lists_the_five_pilots() {
     assert!(dev.development);
     assert_eq!(dev.key, key.public());
 }
+
+/// An artifact's sections are read with wasmparser: a signed pilot reads back to the same
+/// component and vectors (and packaging it again gives the same bytes), and whatever an
+/// attacker cuts or bends — every truncation, a section size past the end, an overlong size,
+/// a custom section's name past its section — is a refusal, never a panic and never a
+/// half-read artifact taken as signed.
+#[test]
+fn artifact_sections_are_read_and_refused_as_an_attacker_bends_them() {
+    let key = qgrade::artifact::generate_key().unwrap();
+    let component = std::fs::read(module_path("down-jacket")).unwrap();
+    let vectors = std::fs::read(module_path("down-jacket").with_extension("vectors.json")).unwrap();
+    let bytes = Artifact::package(&component, &vectors, &key).unwrap();
+    let artifact = Artifact::parse(bytes.clone()).unwrap();
+    assert_eq!(artifact.vectors(), Some(&vectors[..]));
+    artifact.verify("qgrade-dev", &key.public()).unwrap();
+    // The qgrade sections are replaced, not added to.
+    assert_eq!(Artifact::package(&bytes, &vectors, &key).unwrap(), bytes);
+
+    for cut in (9..bytes.len()).step_by(97).chain([bytes.len() - 1]) {
+        match Artifact::parse(bytes[..cut].to_vec()) {
+            Err(ArtifactError::Malformed(_)) => {}
+            Ok(a) => assert!(
+                a.verify("qgrade-dev", &key.public()).is_err(),
+                "cut at {cut} of {} still verifies",
+                bytes.len()
+            ),
+            Err(e) => panic!("cut at {cut}: {e}"),
+        }
+    }
+    // The first section's size (one LEB128 byte after its id at byte 8), bent.
+    let bent = |size: &[u8]| {
+        let mut b = bytes[..9].to_vec();
+        b.extend_from_slice(size);
+        b.extend_from_slice(&bytes[10..]);
+        Artifact::parse(b)
+    };
+    assert!(matches!(
+        bent(&[0xff, 0xff, 0xff, 0x7f]),
+        Err(ArtifactError::Malformed(_))
+    ));
+    assert!(matches!(
+        bent(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]),
+        Err(ArtifactError::Malformed(_))
+    ));
+    // A custom section whose name runs past the section.
+    let mut custom = bytes[..8].to_vec();
+    custom.extend_from_slice(&[0, 3, 10, b'q', b'g']);
+    assert!(matches!(
+        Artifact::parse(custom),
+        Err(ArtifactError::Malformed(_))
+    ));
+}

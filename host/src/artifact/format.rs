@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use wasmparser::{Chunk, Parser, Payload};
 
 use super::{SecretKey, keys::verify};
 use crate::{catalog::PublicKey, model::ModuleDigest};
@@ -79,10 +80,10 @@ impl Artifact {
         let mut component = bytes[..8].to_vec();
         let (mut vectors, mut signature) = (None, None);
         for section in sections(&bytes)? {
-            match section.custom_name {
-                Some(VECTORS) => vectors = Some(section.data.to_vec()),
-                Some(SIGNATURE) => {
-                    let record: SignatureRecord = serde_json::from_slice(section.data)
+            match section.custom {
+                Some((VECTORS, data)) => vectors = Some(data.to_vec()),
+                Some((SIGNATURE, data)) => {
+                    let record: SignatureRecord = serde_json::from_slice(data)
                         .map_err(|e| ArtifactError::BadSignature(e.to_string()))?;
                     signature = Some(record);
                 }
@@ -181,84 +182,60 @@ fn signed_message(component: &[u8], vectors: &[u8]) -> Vec<u8> {
 struct Section<'a> {
     /// The section with its id and size.
     whole: &'a [u8],
-    /// For a custom section, its name.
-    custom_name: Option<&'a str>,
-    /// For a custom section, its data after the name.
-    data: &'a [u8],
+    /// For a custom section, its name and its data after the name.
+    custom: Option<(&'a str, &'a [u8])>,
 }
 
-/// The top-level sections after the 8-byte header.
+/// The top-level sections after the 8-byte header, read with wasmparser: a nested core module
+/// or component is one section, its bytes not descended into (they are the runtime's to read).
 fn sections(bytes: &[u8]) -> Result<Vec<Section<'_>>, ArtifactError> {
+    let malformed = |e: wasmparser::BinaryReaderError| ArtifactError::Malformed(e.to_string());
+    let mut parser = Parser::new(0);
     let mut out = Vec::new();
-    let mut at = 8;
-    while at < bytes.len() {
-        let start = at;
-        let id = bytes[at];
-        at += 1;
-        let size = leb128(bytes, &mut at)? as usize;
-        let end = at
-            .checked_add(size)
-            .filter(|e| *e <= bytes.len())
-            .ok_or_else(|| {
-                ArtifactError::Malformed(format!("section at byte {start} runs past the end"))
-            })?;
-        let (custom_name, data) = if id == 0 {
-            let mut p = at;
-            let len = leb128(bytes, &mut p)? as usize;
-            let name_end = p.checked_add(len).filter(|e| *e <= end).ok_or_else(|| {
-                ArtifactError::Malformed(format!("custom section name at byte {start}"))
-            })?;
-            let name = std::str::from_utf8(&bytes[p..name_end]).map_err(|_| {
-                ArtifactError::Malformed(format!("custom section name at byte {start}"))
-            })?;
-            (Some(name), &bytes[name_end..end])
-        } else {
-            (None, &bytes[at..end])
-        };
-        out.push(Section {
-            whole: &bytes[start..end],
-            custom_name,
-            data,
-        });
-        at = end;
-    }
-    Ok(out)
-}
-
-fn leb128(bytes: &[u8], at: &mut usize) -> Result<u32, ArtifactError> {
-    let mut value: u64 = 0;
-    for shift in (0..35).step_by(7) {
-        let byte = *bytes
-            .get(*at)
-            .ok_or_else(|| ArtifactError::Malformed("truncated".into()))?;
-        *at += 1;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return u32::try_from(value)
-                .map_err(|_| ArtifactError::Malformed("size too large".into()));
-        }
-    }
-    Err(ArtifactError::Malformed("overlong size".into()))
-}
-
-fn push_custom(out: &mut Vec<u8>, name: &str, data: &[u8]) {
-    let mut payload = Vec::new();
-    push_leb128(&mut payload, name.len() as u32);
-    payload.extend_from_slice(name.as_bytes());
-    payload.extend_from_slice(data);
-    out.push(0);
-    push_leb128(out, payload.len() as u32);
-    out.extend_from_slice(&payload);
-}
-
-fn push_leb128(out: &mut Vec<u8>, mut value: u32) {
+    // Where the parser reads next, and where the section being read began (its id byte):
+    // sections lie end to end, so each begins where the one before ended.
+    let (mut at, mut start) = (0, COMPONENT_HEADER.len());
     loop {
-        let byte = (value & 0x7f) as u8;
-        value >>= 7;
-        if value == 0 {
-            out.push(byte);
-            return;
+        let (payload, consumed) = match parser.parse(&bytes[at..], true).map_err(malformed)? {
+            Chunk::Parsed { payload, consumed } => (payload, consumed),
+            Chunk::NeedMoreData(_) => return Err(ArtifactError::Malformed("truncated".into())),
+        };
+        at += consumed;
+        let custom = match &payload {
+            Payload::End(_) => return Ok(out),
+            Payload::CustomSection(reader) => Some((reader.name(), reader.data())),
+            // The parent parser has already stepped over a nested module's or component's
+            // bytes; so do we.
+            Payload::ModuleSection {
+                unchecked_range, ..
+            }
+            | Payload::ComponentSection {
+                unchecked_range, ..
+            } => {
+                at = unchecked_range.end;
+                None
+            }
+            _ => None,
+        };
+        if let Some((_, contents)) = payload.as_section() {
+            out.push(Section {
+                whole: bytes.get(start..contents.end).ok_or_else(|| {
+                    ArtifactError::Malformed(format!("section at byte {start} runs past the end"))
+                })?,
+                custom,
+            });
+            start = contents.end;
         }
-        out.push(byte | 0x80);
     }
+}
+
+/// A custom section named `name` holding `data`, appended to `out`.
+fn push_custom(out: &mut Vec<u8>, name: &str, data: &[u8]) {
+    wasm_encoder::Section::append_to(
+        &wasm_encoder::CustomSection {
+            name: name.into(),
+            data: data.into(),
+        },
+        out,
+    );
 }

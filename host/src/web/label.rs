@@ -8,7 +8,7 @@
 //! drawn from that same SVG, so every server, viewer and printer shows the same label.
 
 use maud::{Markup, PreEscaped, html};
-use qrcode::{EcLevel, QrCode, render::svg};
+use qrcode::{EcLevel, QrCode};
 use resvg::{tiny_skia, usvg};
 
 use crate::{model::GradeLevel, platform::Certificate};
@@ -58,19 +58,13 @@ pub fn drawing(
     public_url: &str,
 ) -> Drawing {
     let url = page_url(public_url, &certificate.number);
-    let qr = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
-        .expect("a page URL fits a QR code")
-        .render::<svg::Color>()
-        .min_dimensions(160, 160)
-        .quiet_zone(true)
-        .build();
-    // The QR's own <svg> element, nested and positioned; the label widens to fit it.
-    let qr_size: u32 = qr
-        .split(" width=\"")
-        .nth(1)
-        .and_then(|w| w.split('"').next())
-        .and_then(|w| w.parse().ok())
-        .unwrap_or(160);
+    let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
+        .expect("a page URL fits a QR code");
+    // Whole label units per module, the code at least 160 wide with its quiet zone of four
+    // modules each side; the label widens to fit it.
+    let modules = u32::try_from(code.width()).expect("a QR code is at most 177 modules wide");
+    let unit = 160_u32.div_ceil(modules + 8);
+    let qr_size = (modules + 8) * unit;
     // A line of group grades, when the module groups its indicators.
     let groups: Vec<String> = certificate
         .group_grades()
@@ -85,11 +79,17 @@ pub fn drawing(
         .collect();
     let width = 480.max(300 + qr_size + 16);
     let qr_bottom = 70 + qr_size;
-    // The code's own drawing (the qrcode crate's paths; nothing of the certificate's text).
-    let qr = qr
-        .split_once("<svg")
-        .map(|(_, rest)| PreEscaped(format!("<svg id=\"qr\" x=\"300\" y=\"70\"{rest}")))
-        .unwrap_or_default();
+    // The code: its quiet zone white, each dark module a square of one path.
+    let dark: String = code
+        .to_colors()
+        .iter()
+        .zip(0..)
+        .filter(|(color, _)| **color == qrcode::Color::Dark)
+        .map(|(_, i)| {
+            let (x, y) = ((i % modules + 4) * unit, (i / modules + 4) * unit);
+            format!("M{x} {y}h{unit}v{unit}h-{unit}z")
+        })
+        .collect();
     let marks = steps(certificate.grade, 24, 96);
 
     // Text beside the QR code keeps to the left column; a name that does not fit wraps
@@ -162,7 +162,10 @@ pub fn drawing(
                 text id={ "line-" (i) } x="24" y=(format!("{:.1}", line.y)) font-size=(line.size)
                     font-weight=[line.bold.then_some("700")] fill=(line.fill) { (line.text) }
             }
-            (qr)
+            g #qr transform="translate(300 70)" {
+                rect width=(qr_size) height=(qr_size) fill="#fff" {}
+                path d=(dark) fill="#000" shape-rendering="crispEdges" {}
+            }
         }
     }
     .into_string();
