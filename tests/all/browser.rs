@@ -1,8 +1,11 @@
 //! The public pages in a real browser: headless Chromium loads each page from a running
 //! `qgrade serve`, and the test checks what a person sees and that the page logs nothing to
-//! the console. One screenshot per page (phone-sized) is kept in
-//! `target/browser-screenshots/` — an artifact, not committed. `.ci/run` installs Debian's
-//! `chromium` when it is missing; `QGRADE_CHROMIUM` names another binary.
+//! the console. Each HTML page is then laid out at a phone's width (360 px) and a desktop's
+//! (1280 px) by `browser/layout.cjs` (puppeteer-core, which Lighthouse brings): no page may be
+//! wider than its window, that is, scroll sideways. The screenshots (one per page at 360 px,
+//! and each HTML page whole at both widths) are kept in `target/browser-screenshots/` — an
+//! artifact, not committed. `.ci/run` installs Debian's `chromium` when it is missing;
+//! `QGRADE_CHROMIUM` names another binary.
 //!
 //! Each HTML page is also audited for accessibility by Lighthouse (axe-core's rules, in the
 //! same Chromium): no violation of serious or critical impact is allowed. `.ci/run` installs
@@ -268,6 +271,11 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
             vec!["<img".into()],
         ),
     ];
+    let html: Vec<String> = pages
+        .iter()
+        .filter(|(name, _, _)| !name.starts_with("label"))
+        .map(|(name, url, _)| format!("{name}={url}"))
+        .collect();
     for (name, url, expected) in pages {
         let (dom, console) = load(&url, name);
         for shown in expected {
@@ -284,5 +292,40 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
                 "{name}: accessibility violations {violations:#?}"
             );
         }
+    }
+    // Laid out at a phone's width and a desktop's, no page scrolls sideways.
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-screenshots");
+    let lighthouse = lighthouse();
+    let modules = std::path::Path::new(&lighthouse)
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap();
+    let out = Command::new("node")
+        .arg(crate::harness::root().join("tests/all/browser/layout.cjs"))
+        .arg(modules)
+        .arg(chromium())
+        .arg(&shots)
+        .args(&html)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "layout: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let laid_out: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(laid_out.len(), html.len() * 2, "{laid_out:?}");
+    for page in laid_out {
+        assert_eq!(page["status"], 200, "{page}");
+        assert!(
+            page["content"].as_u64() <= page["width"].as_u64(),
+            "{} scrolls sideways at {} px: its content is {} px wide",
+            page["name"],
+            page["width"],
+            page["content"]
+        );
     }
 }

@@ -46,7 +46,7 @@ pub fn page(mode: Mode, title: &str, body: Markup) -> String {
 
 /// The pages' one style sheet.
 const STYLE: &str = r#"
-body { font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 0 auto; max-width: 52rem; padding: 1rem; color: #1b1b1b; }
+body { font-family: system-ui, "Noto Sans CJK SC", sans-serif; margin: 0 auto; max-width: 72rem; padding: 1rem; color: #1b1b1b; }
 header a { margin-right: 1rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; overflow-wrap: anywhere; }

@@ -322,7 +322,8 @@ pub async fn search(
 /// Rows on one page of a list.
 const PAGE: u32 = 100;
 
-/// Certificates as a table: number, grade, enterprise, product and model, status today.
+/// Certificates as a table: number, grade (drawn and written), enterprise, product and model,
+/// status today.
 fn certificate_table(certificates: &[Certificate], today: model::Date) -> Markup {
     html! {
         // Four columns, the status under the grade: the table fits a phone's 360 px.
@@ -331,7 +332,7 @@ fn certificate_table(certificates: &[Certificate], today: model::Date) -> Markup
             @for c in certificates {
                 tr {
                     td { a href={ "/c/" (c.number) } { (c.number) } }
-                    td { (c.grade) br; span.muted { (c.status(today).as_str()) } }
+                    td { (grade_mark(c.grade, 12)) br; (c.grade) br; span.muted { (c.status(today).as_str()) } }
                     td { (c.enterprise) }
                     td { (c.product) " · " (c.model) }
                 }

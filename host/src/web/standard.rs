@@ -108,7 +108,7 @@ fn describe(m: &model::ModuleMetadata) -> Markup {
             }
         }
         h3 { "合格前提 Prerequisites (合格)" }
-        ul { @for p in &m.prerequisites { li { (p.standard) (condition(p.when.as_ref())) } } }
+        ul { @for p in &m.prerequisites { li { (p.standard) @if p.when.is_some() { br; } (condition(p.when.as_ref())) } } }
         h3 { "属性 Attributes" }
         div.scroll {
             table {
@@ -150,6 +150,9 @@ fn indicator_rows(i: &model::Indicator) -> Markup {
                         @if let Some(r) = i.valid { br; span.muted { "有效范围 valid " (range_text(r, &i.unit)) } }
                         @if let Some(g) = i.group { br; span.muted { (g.title()) } }
                     }
+                    // A ladder's condition under its indicator's name, or alone on a row of
+                    // its own.
+                    @if n == 0 && when.is_some() { br; }
                     (condition(*when))
                 }
                 @for g in GradeLevel::ALL {
@@ -175,7 +178,7 @@ fn number(rule: &Rule, unit: &str) -> Markup {
 
 fn condition(when: Option<&model::Condition>) -> Markup {
     html! {
-        @if let Some(c) = when { br; span.muted { "当 when " (c.attribute) " = " (c.value) } }
+        @if let Some(c) = when { span.muted { "当 when " (c.attribute) " = " (c.value) } }
     }
 }
 
