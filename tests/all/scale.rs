@@ -415,6 +415,12 @@ async fn every_list_reads_an_index_in_its_own_order(w: World) {
         if has("exposure") {
             fit.push("certificates_exposure");
         }
+        // The list by enterprise groups the revoked certificates, read through a partial
+        // index of theirs, and then sorts its groups (by their latest revocation).
+        let grouped = has("exposure enterprises");
+        if grouped {
+            fit.extend(["certificates_revoked ", "certificates_revoked_product"]);
+        }
         // A barcode's certificates are found through its own table and read by number:
         // a handful (one valid per product, and those before it), sorted as they are read.
         let by_gtin = has("gtin");
@@ -443,6 +449,9 @@ async fn every_list_reads_an_index_in_its_own_order(w: World) {
         }
         if by_gtin {
             assert!(lower.contains("certificate_gtins"), "{name}:\n{plan}");
+            continue;
+        }
+        if grouped {
             continue;
         }
         assert!(!lower.contains("temp b-tree"), "{name} sorts:\n{plan}");
