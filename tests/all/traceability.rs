@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{
     Scene, World, audit, call, entries, get, grading_request, on_both_databases, sandbox, scene,
+    tamper,
 };
 
 on_both_databases!(
@@ -181,6 +182,46 @@ pub async fn a_scanned_barcode_reaches_the_grade(w: World) {
     // The bundle of a certificate with barcodes verifies offline; the audit agrees.
     let verifier = s.verifier();
     bundle::verify(&s.bundle(second_number).await, &verifier, sandbox()).unwrap();
+    assert_eq!(audit(&w.registry).await, Vec::<String>::new());
+
+    // The barcode index is held to the leaves: a row removed (a scan would miss the
+    // certificate), a row added (a barcode would borrow a certificate's grade) and a row
+    // moved to another product are each found, naming the GTIN and the certificate.
+    // Each tampering, its undoing, and the words the one finding must hold.
+    let cases = [
+        (
+            format!("DELETE FROM certificate_gtins WHERE certificate = '{second_number}'"),
+            format!(
+                "INSERT INTO certificate_gtins (gtin, product, certificate) VALUES ('06901234567892', 'down-jacket', '{second_number}')"
+            ),
+            ["06901234567892", second_number, "does not list it"],
+        ),
+        (
+            format!(
+                "INSERT INTO certificate_gtins (gtin, product, certificate) VALUES ('04006381333931', 'down-jacket', '{plain}')"
+            ),
+            format!("DELETE FROM certificate_gtins WHERE certificate = '{plain}'"),
+            ["04006381333931", plain.as_str(), "does not cover it"],
+        ),
+        (
+            format!(
+                "UPDATE certificate_gtins SET product = 'power-bank' WHERE certificate = '{second_number}'"
+            ),
+            format!(
+                "UPDATE certificate_gtins SET product = 'down-jacket' WHERE certificate = '{second_number}'"
+            ),
+            ["06901234567892", second_number, "power-bank"],
+        ),
+    ];
+    for (sql, undo, words) in cases {
+        tamper(&w, &sql).await;
+        let found = audit(&w.registry).await;
+        tamper(&w, &undo).await;
+        assert!(
+            found.len() == 1 && words.iter().all(|word| found[0].contains(word)),
+            "{sql}: {found:?}"
+        );
+    }
     assert_eq!(audit(&w.registry).await, Vec::<String>::new());
 }
 

@@ -9,7 +9,9 @@
 //! rows are read in pages in log order beside the walk, so memory stays bounded (only
 //! the revocations still ahead of the walk are held). Every spot check's row must name a
 //! spot-check leaf of its certificate, with its number and finding, and every spot-check
-//! leaf must have its row.
+//! leaf must have its row. The barcode index (`certificate_gtins`, what a scan reads) must
+//! list exactly the GTINs each issue leaf covers: a missing row would hide a certificate from
+//! a scan, an extra one would lend a barcode a grade.
 
 use std::collections::HashMap;
 
@@ -61,6 +63,7 @@ pub async fn verify(
     let mut expected: HashMap<u64, (String, Value)> = HashMap::new();
     // Spot checks by the leaf their row names (few beside certificates: held whole).
     let mut checks = spot_checks(registry).await?;
+    let mut barcodes = Barcodes::default();
     while let Some(entry) = walk.next().await? {
         match entry.kind.as_str() {
             "certificate.issue" => {
@@ -77,6 +80,9 @@ pub async fn verify(
                         entry.index, entry.subject
                     )),
                     Some((c, status)) => {
+                        barcodes
+                            .expect(registry, &entry.subject, &entry.body, &mut findings)
+                            .await?;
                         let record = c.record();
                         let difference = if entry.subject != c.number {
                             Some(format!("its number is {} in the log", entry.subject))
@@ -145,6 +151,7 @@ pub async fn verify(
         }
     }
     let log = walk.finish().await?;
+    barcodes.finish(registry, &mut findings).await?;
     while let Some((c, _)) = rows.next_before(u64::MAX).await? {
         findings.push(format!(
             "certificate {} names log entry {}, past the end of the log",
@@ -300,5 +307,130 @@ impl<'a> Rows<'a> {
             Some(at) if at == index => self.page.pop_front(),
             _ => None,
         })
+    }
+}
+
+/// The barcode index held to the leaves: the GTINs each issue leaf covers are looked up by
+/// the index's key a few hundred at a time, and the index may hold no other row. Only when
+/// it holds more rows than the leaves name is it read whole, to name them.
+#[derive(Default)]
+struct Barcodes {
+    /// (GTIN, certificate, product) named by leaves and not yet looked up.
+    pending: Vec<(String, String, String)>,
+    /// How many the leaves named in all.
+    named: i64,
+}
+
+impl Barcodes {
+    /// Pairs looked up per query (two parameters each).
+    const CHUNK: usize = 300;
+
+    /// Certificate `number`'s issue leaf (its `body`) names its GTINs, if any.
+    async fn expect(
+        &mut self,
+        registry: &Registry,
+        number: &str,
+        body: &Value,
+        findings: &mut Vec<String>,
+    ) -> Result<(), PlatformError> {
+        let product = body["product"].as_str().unwrap_or_default();
+        for gtin in body["gtin"].as_array().into_iter().flatten() {
+            let gtin = gtin.as_str().unwrap_or_default();
+            self.pending
+                .push((gtin.to_string(), number.to_string(), product.to_string()));
+            self.named += 1;
+        }
+        if self.pending.len() >= Self::CHUNK {
+            self.look_up(registry, findings).await?;
+        }
+        Ok(())
+    }
+
+    /// Each pending pair must be a row of the index, for the same product.
+    async fn look_up(
+        &mut self,
+        registry: &Registry,
+        findings: &mut Vec<String>,
+    ) -> Result<(), PlatformError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pairs = (0..self.pending.len())
+            .map(|i| format!("(gtin = ${} AND certificate = ${})", 2 * i + 1, 2 * i + 2))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!("SELECT gtin, certificate, product FROM certificate_gtins WHERE {pairs}");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (gtin, number, _) in &self.pending {
+            query = query.bind(gtin.as_str()).bind(number.as_str());
+        }
+        let mut found: HashMap<(String, String), String> = HashMap::new();
+        for row in query.fetch_all(registry.pool()).await? {
+            found.insert(
+                (row.try_get("gtin")?, row.try_get("certificate")?),
+                row.try_get("product")?,
+            );
+        }
+        for (gtin, number, product) in self.pending.drain(..) {
+            match found.get(&(gtin.clone(), number.clone())) {
+                None => findings.push(format!(
+                    "certificate {number} covers GTIN {gtin} in its log entry, but the barcode index does not list it: a scan of {gtin} would not find it"
+                )),
+                Some(listed) if *listed != product => findings.push(format!(
+                    "the barcode index lists GTIN {gtin} under certificate {number} as {listed}, but the certificate is of {product}"
+                )),
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The last pairs looked up, and no row beyond those the leaves name.
+    async fn finish(
+        mut self,
+        registry: &Registry,
+        findings: &mut Vec<String>,
+    ) -> Result<(), PlatformError> {
+        self.look_up(registry, findings).await?;
+        let rows: i64 = sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM certificate_gtins")
+            .fetch_one(registry.pool())
+            .await?
+            .try_get("n")?;
+        if rows <= self.named {
+            return Ok(());
+        }
+        // Some row no leaf names: read the index whole, a page at a time, to name it.
+        let mut after = (String::new(), String::new());
+        loop {
+            let page = sqlx::query(
+                "SELECT g.gtin, g.certificate, log_entries.leaf AS leaf FROM certificate_gtins g LEFT JOIN certificates c ON c.number = g.certificate LEFT JOIN log_entries ON log_entries.idx = c.log_index WHERE (g.gtin, g.certificate) > ($1, $2) ORDER BY g.gtin, g.certificate LIMIT $3",
+            )
+            .bind(after.0.as_str())
+            .bind(after.1.as_str())
+            .bind(PAGE)
+            .fetch_all(registry.pool())
+            .await?;
+            for row in &page {
+                let (gtin, number): (String, String) =
+                    (row.try_get("gtin")?, row.try_get("certificate")?);
+                let leaf: Option<Vec<u8>> = row.try_get("leaf")?;
+                let covered = leaf
+                    .and_then(|l| serde_json::from_slice::<Value>(&l).ok())
+                    .is_some_and(|l| {
+                        l["body"]["gtin"]
+                            .as_array()
+                            .is_some_and(|g| g.iter().any(|g| g == gtin.as_str()))
+                    });
+                if !covered {
+                    findings.push(format!(
+                        "the barcode index lists GTIN {gtin} under certificate {number}, whose log entry does not cover it: a scan of {gtin} would show that certificate's grade"
+                    ));
+                }
+                after = (gtin, number);
+            }
+            if (page.len() as i64) < PAGE {
+                return Ok(());
+            }
+        }
     }
 }
