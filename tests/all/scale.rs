@@ -483,6 +483,46 @@ async fn labels_carry_their_version_and_are_rendered_once(w: World) {
         let second = fetch(&s, &path, Some("\"another\"")).await;
         assert_eq!((second.0, &second.2), (StatusCode::OK, &first.2));
     }
+    // The SVG (outlines, ~130 KB of text) gzipped for a client that takes gzip: a
+    // representation of its own, with its own ETag, the same label once decompressed.
+    let path = format!("/api/v1/certificates/{number}/label?format=svg");
+    let plain = fetch(&s, &path, None).await;
+    assert_eq!(plain.1["vary"], "accept-encoding");
+    assert!(plain.1.get("content-encoding").is_none());
+    let (status, headers, gzipped) =
+        fetch_with(&s, &path, &[("accept-encoding", "br;q=1.0, gzip;q=0.8")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(headers["vary"], "accept-encoding");
+    let etag = headers["etag"].to_str().unwrap().to_string();
+    assert!(etag.ends_with("-svg-gzip\""), "{etag}");
+    assert_ne!(etag, plain.1["etag"].to_str().unwrap());
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&gzipped[..]),
+        &mut unzipped,
+    )
+    .unwrap();
+    assert_eq!(unzipped, plain.2);
+    assert!(
+        gzipped.len() * 2 < plain.2.len(),
+        "{} of {} bytes",
+        gzipped.len(),
+        plain.2.len()
+    );
+    assert_eq!(
+        fetch_with(
+            &s,
+            &path,
+            &[("accept-encoding", "gzip"), ("if-none-match", &etag)]
+        )
+        .await
+        .0,
+        StatusCode::NOT_MODIFIED
+    );
+    let (_, refused, _) = fetch_with(&s, &path, &[("accept-encoding", "gzip;q=0, identity")]).await;
+    assert!(refused.get("content-encoding").is_none());
+
     // Revoked, the label is gone, whatever the client holds.
     s.revoke(&number).await;
     let path = format!("/api/v1/certificates/{number}/label");
@@ -494,9 +534,19 @@ async fn fetch(
     path: &str,
     if_none_match: Option<&str>,
 ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let tag = if_none_match.map(|tag| ("if-none-match", tag));
+    fetch_with(s, path, tag.as_slice()).await
+}
+
+/// GET `path` with `headers`.
+async fn fetch_with(
+    s: &Scene,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let mut request = Request::get(path);
-    if let Some(tag) = if_none_match {
-        request = request.header("if-none-match", tag);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let response = s
         .app

@@ -127,7 +127,8 @@ impl Format {
     }
 }
 
-/// Rendered PNG and PDF labels by the digest of their SVG and their format.
+/// Rendered labels by the digest of their drawing and size, and their representation (a
+/// format, and for the SVG whether it is gzipped).
 type Rendered = Mutex<LruCache<([u8; 32], &'static str), Bytes>>;
 
 fn rendered() -> &'static Rendered {
@@ -206,7 +207,12 @@ async fn label(
         .chain_update(size.map_or("", PrintSize::name))
         .finalize()
         .into();
-    let etag = format!("\"{}-{}\"", hex::encode(&digest[..16]), format.name());
+    // An outlined SVG is text (~130 KB) that gzip takes to under a third: sent so to a
+    // client that accepts it, as a representation of its own (its own ETag; every SVG
+    // answer says `Vary: Accept-Encoding`). PNG and PDF are compressed already.
+    let gzip = format == Format::Svg && accepts_gzip(&headers);
+    let representation = if gzip { "svg-gzip" } else { format.name() };
+    let etag = format!("\"{}-{representation}\"", hex::encode(&digest[..16]));
     let fresh = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -215,6 +221,12 @@ async fn label(
         let headers = response.headers_mut();
         if let Ok(etag) = HeaderValue::from_str(&etag) {
             headers.insert(header::ETAG, etag);
+        }
+        if format == Format::Svg {
+            headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        if gzip {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
         }
         // A shared cache may keep what anyone may fetch, not an enterprise's print file.
         let scope = if format == Format::Pdf {
@@ -238,7 +250,7 @@ async fn label(
     if fresh {
         return Ok(cached(StatusCode::NOT_MODIFIED.into_response()));
     }
-    let key = (digest, format.name());
+    let key = (digest, representation);
     let kept = rendered()
         .lock()
         .map_err(|_| PlatformError::Internal("the label cache is poisoned".into()))?
@@ -247,7 +259,7 @@ async fn label(
     let bytes = match kept {
         Some(bytes) => bytes,
         None => {
-            let bytes = Bytes::from(render(drawing, format, size).await?);
+            let bytes = Bytes::from(render(drawing, format, size, gzip).await?);
             if let Ok(mut kept) = rendered().lock() {
                 kept.put(key, bytes.clone());
             }
@@ -259,13 +271,14 @@ async fn label(
     ))
 }
 
-/// Outlining and rendering are CPU work off the async threads, two at a time and within a
-/// time bound: a label is never what keeps the platform from answering. The PNG and the PDF
-/// are drawn from the SVG served.
+/// Outlining, rendering and compressing are CPU work off the async threads, two at a time and
+/// within a time bound: a label is never what keeps the platform from answering. The PNG and
+/// the PDF are drawn from the SVG served.
 async fn render(
     drawing: Drawing,
     format: Format,
     size: Option<PrintSize>,
+    gzip: bool,
 ) -> Result<Vec<u8>, PlatformError> {
     static RENDERING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
     let busy = || {
@@ -278,6 +291,15 @@ async fn render(
     let render = tokio::task::spawn_blocking(move || {
         let svg = label::svg(&drawing, size)?;
         match format {
+            Format::Svg if gzip => {
+                use std::io::Write;
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                encoder
+                    .write_all(svg.as_bytes())
+                    .and_then(|()| encoder.finish())
+                    .map_err(|e| format!("label gzip: {e}"))
+            }
             Format::Svg => Ok(svg.into_bytes()),
             Format::Pdf => label::pdf(&svg),
             Format::Png => {
@@ -295,4 +317,21 @@ async fn render(
         .map_err(|_| busy())?
         .map_err(|e| PlatformError::Internal(format!("label task: {e}")))?
         .map_err(PlatformError::Internal)
+}
+
+/// Whether the request's `Accept-Encoding` takes gzip (named, or `*`, with a weight above 0).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let weight = parts
+                .find_map(|p| p.strip_prefix("q="))
+                .map_or(1.0, |q| q.trim().parse::<f32>().unwrap_or(0.0));
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && weight > 0.0
+        })
 }
