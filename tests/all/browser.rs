@@ -41,27 +41,39 @@ fn lighthouse() -> String {
     binary
 }
 
+/// `command`'s output, once it has succeeded (`what` names it if it did not).
+fn succeed(command: &mut Command, what: &str) -> std::process::Output {
+    let out = command.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Where the screenshots are kept.
+fn screenshots() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-screenshots")
+}
+
 /// The accessibility violations of serious or critical impact on `url`, as Lighthouse's
 /// axe-core audits report them: `audit (impact): the elements`.
 fn serious_violations(url: &str) -> Vec<String> {
     let report = tempfile::tempdir().unwrap();
     let path = report.path().join("report.json");
-    let out = Command::new(lighthouse())
-        .arg(url)
-        .args([
-            "--only-categories=accessibility",
-            "--output=json",
-            "--quiet",
-            "--chrome-flags=--headless --no-sandbox --disable-gpu",
-        ])
-        .arg(format!("--output-path={}", path.display()))
-        .env("CHROME_PATH", chromium())
-        .output()
-        .expect("run lighthouse");
-    assert!(
-        out.status.success(),
-        "lighthouse {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    succeed(
+        Command::new(lighthouse())
+            .arg(url)
+            .args([
+                "--only-categories=accessibility",
+                "--output=json",
+                "--quiet",
+                "--chrome-flags=--headless --no-sandbox --disable-gpu",
+            ])
+            .arg(format!("--output-path={}", path.display()))
+            .env("CHROME_PATH", chromium()),
+        &format!("lighthouse {url}"),
     );
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -87,39 +99,34 @@ fn serious_violations(url: &str) -> Vec<String> {
 
 /// Load `url`; returns the rendered DOM and what the browser logged to the console.
 fn load(url: &str, screenshot: &str) -> (String, Vec<String>) {
-    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-screenshots");
+    let shots = screenshots();
     std::fs::create_dir_all(&shots).unwrap();
     let profile = tempfile::tempdir().unwrap();
     let run = |extra: &[String]| {
-        Command::new(chromium())
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--enable-logging=stderr",
-                "--v=0",
-                "--window-size=360,915",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .args(extra)
-            .arg(url)
-            .output()
-            .expect("run chromium")
+        succeed(
+            Command::new(chromium())
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--enable-logging=stderr",
+                    "--v=0",
+                    "--window-size=360,915",
+                ])
+                .arg(format!("--user-data-dir={}", profile.path().display()))
+                .args(extra)
+                .arg(url),
+            &format!("chromium {url}"),
+        )
     };
     let dom = run(&["--dump-dom".into()]);
-    assert!(
-        dom.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dom.stderr)
-    );
     let path = shots.join(format!("{screenshot}.png"));
     let shot = run(&[format!("--screenshot={}", path.display())]);
-    assert!(shot.status.success());
     assert!(
         std::fs::metadata(&path)
             .map(|m| m.len() > 1000)
@@ -294,24 +301,19 @@ fn each_page_shows_what_a_person_needs_in_a_real_browser() {
         }
     }
     // Laid out at a phone's width and a desktop's, no page scrolls sideways.
-    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../browser-screenshots");
     let lighthouse = lighthouse();
     let modules = std::path::Path::new(&lighthouse)
         .parent()
         .and_then(std::path::Path::parent)
         .unwrap();
-    let out = Command::new("node")
-        .arg(crate::harness::root().join("tests/all/browser/layout.cjs"))
-        .arg(modules)
-        .arg(chromium())
-        .arg(&shots)
-        .args(&html)
-        .output()
-        .expect("run node");
-    assert!(
-        out.status.success(),
-        "layout: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeed(
+        Command::new("node")
+            .arg(crate::harness::root().join("tests/all/browser/layout.cjs"))
+            .arg(modules)
+            .arg(chromium())
+            .arg(screenshots())
+            .args(&html),
+        "layout",
     );
     let laid_out: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()

@@ -15,12 +15,8 @@ async fn with_certificate(w: &World) -> (Router, String, String) {
 /// A served label as a viewer with no font at all draws it (resvg, an empty font database),
 /// at `scale`.
 fn draw_without_fonts(svg: &str, scale: f32) -> image::RgbaImage {
-    use resvg::{tiny_skia, usvg};
-    let options = usvg::Options {
-        fontdb: std::sync::Arc::new(usvg::fontdb::Database::new()),
-        ..usvg::Options::default()
-    };
-    let tree = usvg::Tree::from_str(svg, &options).expect("the label parses");
+    use resvg::tiny_skia;
+    let tree = parse_without_fonts(svg);
     let size = tree.size().to_int_size().scale_by(scale).unwrap();
     let mut pixmap = tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
     pixmap.fill(tiny_skia::Color::WHITE);
@@ -30,6 +26,15 @@ fn draw_without_fonts(svg: &str, scale: f32) -> image::RgbaImage {
         &mut pixmap.as_mut(),
     );
     image::RgbaImage::from_raw(size.width(), size.height(), pixmap.take()).unwrap()
+}
+
+/// A served label as a viewer with no font at all reads it.
+fn parse_without_fonts(svg: &str) -> resvg::usvg::Tree {
+    let options = resvg::usvg::Options {
+        fontdb: std::sync::Arc::new(resvg::usvg::fontdb::Database::new()),
+        ..resvg::usvg::Options::default()
+    };
+    resvg::usvg::Tree::from_str(svg, &options).expect("the label parses")
 }
 
 /// The QR code on a served label, drawn as a viewer without fonts draws it, decoded.
@@ -562,8 +567,6 @@ pub async fn a_standard_is_readable_in_the_open(w: World) {
 /// the fonts the PNG is drawn with, no text runs under the QR code or off the label, and the
 /// code still decodes.
 pub async fn a_long_name_wraps_and_never_runs_off_the_label(w: World) {
-    use resvg::usvg;
-
     let s = scene(&w).await;
     let enterprise = format!(
         "{} International Down Garments Co., Ltd.",
@@ -599,11 +602,7 @@ pub async fn a_long_name_wraps_and_never_runs_off_the_label(w: World) {
     }
 
     // Parsed without any font: the text is outlines, nothing is left to a viewer's fonts.
-    let options = usvg::Options {
-        fontdb: std::sync::Arc::new(usvg::fontdb::Database::new()),
-        ..usvg::Options::default()
-    };
-    let tree = usvg::Tree::from_str(&svg, &options).unwrap();
+    let tree = parse_without_fonts(&svg);
     let mut texts = Vec::new();
     collect_texts(tree.root(), &mut texts);
     assert!(texts.is_empty(), "text left to the viewer's fonts");

@@ -35,7 +35,7 @@ use super::{
 };
 use crate::{
     platform::{Platform, PlatformError, Role},
-    web::label::{self, Drawing, PrintSize},
+    web::label::{self, PrintSize},
     wire::CertificateStatus,
 };
 
@@ -251,19 +251,25 @@ async fn label(
         return Ok(cached(StatusCode::NOT_MODIFIED.into_response()));
     }
     let key = (digest, representation);
-    let kept = rendered()
-        .lock()
-        .map_err(|_| PlatformError::Internal("the label cache is poisoned".into()))?
-        .get(&key)
-        .cloned();
-    let bytes = match kept {
+    let bytes = match kept(&key)? {
         Some(bytes) => bytes,
         None => {
-            let bytes = Bytes::from(render(drawing, format, size, gzip).await?);
-            if let Ok(mut kept) = rendered().lock() {
-                kept.put(key, bytes.clone());
+            // Every representation is made from the outlined SVG, itself kept: a drawing is
+            // outlined once, whatever it is then asked as.
+            let outlined = (digest, Format::Svg.name());
+            let svg = match kept(&outlined)? {
+                Some(svg) => svg,
+                None => keep(
+                    outlined,
+                    off_thread(move || label::svg(&drawing, size).map(Bytes::from)).await?,
+                ),
+            };
+            if key == outlined {
+                svg
+            } else {
+                let made = off_thread(move || represent(&svg, format, size)).await?;
+                keep(key, Bytes::from(made))
             }
-            bytes
         }
     };
     Ok(cached(
@@ -271,15 +277,54 @@ async fn label(
     ))
 }
 
+/// The label kept under `key`, if it is.
+fn kept(key: &([u8; 32], &'static str)) -> Result<Option<Bytes>, PlatformError> {
+    Ok(rendered()
+        .lock()
+        .map_err(|_| PlatformError::Internal("the label cache is poisoned".into()))?
+        .get(key)
+        .cloned())
+}
+
+/// `bytes`, kept under `key`.
+fn keep(key: ([u8; 32], &'static str), bytes: Bytes) -> Bytes {
+    if let Ok(mut kept) = rendered().lock() {
+        kept.put(key, bytes.clone());
+    }
+    bytes
+}
+
+/// The outlined SVG `svg` as another representation: a PNG or a PDF drawn from it, or, for
+/// the SVG itself, gzipped (the plain SVG is `svg`).
+fn represent(svg: &[u8], format: Format, size: Option<PrintSize>) -> Result<Vec<u8>, String> {
+    let text = || std::str::from_utf8(svg).map_err(|e| format!("label SVG: {e}"));
+    match format {
+        Format::Svg => {
+            use std::io::Write;
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder
+                .write_all(svg)
+                .and_then(|()| encoder.finish())
+                .map_err(|e| format!("label gzip: {e}"))
+        }
+        Format::Pdf => label::pdf(text()?),
+        Format::Png => {
+            let scale = if size.is_some() {
+                PrintSize::PNG_SCALE
+            } else {
+                2.0
+            };
+            label::png(text()?, scale)
+        }
+    }
+}
+
 /// Outlining, rendering and compressing are CPU work off the async threads, two at a time and
-/// within a time bound: a label is never what keeps the platform from answering. The PNG and
-/// the PDF are drawn from the SVG served.
-async fn render(
-    drawing: Drawing,
-    format: Format,
-    size: Option<PrintSize>,
-    gzip: bool,
-) -> Result<Vec<u8>, PlatformError> {
+/// within a time bound: a label is never what keeps the platform from answering.
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, PlatformError> {
     static RENDERING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
     let busy = || {
         PlatformError::Busy("labels are being rendered for others; try again in a moment".into())
@@ -288,31 +333,7 @@ async fn render(
         .await
         .map_err(|_| busy())?
         .map_err(|_| busy())?;
-    let render = tokio::task::spawn_blocking(move || {
-        let svg = label::svg(&drawing, size)?;
-        match format {
-            Format::Svg if gzip => {
-                use std::io::Write;
-                let mut encoder =
-                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-                encoder
-                    .write_all(svg.as_bytes())
-                    .and_then(|()| encoder.finish())
-                    .map_err(|e| format!("label gzip: {e}"))
-            }
-            Format::Svg => Ok(svg.into_bytes()),
-            Format::Pdf => label::pdf(&svg),
-            Format::Png => {
-                let scale = if size.is_some() {
-                    PrintSize::PNG_SCALE
-                } else {
-                    2.0
-                };
-                label::png(&svg, scale)
-            }
-        }
-    });
-    tokio::time::timeout(LABEL_TIME, render)
+    tokio::time::timeout(LABEL_TIME, tokio::task::spawn_blocking(work))
         .await
         .map_err(|_| busy())?
         .map_err(|e| PlatformError::Internal(format!("label task: {e}")))?

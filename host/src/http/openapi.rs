@@ -117,10 +117,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
             "operationId": format!("{}{}", e.method, e.path.replace(['/', '{', '}'], "_")),
             "responses": responses,
         });
-        let mut params: Vec<Value> = e
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        let mut params: Vec<Value> = path_params(e.path)
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
             .collect();
         if let Some(query) = e.query {
@@ -181,11 +178,7 @@ pub fn document(endpoints: &[Endpoint]) -> Value {
 fn link(paths: &mut Map<String, Value>, definitions: &Map<String, Value>) {
     let mut targets: Vec<(String, Vec<String>)> = Vec::new();
     for (path, operations) in paths.iter() {
-        let params: Vec<String> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(str::to_string)
-            .collect();
+        let params: Vec<String> = path_params(path).map(str::to_string).collect();
         for operation in operations.as_object().into_iter().flat_map(|o| o.values()) {
             if let (false, Some(id)) = (params.is_empty(), operation["operationId"].as_str()) {
                 targets.push((id.to_string(), params.clone()));
@@ -235,6 +228,12 @@ fn link(paths: &mut Map<String, Value>, definitions: &Map<String, Value>) {
             }
         }
     }
+}
+
+/// The names of `path`'s `{parameters}`, in order.
+fn path_params(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
 }
 
 /// One query parameter per property of the object schema `schema` (inline or a reference

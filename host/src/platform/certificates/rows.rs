@@ -384,16 +384,15 @@ pub(in crate::platform) async fn enterprise_counts<'c>(
     }))
 }
 
-/// Every enterprise with a revoked certificate: its credit code, a name it used, how many
-/// were revoked, the first and the latest revocation — the latest first. One read of a
-/// revoked certificates' partial index (the query-plan test holds it to that); the groups,
-/// a handful beside the certificates, are sorted by their latest revocation.
-///
 /// The revoked rows are set apart first (a materialised CTE, which both backends honour):
 /// asked in one statement, SQLite would rather walk the whole table in credit-code order
 /// than sort the groups.
 const EXPOSED_ENTERPRISES: &str = "WITH revoked AS MATERIALIZED (SELECT credit_code, enterprise_name, revoked_at FROM certificates WHERE status = 'revoked') SELECT credit_code, MAX(enterprise_name) AS name, CAST(COUNT(*) AS BIGINT) AS n, MIN(revoked_at) AS first, MAX(revoked_at) AS latest FROM revoked GROUP BY credit_code ORDER BY MAX(revoked_at) DESC, credit_code";
 
+/// Every enterprise with a revoked certificate: its credit code, a name it used, how many
+/// were revoked, the first and the latest revocation — the latest first. One read of a
+/// revoked certificates' partial index (the query-plan test holds it to that); the groups,
+/// a handful beside the certificates, are sorted by their latest revocation.
 pub(in crate::platform) async fn exposed_enterprises<'c>(
     db: impl sqlx::AnyExecutor<'c>,
 ) -> Result<Vec<ExposedEnterprise>, PlatformError> {
