@@ -352,7 +352,7 @@ fn floor_call<'a>(sandbox: &'a Sandbox, component: &[u8]) -> impl FnMut() + use<
     // Resolved once, as the generated bindings resolve a grading's exports once.
     let (_, noop_export) = component.get_export(None, "noop").unwrap();
     move || {
-        let mut store = sandbox.new_store();
+        let mut store = sandbox.new_store(sandbox.limits());
         let instance = pre.instantiate(&mut store).unwrap();
         let noop = instance
             .get_typed_func::<(), ()>(&mut store, &noop_export)

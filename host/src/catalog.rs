@@ -6,15 +6,17 @@
 //! reads them and checks the rules (`rules.rs`), naming the offending entry.
 
 mod error;
+mod profile;
 mod revision;
 mod rules;
 
 use std::path::Path;
 
 pub use error::CatalogError;
+pub use profile::Profile;
 pub use revision::{Level, Product, ProductStatus, PublicKey, Publisher, Revision, StandardRef};
 
-use crate::model;
+use crate::{model, runtime::Limits};
 
 /// A checked sequence of revisions, oldest first.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,6 +71,28 @@ impl Catalog {
             .iter()
             .rev()
             .find(|r| (r.effective.year, r.effective.month, r.effective.day) <= day)
+    }
+
+    /// The limit profile `product`'s modules run under on `date`: the one the revision
+    /// in force names, or, for a product that revision does not list, the newest revision
+    /// that lists it (a module published ahead of its revision).
+    pub fn profile(&self, product: &str, date: model::Date) -> Option<&Profile> {
+        match self.in_force(date).filter(|r| r.product(product).is_some()) {
+            Some(revision) => revision.profile_of(product),
+            None => self
+                .revisions
+                .iter()
+                .rev()
+                .find(|r| r.product(product).is_some())
+                .and_then(|r| r.profile_of(product)),
+        }
+    }
+
+    /// The limits `product`'s modules run under on `date`: `base` (the host's) with its
+    /// [`Catalog::profile`] applied.
+    pub fn limits(&self, product: &str, date: model::Date, base: &Limits) -> Limits {
+        self.profile(product, date)
+            .map_or_else(|| base.clone(), |p| p.apply(base))
     }
 
     /// The newest revision.

@@ -32,7 +32,7 @@ pub use compile::{
     CHILD_COMMAND, CompileError, child_main as compile_child_main, exit_if_compile_child,
 };
 pub use error::{LoadError, SandboxError};
-pub use limits::{Limits, StaticLimits};
+pub use limits::{Ceiling, Limits, StaticLimits, mib, raise};
 pub use module::{Call, GradingModule};
 pub use sandbox::{Sandbox, StoreState, Tuning};
 pub use structure::{OverLimit, Structure};

@@ -404,17 +404,17 @@ fn a_limit_names_the_flag_that_raises_it() {
     };
     let nesting = refused(&["--max-nesting", "8"]);
     assert!(
-        nesting.contains("over the limit of 8 (raise it with --max-nesting)"),
+        nesting.contains("over the limit of 8 (raise it with --max-nesting, or with max_nesting in the product's catalog profile)"),
         "{nesting}"
     );
     let size = refused(&["--module-mib", "0"]);
     assert!(
-        size.contains("the component's size is 0.06 MiB, over the limit of 0.00 MiB (raise it with --module-mib)"),
+        size.contains("the component's size is 0.06 MiB, over the limit of 0.00 MiB (raise it with --module-mib, or with module_mib in the product's catalog profile)"),
         "{size}"
     );
     let body = refused(&["--max-function-kib", "1"]);
     assert!(
-        body.contains("MiB, over the limit of 0.00 MiB (raise it with --max-function-kib)"),
+        body.contains("MiB, over the limit of 0.00 MiB (raise it with --max-function-kib, or with max_function_kib in the product's catalog profile)"),
         "{body}"
     );
     let admitted = qgrade(&[

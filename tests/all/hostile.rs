@@ -78,7 +78,10 @@ fn an_infinite_loop_runs_out_of_fuel() {
     let (kind, fuel, text) = trap("loop");
     assert_eq!(kind, TrapKind::OutOfFuel);
     assert_eq!(fuel, Limits::default().fuel);
-    assert!(text.contains("fuel budget of 100000000"), "{text}");
+    assert!(
+        text.contains("fuel budget of 100000000 (raise it with --fuel, or with fuel in"),
+        "{text}"
+    );
     host_still_serves();
 }
 
@@ -111,7 +114,9 @@ fn unbounded_allocation_hits_the_memory_cap() {
     let (kind, _, text) = trap("grow");
     assert_eq!(kind, TrapKind::MemoryCap);
     assert!(
-        text.contains("over the cap of 16777216 bytes (16 MiB, --memory-mib)"),
+        text.contains(
+            "over the cap of 16.00 MiB (raise it with --memory-mib, or with memory_mib in the product's catalog profile)"
+        ),
         "{text}"
     );
     host_still_serves();
@@ -123,7 +128,7 @@ fn deep_recursion_overflows_the_stack() {
     let (kind, _, text) = trap("recurse-native");
     assert_eq!(kind, TrapKind::StackOverflow);
     assert!(
-        text.contains("overflowed its stack of 524288 bytes"),
+        text.contains("overflowed its stack of 512 KiB (raise it with --stack-kib)"),
         "{text}"
     );
     host_still_serves();

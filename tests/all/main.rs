@@ -13,6 +13,7 @@ mod cli;
 mod defences;
 mod hostile;
 mod interfaces;
+mod languages;
 mod lifecycle;
 mod load;
 mod neighbours;

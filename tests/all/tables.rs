@@ -137,7 +137,7 @@ fn the_same_table_builds_the_same_bytes_and_the_binary_needs_nothing_else() {
 }
 
 /// A small deterministic generator (xorshift64*): the same submissions on every run.
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -157,7 +157,7 @@ impl Rng {
 /// A submission near the table's edges: values on, just inside and just outside every
 /// threshold and valid bound, missing, mistyped or unknown measurements, attribute values
 /// right and wrong, prerequisites dropped or failed, stale and impossible report dates.
-fn generate(module: &qgrade_sdk::Module, base: &Value, rng: &mut Rng) -> Value {
+pub(crate) fn generate(module: &qgrade_sdk::Module, base: &Value, rng: &mut Rng) -> Value {
     let mut s = base.clone();
     for indicator in module.indicators {
         // Most submissions move a few indicators, so that every kind of answer (graded,

@@ -18,13 +18,18 @@
 //! module = "^1.0"                # semver requirement on the module version
 //! publisher = "ctes"
 //! status = "active"              # or "withdrawn"
+//! profile = "interpreted"        # optional: limits of its own (`profile.rs`)
+//!
+//! [profiles.interpreted]         # optional: named limit profiles
+//! instances = 64
 //! ```
 
-use std::fmt;
+use std::{collections::BTreeMap, fmt};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model;
+use super::Profile;
+use crate::{model, runtime::Limits};
 
 /// Where a standard sits: national > industry > group.
 #[derive(
@@ -101,6 +106,9 @@ pub struct Product {
     pub publisher: String,
     /// Active or withdrawn.
     pub status: ProductStatus,
+    /// The limit profile its modules run under, by name; none keeps the host's limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 impl Product {
@@ -205,6 +213,9 @@ pub struct Revision {
     pub publishers: Vec<Publisher>,
     /// The products.
     pub products: Vec<Product>,
+    /// Limit profiles products may name, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub profiles: BTreeMap<String, Profile>,
 }
 
 impl Revision {
@@ -221,6 +232,19 @@ impl Revision {
     /// A product by code.
     pub fn product(&self, code: &str) -> Option<&Product> {
         self.products.iter().find(|p| p.code == code)
+    }
+
+    /// The limit profile `product` names here, if it is listed and names one.
+    pub fn profile_of(&self, product: &str) -> Option<&Profile> {
+        let name = self.product(product)?.profile.as_ref()?;
+        self.profiles.get(name)
+    }
+
+    /// The limits `product`'s modules run under in this revision: `base` (the host's)
+    /// with the product's profile applied.
+    pub fn limits(&self, product: &str, base: &Limits) -> Limits {
+        self.profile_of(product)
+            .map_or_else(|| base.clone(), |p| p.apply(base))
     }
 
     /// A publisher by id.

@@ -62,6 +62,22 @@ pub fn check(revisions: &[Revision]) -> Result<(), CatalogError> {
             }
         }
 
+        for (name, profile) in &revision.profiles {
+            let entry = format!("profiles.{}", crate::text::printable(name));
+            if !is_code(name) {
+                return rule(
+                    &entry,
+                    "a profile name is lowercase letters, digits and dashes".into(),
+                );
+            }
+            if let Some((field, value, ceiling)) = profile.out_of_bounds() {
+                return rule(
+                    &format!("{entry}.{field}"),
+                    format!("{value} is not between 1 and the host's ceiling of {ceiling}"),
+                );
+            }
+        }
+
         let mut codes = HashSet::new();
         for product in &revision.products {
             let entry = format!("product {}", product.code);
@@ -102,6 +118,17 @@ pub fn check(revisions: &[Revision]) -> Result<(), CatalogError> {
                     format!(
                         "publisher {} is not listed in this revision",
                         product.publisher
+                    ),
+                );
+            }
+            if let Some(profile) = &product.profile
+                && !revision.profiles.contains_key(profile)
+            {
+                return rule(
+                    &entry,
+                    format!(
+                        "profile {} is not defined in this revision ([profiles.{0}])",
+                        crate::text::printable(profile)
                     ),
                 );
             }
@@ -245,6 +272,34 @@ mod tests {
             .unwrap_err(),
         );
         assert_eq!((n, entry.as_str()), (2, "effective"));
+    }
+
+    #[test]
+    fn profiles_are_named_defined_and_bounded() {
+        let dj = product("down-jacket", "T/CTES 1080-2025", "group", "^1.0", "ctes");
+        let named = format!("{dj}profile = \"interpreted\"\n");
+        let (_, entry, message) =
+            rule_entry(load(&[revision(1, "2026-01-01", &named)]).unwrap_err());
+        assert_eq!(entry, "product down-jacket");
+        assert!(
+            message.contains("profile interpreted is not defined"),
+            "{message}"
+        );
+
+        let defined = format!("{named}\n[profiles.interpreted]\ninstances = 64\n");
+        let catalog = load(&[revision(1, "2026-01-01", &defined)]).unwrap();
+        let on = model::Date::parse("2026-06-01").unwrap();
+        assert_eq!(
+            catalog.profile("down-jacket", on).unwrap().instances,
+            Some(64)
+        );
+        assert_eq!(catalog.profile("power-bank", on), None);
+
+        let over = format!("{named}\n[profiles.interpreted]\nmemory_mib = 100000\n");
+        let (_, entry, message) =
+            rule_entry(load(&[revision(1, "2026-01-01", &over)]).unwrap_err());
+        assert_eq!(entry, "profiles.interpreted.memory_mib");
+        assert!(message.contains("ceiling of 256"), "{message}");
     }
 
     #[test]

@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// Time a client has to send a request's body, in milliseconds.
     #[arg(long, env = "QGRADE_BODY_TIMEOUT_MS", default_value_t = ServerLimits::default().body_time.as_millis() as u64)]
     body_timeout_ms: u64,
+    /// Largest request body, in MiB: a module artifact is the largest (a Python module's
+    /// is ~18 MiB; raise this to publish one).
+    #[arg(long, env = "QGRADE_MAX_BODY_MIB", default_value_t = ServerLimits::default().body_bytes >> 20)]
+    max_body_mib: usize,
     /// Time to handle one request, in milliseconds (publishing a module is the longest).
     #[arg(long, env = "QGRADE_REQUEST_TIMEOUT_MS", default_value_t = ServerLimits::default().request_time.as_millis() as u64)]
     request_timeout_ms: u64,
@@ -76,6 +80,7 @@ impl ServeArgs {
             header_time: Duration::from_millis(self.header_timeout_ms),
             body_time: Duration::from_millis(self.body_timeout_ms),
             request_time: Duration::from_millis(self.request_timeout_ms),
+            body_bytes: self.max_body_mib << 20,
             auth_failures: self.auth_failures,
             ..ServerLimits::default()
         }

@@ -179,8 +179,8 @@ pub async fn defend(State(guard): State<Arc<Guard>>, request: Request, next: Nex
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "too_large",
                     format!(
-                        "the request body is larger than {} bytes, or was cut off",
-                        limits.body_bytes
+                        "the request body is larger than {}, or was cut off (the platform's --max-body-mib)",
+                        crate::runtime::mib(limits.body_bytes as u64)
                     ),
                 )
                 .into_response(),

@@ -263,8 +263,11 @@ pub fn verify(bundle: &Bundle, log: &LogVerifier, sandbox: &Sandbox) -> Result<V
 
     // Replay the grading on the certificate's day, in this sandbox.
     let replay = |e: String| Mismatch::new("grading", e);
-    let module =
-        GradingModule::load(sandbox, artifact.bytes()).map_err(|e| replay(e.to_string()))?;
+    // Under the limits the revision gave the product: a module in an interpreted
+    // language graded under its profile replays under it too.
+    let limits = revision.limits(&product.code, sandbox.limits());
+    let module = GradingModule::load_with(sandbox, artifact.bytes(), limits)
+        .map_err(|e| replay(e.to_string()))?;
     let version = field(&["module", "version"])?;
     if module.version().to_string() != version || !product.requirement().matches(module.version()) {
         return Err(Mismatch::new(

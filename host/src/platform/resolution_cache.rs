@@ -8,6 +8,12 @@
 //! by the versioning rules: a release the cache has not seen yet grades every earlier
 //! vector alike, and a catalog revision takes effect on a date.
 //!
+//! A module is loaded under the limits its product's catalog profile gives it on the
+//! grading's day; a resolution carries them, and a module loaded under other limits (the
+//! profile changed with a revision) is loaded again under the new ones. A module asked for
+//! by digest alone (a certificate's page, a spot check) is the one loaded, or is loaded
+//! under its product's limits of today.
+//!
 //! Modules are loaded when first needed (from the compile cache, or compiled), off the
 //! async threads, and at most [`DEFAULT_LOADED`] (`--max-loaded-modules`) stay loaded, the
 //! least recently used leaving first: a catalog of hundreds of products costs the memory
@@ -27,7 +33,7 @@ use super::{Platform, PlatformError};
 use crate::{
     model,
     registry::RegistryError,
-    runtime::{CompileError, GradingModule, LoadError},
+    runtime::{CompileError, GradingModule, Limits, LoadError},
 };
 
 /// How long a resolution is reused.
@@ -59,6 +65,7 @@ struct Resolution {
     version: String,
     digest: String,
     standard: String,
+    limits: Limits,
 }
 
 /// A resolution and when it was made, by (product, date).
@@ -127,7 +134,7 @@ impl Platform {
             .filter(|(at, _)| at.elapsed() < TTL)
             .map(|(_, hit)| hit.clone());
         if let Some(hit) = fresh {
-            let module = self.module_by_digest(&hit.digest).await?;
+            let module = self.loaded(&hit.digest, None, &hit.limits).await?;
             return Ok(hit.with(module));
         }
         let resolved = match self.registry.resolve(product, on).await {
@@ -143,13 +150,17 @@ impl Platform {
             }
             Err(e) => return Err(e.into()),
         };
+        let catalog = self.registry.catalog().await?;
         let resolution = Resolution {
             revision: resolved.revision,
             version: resolved.module.version.to_string(),
             digest: resolved.module.digest.clone(),
             standard: resolved.module.standard,
+            limits: catalog.limits(product, on, self.sandbox.limits()),
         };
-        let module = self.loaded(&resolution.digest, resolved.bytes).await?;
+        let module = self
+            .loaded(&resolution.digest, Some(resolved.bytes), &resolution.limits)
+            .await?;
         let mut resolutions = self.resolutions.resolved.lock().expect("not poisoned");
         // Expired resolutions go now, not when their key is asked for again (one per
         // product and day would pile up).
@@ -159,7 +170,8 @@ impl Platform {
     }
 
     /// The module with SHA-256 `digest`, as the registry stores it: what graded a
-    /// certificate, whatever has superseded it since.
+    /// certificate, whatever has superseded it since. The loaded one, or loaded under its
+    /// product's limits of today.
     pub async fn module_by_digest(
         &self,
         digest: &str,
@@ -167,12 +179,17 @@ impl Platform {
         if let Some(m) = self.cached_module(digest) {
             return Ok(m);
         }
-        let bytes = self
+        let product = self
             .registry
-            .blob(digest)
+            .product_of(digest)
             .await?
             .ok_or_else(|| PlatformError::NotFound(format!("no module {digest}")))?;
-        self.loaded(digest, bytes).await
+        let limits =
+            self.registry
+                .catalog()
+                .await?
+                .limits(&product, self.today(), self.sandbox.limits());
+        self.loaded(digest, None, &limits).await
     }
 
     /// How many modules are loaded now (at most `--max-loaded-modules`).
@@ -185,30 +202,43 @@ impl Platform {
         modules.get(digest).cloned()
     }
 
-    /// The loaded module `digest`, from the loaded ones or loaded from `bytes` (off the
-    /// async threads: compiling takes a compiler process's time) and kept.
+    /// The module `digest` loaded under `limits`: the loaded one if it was loaded under
+    /// them, or loaded from `bytes` (read from the registry when `None`) off the async
+    /// threads (compiling takes a compiler process's time) and kept.
     async fn loaded(
         &self,
         digest: &str,
-        bytes: Vec<u8>,
+        bytes: Option<Vec<u8>>,
+        limits: &Limits,
     ) -> Result<Arc<GradingModule>, PlatformError> {
-        if let Some(m) = self.cached_module(digest) {
+        if let Some(m) = self.cached_module(digest).filter(|m| m.limits() == limits) {
             return Ok(m);
         }
+        let bytes = match bytes {
+            Some(bytes) => bytes,
+            None => self
+                .registry
+                .blob(digest)
+                .await?
+                .ok_or_else(|| PlatformError::NotFound(format!("no module {digest}")))?,
+        };
         let sandbox = self.sandbox.clone();
-        let m = tokio::task::spawn_blocking(move || GradingModule::load_stored(&sandbox, &bytes))
-            .await
-            .map_err(|e| PlatformError::Internal(format!("loading module {digest}: {e}")))?
-            .map_err(|e| match e {
-                // A stored module compiled within its budget when it was published: past
-                // several times it now, the machine is busy, and the request can be made
-                // again.
-                LoadError::Compile(CompileError::OverTime(_)) => PlatformError::Busy(format!(
-                    "the module {} is being compiled on a busy machine; try again in a moment",
-                    &digest[..digest.len().min(12)]
-                )),
-                e => PlatformError::Internal(format!("stored module {digest}: {e}")),
-            })?;
+        let limits = limits.clone();
+        let m = tokio::task::spawn_blocking(move || {
+            GradingModule::load_stored(&sandbox, &bytes, limits)
+        })
+        .await
+        .map_err(|e| PlatformError::Internal(format!("loading module {digest}: {e}")))?
+        .map_err(|e| match e {
+            // A stored module compiled within its budget when it was published: past
+            // several times it now, the machine is busy, and the request can be made
+            // again.
+            LoadError::Compile(CompileError::OverTime(_)) => PlatformError::Busy(format!(
+                "the module {} is being compiled on a busy machine; try again in a moment",
+                &digest[..digest.len().min(12)]
+            )),
+            e => PlatformError::Internal(format!("stored module {digest}: {e}")),
+        })?;
         let m = Arc::new(m);
         self.resolutions
             .modules

@@ -316,7 +316,18 @@ impl Registry {
         scope: Option<&str>,
         limits: &PublishLimits,
     ) -> Result<Candidate, PublishError> {
-        let cap = sandbox.limits().structure.component_bytes + limits.vectors_bytes;
+        // Before the artifact is read, its product is not known: the size cap at the door
+        // is the largest module any product's profile admits (each product's own limit
+        // applies once it is known, before compiling).
+        let catalog = self.catalog().await?;
+        let largest_module = catalog
+            .latest()
+            .into_iter()
+            .flat_map(|r| r.profiles.values())
+            .filter_map(|p| p.module_mib)
+            .map(|mib| mib << 20)
+            .fold(sandbox.limits().structure.component_bytes, usize::max);
+        let cap = largest_module + limits.vectors_bytes;
         if bytes.len() > cap {
             return Err(PublishError::TooLarge {
                 bytes: bytes.len(),
@@ -327,7 +338,6 @@ impl Registry {
         let vectors = own_vectors(&artifact, limits)?;
         let product_code = vectors.product.clone();
 
-        let catalog = self.catalog().await?;
         let latest = catalog
             .revisions()
             .iter()
@@ -351,9 +361,12 @@ impl Registry {
             .expect("the catalog rules guarantee a listed publisher");
         artifact.verify(&publisher.id, &publisher.key)?;
 
-        // Signed by the publisher the catalog names: now it may cost compilation.
-        let module =
-            tokio::task::block_in_place(|| GradingModule::candidate(sandbox, artifact.bytes()))?;
+        // Signed by the publisher the catalog names: now it may cost compilation, under
+        // the limits that revision gives the product.
+        let limits = latest.limits(&product_code, sandbox.limits());
+        let module = tokio::task::block_in_place(|| {
+            GradingModule::candidate(sandbox, artifact.bytes(), limits)
+        })?;
         let metadata = module.metadata();
         if metadata.product != product_code {
             return Err(PublishError::BadVectors(format!(
@@ -454,7 +467,7 @@ fn regressions(
         let artifact = Artifact::parse(release.bytes.clone())?;
         let vectors = own_vectors(&artifact, budget.limits)?;
         budget.spend(2 * vectors.vectors.len())?;
-        let old = GradingModule::load(sandbox, artifact.bytes())?;
+        let old = GradingModule::load_with(sandbox, artifact.bytes(), candidate.limits().clone())?;
         let before = vectors.outcomes(sandbox, &old);
         let after = vectors.outcomes(sandbox, candidate);
         for ((vector, before), (_, after)) in before.into_iter().zip(after) {

@@ -55,6 +55,15 @@ impl Registry {
         Ok(records)
     }
 
+    /// The product a published module grades, by its artifact's SHA-256.
+    pub async fn product_of(&self, digest: &str) -> Result<Option<String>, RegistryError> {
+        let row = sqlx::query("SELECT product FROM modules WHERE digest = $1")
+            .bind(digest)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get::<String, _>("product")).transpose()?)
+    }
+
     /// Every published version of every product, lowest first: one read for a page that
     /// lists every product.
     pub async fn all_versions(&self) -> Result<BTreeMap<String, Vec<ModuleRecord>>, RegistryError> {

@@ -50,14 +50,14 @@ struct Request {
 pub enum CompileError {
     /// The budget of time ran out; the compiler was killed.
     #[error(
-        "compiling took longer than the budget of {} ms (--compile-timeout-ms) and was stopped",
-        .0.as_millis()
+        "compiling took longer than the budget of {} ms and was stopped ({})",
+        .0.as_millis(), super::raise("--compile-timeout-ms")
     )]
     OverTime(Duration),
     /// The compiler ran out of its memory budget.
     #[error(
-        "compiling needed more memory than the budget of {} MiB (--compile-memory-mib) and was stopped",
-        .0 >> 20
+        "compiling needed more memory than the budget of {} MiB and was stopped ({})",
+        .0 >> 20, super::raise("--compile-memory-mib")
     )]
     OverMemory(usize),
     /// The component is not valid WebAssembly.

@@ -10,8 +10,8 @@ use wasmtime::ResourceLimiter;
 /// A memory growth past the cap: the guest traps with this error.
 #[derive(Debug, thiserror::Error)]
 #[error(
-    "linear memory would grow to {desired} bytes in all ({} MiB), over the cap of {cap} bytes ({} MiB, --memory-mib)",
-    .desired >> 20, .cap >> 20
+    "linear memory would grow to {} in all, over the cap of {} ({})",
+    super::mib(*.desired as u64), super::mib(*.cap as u64), super::raise("--memory-mib")
 )]
 pub struct MemoryCapExceeded {
     pub desired: usize,
@@ -96,7 +96,11 @@ mod tests {
         assert!(limiter.memory_growing(0, 6 << 20, None).unwrap());
         assert!(limiter.memory_growing(0, 6 << 20, None).unwrap());
         let err = limiter.memory_growing(0, 6 << 20, None).unwrap_err();
-        assert!(err.to_string().contains("18 MiB"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("18.00 MiB in all, over the cap of 16.00 MiB"),
+            "{err}"
+        );
         // Growing one of them from 6 to 10 MiB fits (16 in all).
         assert!(limiter.memory_growing(6 << 20, 10 << 20, None).unwrap());
         assert_eq!(limiter.peak_memory, 16 << 20);

@@ -65,6 +65,54 @@ pub struct StaticLimits {
     pub data_bytes: usize,
 }
 
+/// How a limit someone meets is raised: the host's flag for every module, or the field of
+/// the same name (the flag without its dashes, `_` for `-`) in a catalog profile for one
+/// product's modules (`catalog/profile.rs`).
+pub fn raise(flag: &str) -> String {
+    let field = flag.trim_start_matches('-').replace('-', "_");
+    format!("raise it with {flag}, or with {field} in the product's catalog profile")
+}
+
+/// A size in bytes as people read it: MiB with two decimals.
+pub fn mib(bytes: u64) -> String {
+    format!("{:.2} MiB", bytes as f64 / f64::from(1 << 20))
+}
+
+/// The most a catalog profile may grant one product. The instance pool is sized for these
+/// when the engine starts (`sandbox.rs`), so a profile recorded while the platform runs
+/// still fits; each is far above what an interpreted module needs (a Python module:
+/// 13 MiB of memory, 38 core instances, 19 MB; a JavaScript module: 49 instances).
+pub struct Ceiling;
+
+impl Ceiling {
+    /// Fuel per grading.
+    pub const FUEL: u64 = 10_000_000_000;
+    /// A grading's deadline, in milliseconds.
+    pub const DEADLINE_MS: u64 = 30_000;
+    /// A grading's linear memory, in MiB.
+    pub const MEMORY_MIB: usize = 256;
+    /// Elements of one table.
+    pub const TABLE_ELEMENTS: usize = 1_000_000;
+    /// Core instances, tables and memories of one grading.
+    pub const INSTANCES: usize = 128;
+    /// A component's size, in MiB.
+    pub const MODULE_MIB: usize = 256;
+    /// Functions with a body.
+    pub const FUNCTIONS: usize = 1_000_000;
+    /// One function's body, in KiB.
+    pub const FUNCTION_KIB: usize = 64 << 10;
+    /// Locals of one function.
+    pub const LOCALS: usize = 1_000_000;
+    /// Control nesting of one function.
+    pub const NESTING: usize = 100_000;
+    /// The highest byte a data segment initialises, in MiB.
+    pub const DATA_MIB: usize = 256;
+    /// One compilation's time, in milliseconds.
+    pub const COMPILE_TIMEOUT_MS: u64 = 600_000;
+    /// One compilation's memory, in MiB.
+    pub const COMPILE_MEMORY_MIB: usize = 16 << 10;
+}
+
 impl Default for StaticLimits {
     fn default() -> Self {
         StaticLimits {

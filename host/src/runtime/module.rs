@@ -12,9 +12,10 @@ use wasmtime::{
 };
 
 use super::{
-    LoadError, Sandbox, SandboxError, Structure, WireSize, contract,
+    Limits, LoadError, Sandbox, SandboxError, Structure, WireSize, contract,
     interface::{GRADER_INTERFACE, Grader, supported},
     limiter::MemoryCapExceeded,
+    limits::raise,
     sandbox::StoreState,
 };
 use crate::model::{self, Fault, ModuleDigest, TrapKind};
@@ -39,6 +40,8 @@ pub struct Call<T> {
 /// A module that passed the load-time gates.
 pub struct GradingModule {
     digest: ModuleDigest,
+    /// The limits it was checked and compiled under, and every grading runs under.
+    limits: Limits,
     structure: Structure,
     interface: semver::Version,
     metadata: model::ModuleMetadata,
@@ -66,22 +69,36 @@ impl fmt::Debug for GradingModule {
 pub const STORED_BUDGET: u32 = 6;
 
 impl GradingModule {
-    /// Check, compile (or take from the host's cache) and describe a module, and keep its
-    /// compiled form in the cache. Refuses anything but a component within the static
-    /// limits that imports nothing and exports a supported grader interface.
+    /// Check, compile (or take from the host's cache) and describe a module under the
+    /// host's limits, and keep its compiled form in the cache. Refuses anything but a
+    /// component within the static limits that imports nothing and exports a supported
+    /// grader interface.
     pub fn load(sandbox: &Sandbox, bytes: &[u8]) -> Result<GradingModule, LoadError> {
-        let module = GradingModule::checked(sandbox, bytes, sandbox.limits().compile_time)?;
+        GradingModule::load_with(sandbox, bytes, sandbox.limits().clone())
+    }
+
+    /// [`GradingModule::load`] under `limits` (the host's with a product's catalog
+    /// profile applied).
+    pub fn load_with(
+        sandbox: &Sandbox,
+        bytes: &[u8],
+        limits: Limits,
+    ) -> Result<GradingModule, LoadError> {
+        let module = GradingModule::checked(sandbox, bytes, limits, 1)?;
         module.accept(sandbox);
         Ok(module)
     }
 
-    /// [`GradingModule::load`] for a module the registry already accepted, which compiled
-    /// within the budget when it was published: it gets [`STORED_BUDGET`] times the
-    /// budget, so that a machine busy with requests still loads it (the budget stops
+    /// [`GradingModule::load_with`] for a module the registry already accepted, which
+    /// compiled within the budget when it was published: it gets [`STORED_BUDGET`] times
+    /// the budget, so that a machine busy with requests still loads it (the budget stops
     /// hostile artifacts at the door; this one passed it).
-    pub fn load_stored(sandbox: &Sandbox, bytes: &[u8]) -> Result<GradingModule, LoadError> {
-        let time = sandbox.limits().compile_time * STORED_BUDGET;
-        let module = GradingModule::checked(sandbox, bytes, time)?;
+    pub fn load_stored(
+        sandbox: &Sandbox,
+        bytes: &[u8],
+        limits: Limits,
+    ) -> Result<GradingModule, LoadError> {
+        let module = GradingModule::checked(sandbox, bytes, limits, STORED_BUDGET)?;
         module.accept(sandbox);
         Ok(module)
     }
@@ -92,15 +109,20 @@ impl GradingModule {
     /// In order, each step only once the ones before passed: the header, the structure
     /// read without compiling (limits, imports, the grader export and its version), the
     /// bounded compilation, the metadata call, the metadata's promises.
-    pub fn candidate(sandbox: &Sandbox, bytes: &[u8]) -> Result<GradingModule, LoadError> {
-        GradingModule::checked(sandbox, bytes, sandbox.limits().compile_time)
+    pub fn candidate(
+        sandbox: &Sandbox,
+        bytes: &[u8],
+        limits: Limits,
+    ) -> Result<GradingModule, LoadError> {
+        GradingModule::checked(sandbox, bytes, limits, 1)
     }
 
-    /// The checks, compiling within `compile_time`.
+    /// The checks under `limits`, compiling within `budgets` times their compile time.
     fn checked(
         sandbox: &Sandbox,
         bytes: &[u8],
-        compile_time: std::time::Duration,
+        limits: Limits,
+        budgets: u32,
     ) -> Result<GradingModule, LoadError> {
         let started = Instant::now();
         match bytes.get(..8) {
@@ -113,9 +135,7 @@ impl GradingModule {
             return Err(LoadError::ForbiddenImports(structure.imports.clone()));
         }
         let interface = grader_version(&structure.exports)?;
-        structure
-            .check(sandbox.limits())
-            .map_err(LoadError::OverLimit)?;
+        structure.check(&limits).map_err(LoadError::OverLimit)?;
 
         let engine = sandbox.engine();
         let digest = ModuleDigest::of(bytes);
@@ -123,7 +143,11 @@ impl GradingModule {
         let (component, compiled) = match cached {
             Some(component) => (component, None),
             None => {
-                let compiled = sandbox.compile(bytes, compile_time)?;
+                let budget = Limits {
+                    compile_time: limits.compile_time * budgets,
+                    ..limits.clone()
+                };
+                let compiled = sandbox.compile(bytes, &budget)?;
                 // SAFETY: the bytes are what the host's own compiler process serialised
                 // a moment ago (see `compile.rs`); wasmtime checks that they match this
                 // engine.
@@ -142,16 +166,18 @@ impl GradingModule {
         let grader = Grader::new(&interface, instance_pre).map_err(wrong_world)?;
 
         let unnamed = format!("sha256:{}", &digest.to_string()[..12]);
-        let call = call_fresh(sandbox, &unnamed, 0, |store| grader.metadata(store))
-            .map_err(LoadError::Metadata)?;
+        let call = call_fresh(sandbox, &limits, &unnamed, 0, |store| {
+            grader.metadata(store)
+        })
+        .map_err(LoadError::Metadata)?;
         let metadata = call.output;
         let size = metadata.wire_size();
-        if size > sandbox.limits().metadata_bytes {
+        if size > limits.metadata_bytes {
             return Err(LoadError::Metadata(SandboxError {
                 module: unnamed,
                 fault: Fault::OutputTooLarge {
                     bytes: size,
-                    limit: sandbox.limits().metadata_bytes,
+                    limit: limits.metadata_bytes,
                 },
             }));
         }
@@ -165,6 +191,7 @@ impl GradingModule {
         Ok(GradingModule {
             name: format!("{} {}", metadata.product, version),
             digest,
+            limits,
             structure,
             interface,
             metadata,
@@ -192,18 +219,22 @@ impl GradingModule {
     ) -> Result<Call<Result<model::GradeReport, model::GradingError>>, SandboxError> {
         let span = tracing::debug_span!("grade", module = %self.name, fuel = tracing::field::Empty);
         let _entered = span.enter();
-        let call = call_fresh(sandbox, &self.name, submission.wire_size(), |store| {
-            self.grader.grade(store, submission)
-        })?;
+        let call = call_fresh(
+            sandbox,
+            &self.limits,
+            &self.name,
+            submission.wire_size(),
+            |store| self.grader.grade(store, submission),
+        )?;
         span.record("fuel", call.fuel);
         let fault = |fault| SandboxError {
             module: self.name.clone(),
             fault,
         };
-        if call.output_bytes > sandbox.limits().report_bytes {
+        if call.output_bytes > self.limits.report_bytes {
             return Err(fault(Fault::OutputTooLarge {
                 bytes: call.output_bytes,
-                limit: sandbox.limits().report_bytes,
+                limit: self.limits.report_bytes,
             }));
         }
         contract::check_output(&self.metadata, submission, &call.output)
@@ -215,13 +246,18 @@ impl GradingModule {
     /// before any guest code runs. For the benchmark's breakdown.
     #[doc(hidden)]
     pub fn instantiate_only(&self, sandbox: &Sandbox) -> Result<(), SandboxError> {
-        let mut store = sandbox.new_store();
+        let mut store = sandbox.new_store(&self.limits);
         self.grader
             .instantiate(&mut store)
             .map_err(|e| SandboxError {
                 module: self.name.clone(),
                 fault: Fault::Instantiate(format!("{e:#}")),
             })
+    }
+
+    /// The limits it was loaded and grades under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The module's metadata, read once at load.
@@ -306,17 +342,17 @@ fn grader_version(exports: &[String]) -> Result<semver::Version, LoadError> {
 /// Run `f` (which instantiates and calls) in a fresh store under every limit.
 fn call_fresh<R: WireSize>(
     sandbox: &Sandbox,
+    limits: &Limits,
     module: &str,
     input_bytes: usize,
     f: impl FnOnce(&mut Store<StoreState>) -> wasmtime::Result<R>,
 ) -> Result<Call<R>, SandboxError> {
-    let limits = sandbox.limits();
     let started = Instant::now();
     let fault = |fault| SandboxError {
         module: module.into(),
         fault,
     };
-    let mut store = sandbox.new_store();
+    let mut store = sandbox.new_store(limits);
     match f(&mut store) {
         Ok(output) => Ok(Call {
             output_bytes: output.wire_size(),
@@ -333,14 +369,13 @@ fn call_fresh<R: WireSize>(
         Err(e) => Err(fault(trap(
             &e,
             limits.fuel - store.get_fuel().unwrap_or(0),
-            sandbox,
+            limits,
         ))),
     }
 }
 
 /// A trap, classified, with a message that says which limit or rule it broke.
-fn trap(e: &wasmtime::Error, fuel: u64, sandbox: &Sandbox) -> Fault {
-    let limits = sandbox.limits();
+fn trap(e: &wasmtime::Error, fuel: u64, limits: &Limits) -> Fault {
     tracing::debug!(error = ?e, "guest trapped");
     let (kind, message) = if let Some(cap) = e.downcast_ref::<MemoryCapExceeded>() {
         (TrapKind::MemoryCap, cap.to_string())
@@ -348,15 +383,23 @@ fn trap(e: &wasmtime::Error, fuel: u64, sandbox: &Sandbox) -> Fault {
         match e.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => (
                 TrapKind::OutOfFuel,
-                format!("used its whole fuel budget of {}", limits.fuel),
+                format!(
+                    "used its whole fuel budget of {} ({})",
+                    limits.fuel,
+                    raise("--fuel")
+                ),
             ),
             Some(Trap::Interrupt) => (
                 TrapKind::Deadline,
-                format!("ran past the deadline of {} ms", limits.deadline.as_millis()),
+                format!(
+                    "ran past the deadline of {} ms ({})",
+                    limits.deadline.as_millis(),
+                    raise("--deadline-ms")
+                ),
             ),
             Some(Trap::StackOverflow) => (
                 TrapKind::StackOverflow,
-                format!("overflowed its stack of {} bytes", limits.stack_bytes),
+                format!("overflowed its stack of {} KiB (raise it with --stack-kib)", limits.stack_bytes >> 10),
             ),
             Some(Trap::UnreachableCodeReached) => (
                 TrapKind::Unreachable,

@@ -12,7 +12,7 @@ use std::{
 
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
-use super::{Limits, cache::CompileCache, limiter::Limiter};
+use super::{Ceiling, Limits, cache::CompileCache, limiter::Limiter};
 
 /// What a grading's store holds: its resource accounting.
 #[derive(Debug)]
@@ -68,8 +68,11 @@ pub(super) fn config(limits: &Limits, tuning: Tuning) -> Config {
         let mut pool = PoolingAllocationConfig::new();
         let slots = limits.concurrent_gradings;
         // Each grading may take at most `instances` core instances, memories and tables,
-        // so one component cannot empty the pool for everyone else.
-        let per_grading = u32::try_from(limits.instances).unwrap_or(u32::MAX);
+        // so one component cannot empty the pool for everyone else. The pool admits what
+        // the largest catalog profile may grant; each store's limiter holds a grading to
+        // its own product's limits (`new_store`).
+        let per_grading =
+            u32::try_from(limits.instances.max(Ceiling::INSTANCES)).unwrap_or(u32::MAX);
         pool.total_component_instances(slots)
             .total_core_instances(slots.saturating_mul(4))
             .total_memories(slots.saturating_mul(2))
@@ -77,7 +80,7 @@ pub(super) fn config(limits: &Limits, tuning: Tuning) -> Config {
             .max_core_instances_per_component(per_grading)
             .max_memories_per_component(per_grading)
             .max_tables_per_component(per_grading)
-            .max_memory_size(limits.memory_bytes)
+            .max_memory_size(limits.memory_bytes.max(Ceiling::MEMORY_MIB << 20))
             .linear_memory_keep_resident(tuning.keep_resident)
             .table_keep_resident(tuning.keep_resident);
         InstanceAllocationStrategy::Pooling(pool)
@@ -146,15 +149,15 @@ impl Sandbox {
         &self.engine
     }
 
-    /// The limits each grading runs under.
+    /// The limits a grading runs under unless its product's catalog profile says
+    /// otherwise (the host's flags).
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
 
-    /// A store set up exactly as a grading's: memory, table and instance caps, the fuel
-    /// budget and the deadline. Every grading gets a new one.
-    pub fn new_store(&self) -> wasmtime::Store<StoreState> {
-        let limits = &self.limits;
+    /// A store set up exactly as a grading's under `limits`: memory, table and instance
+    /// caps, the fuel budget and the deadline. Every grading gets a new one.
+    pub fn new_store(&self, limits: &Limits) -> wasmtime::Store<StoreState> {
         let mut store = wasmtime::Store::new(
             &self.engine,
             StoreState {
@@ -165,7 +168,7 @@ impl Sandbox {
         store
             .set_fuel(limits.fuel)
             .expect("fuel is enabled on every sandbox engine");
-        store.set_epoch_deadline(self.deadline_ticks());
+        store.set_epoch_deadline(deadline_ticks(limits));
         store.epoch_deadline_trap();
         store
     }
@@ -175,29 +178,21 @@ impl Sandbox {
         self.cache.as_ref()
     }
 
-    /// Compile `component` in the compiler process, within `time` and the limits' memory
+    /// Compile `component` in the compiler process, within `limits`' time and memory
     /// budget; the serialized compiled form.
     pub(super) fn compile(
         &self,
         component: &[u8],
-        time: std::time::Duration,
+        limits: &Limits,
     ) -> Result<Vec<u8>, super::CompileError> {
-        let limits = Limits {
-            compile_time: time,
-            ..self.limits.clone()
-        };
-        super::compile::compile(&self.compiler, &limits, self.tuning, component)
+        super::compile::compile(&self.compiler, limits, self.tuning, component)
     }
+}
 
-    /// The deadline in epoch ticks, at least one.
-    pub(crate) fn deadline_ticks(&self) -> u64 {
-        let ticks = self
-            .limits
-            .deadline
-            .as_nanos()
-            .div_ceil(EPOCH_TICK.as_nanos());
-        u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
-    }
+/// A deadline in epoch ticks, at least one.
+fn deadline_ticks(limits: &Limits) -> u64 {
+    let ticks = limits.deadline.as_nanos().div_ceil(EPOCH_TICK.as_nanos());
+    u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
 }
 
 impl Drop for Sandbox {

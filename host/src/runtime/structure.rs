@@ -65,18 +65,18 @@ impl fmt::Display for OverLimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let figure = |n: u64| {
             if self.bytes {
-                format!("{:.2} MiB", n as f64 / f64::from(1 << 20))
+                super::mib(n)
             } else {
                 n.to_string()
             }
         };
         write!(
             f,
-            "{} is {}, over the limit of {} (raise it with {})",
+            "{} is {}, over the limit of {} ({})",
             self.what,
             figure(self.found),
             figure(self.limit),
-            self.setting
+            super::raise(self.setting)
         )
     }
 }

@@ -251,9 +251,13 @@ pub async fn text(app: &Router, path: &str) -> String {
 }
 
 pub fn grading_request(patch: impl FnOnce(&mut Value)) -> Value {
+    grading_request_for("down-jacket", patch)
+}
+
+/// A lab's grading of `product`'s sample, for an enterprise, with a report of its own.
+pub fn grading_request_for(product: &str, patch: impl FnOnce(&mut Value)) -> Value {
     let mut request: Value =
-        serde_json::from_str(&std::fs::read_to_string(sample_path("down-jacket")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(sample_path(product)).unwrap()).unwrap();
     request["enterprise"] =
         json!({ "name": "波司登羽绒服装有限公司", "credit_code": "91350100M000100Y43" });
     request["model"] = json!("B20A-001");

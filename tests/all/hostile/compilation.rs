@@ -43,15 +43,15 @@ fn compile_bombs_are_refused_before_compiling() {
     for (bomb, limit) in [
         (
             &nested,
-            "the control nesting of one function is 50000, over the limit of 256 (raise it with --max-nesting)",
+            "the control nesting of one function is 50000, over the limit of 256 (raise it with --max-nesting, or with max_nesting in the product's catalog profile)",
         ),
         (
             &locals,
-            "the number of locals in one function is 20000, over the limit of 1000 (raise it with --max-locals)",
+            "the number of locals in one function is 20000, over the limit of 1000 (raise it with --max-locals, or with max_locals in the product's catalog profile)",
         ),
         (
             &functions,
-            "the number of functions is 6000, over the limit of 5000 (raise it with --max-functions)",
+            "the number of functions is 6000, over the limit of 5000 (raise it with --max-functions, or with max_functions in the product's catalog profile)",
         ),
     ] {
         let (message, elapsed) = over_limit(bomb, Limits::default());
@@ -82,7 +82,7 @@ fn a_far_data_segment_is_refused_before_compiling() {
     let (message, _) = over_limit(&component_around(&core), Limits::default());
     assert!(
         message.contains(
-            "the highest byte initialised by a data segment is 16.00 MiB, over the limit of 4.00 MiB (raise it with --max-data-mib)"
+            "the highest byte initialised by a data segment is 16.00 MiB, over the limit of 4.00 MiB (raise it with --max-data-mib, or with max_data_mib in the product's catalog profile)"
         ),
         "{message}"
     );
@@ -124,7 +124,8 @@ fn compilation_is_stopped_at_its_budget() {
         "{err}"
     );
     assert!(
-        err.to_string().contains("24 MiB (--compile-memory-mib)"),
+        err.to_string()
+            .contains("24 MiB and was stopped (raise it with --compile-memory-mib"),
         "{err}"
     );
     host_still_serves();
