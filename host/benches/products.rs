@@ -211,7 +211,7 @@ fn lab_token(addr: &str) -> String {
     post(&mut stream, "/api/v1/accounts", ADMIN, &body);
     let (status, answer) = read_message(&mut reader);
     assert!(status == 201, "{status} {answer}");
-    let answer: Value = serde_json::from_str(&answer).unwrap();
+    let answer: Value = serde_json::from_slice(&answer.0).unwrap();
     answer["token"].as_str().unwrap().to_string()
 }
 

@@ -12,6 +12,7 @@ mod label;
 mod log;
 mod modules;
 pub mod openapi;
+mod public_cache;
 mod server;
 mod site;
 
@@ -76,6 +77,10 @@ pub fn app_with(platform: Arc<Platform>, limits: &ServerLimits) -> Router {
                 ),
             )
         })
+        .layer(axum::middleware::from_fn_with_state(
+            public_cache::PublicCache::new(platform.clone(), limits.public_cache),
+            public_cache::serve_kept,
+        ))
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             platform.clone(),

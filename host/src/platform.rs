@@ -10,6 +10,7 @@ mod certificates;
 pub mod credit_code;
 mod error;
 pub mod gtin;
+mod hot;
 mod idempotency;
 mod impact;
 mod issuer;
@@ -29,6 +30,7 @@ pub use certificates::{
     RevocationReason, query_plans, superseded,
 };
 pub use error::PlatformError;
+pub use hot::HOT_TTL;
 pub use idempotency::{Answer, IdempotencyKey, StoredAnswer};
 pub use impact::{ImpactCandidate, Weighed};
 pub use metrics::Metrics;
@@ -58,6 +60,10 @@ pub struct Platform {
     clock: Clock,
     mode: Mode,
     publishing: tokio::sync::Semaphore,
+    /// Valid certificates per product and grade, shared for [`HOT_TTL`].
+    statistics: hot::Hot<Vec<(String, String, i64)>>,
+    /// Moves with each public change this process makes (see `public_changed`).
+    public_generation: std::sync::atomic::AtomicU64,
 }
 
 impl Platform {
@@ -78,6 +84,8 @@ impl Platform {
             mode: Mode::Development,
             // One publish is checked at a time; another is told to come back.
             publishing: tokio::sync::Semaphore::new(1),
+            statistics: hot::Hot::default(),
+            public_generation: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

@@ -2,7 +2,7 @@
 //! repeat while certificates are issued and revoked, status filters that fill their pages,
 //! statistics kept with each certificate that equal a recount, query plans that read an
 //! index in the list's order, cached labels, `qgrade seed`, and a catalog of many products
-//! graded through a bounded set of loaded modules.
+//! graded through a bounded set of loaded modules; public answers kept for their delay.
 
 use std::{
     collections::{BTreeMap, HashSet},
@@ -31,6 +31,7 @@ on_both_databases!(
     statistics_equal_a_recount_and_status_filters_fill_their_pages,
     every_list_reads_an_index_in_its_own_order,
     labels_carry_their_version_and_are_rendered_once,
+    public_answers_are_kept_for_their_delay_and_a_revocation_shows_at_once,
 );
 
 /// Every page of `path` (which has a `?`), following `next`; between two pages `between`
@@ -795,4 +796,55 @@ fn a_catalog_of_many_products_is_graded_through_a_bounded_set_of_loaded_modules(
             );
         }
     });
+}
+
+/// Public answers kept (`--public-cache-ms`): the same public read within the delay gets
+/// the same answer, even after another certificate is issued; a request with credentials
+/// is never served a kept answer; a revocation by this process shows at once, in lists
+/// and statistics alike.
+async fn public_answers_are_kept_for_their_delay_and_a_revocation_shows_at_once(w: World) {
+    let s = scene(&w).await;
+    let limits = qgrade::http::ServerLimits {
+        public_cache: std::time::Duration::from_secs(600),
+        ..qgrade::http::ServerLimits::default()
+    };
+    let kept = qgrade::http::app_with(s.platform.clone(), &limits);
+    let first = s.certify(|_| {}).await;
+    let numbers = |list: &Value| -> Vec<String> {
+        list["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["number"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let list = "/api/v1/certificates";
+    let (status, before) = call(&kept, "GET", list, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(numbers(&before), std::slice::from_ref(&first));
+    let (_, statistics) = call(&kept, "GET", "/api/v1/statistics", None, None).await;
+
+    let second = s.certify(|_| {}).await;
+    let (_, again) = call(&kept, "GET", list, None, None).await;
+    assert_eq!(again, before, "within the delay, the kept answer");
+    let (_, fresh) = call(&s.app, "GET", list, None, None).await;
+    assert_eq!(numbers(&fresh), [second.clone(), first.clone()]);
+    let (_, with_credentials) = call(&kept, "GET", list, Some(&s.lab), None).await;
+    assert_eq!(
+        numbers(&with_credentials),
+        numbers(&fresh),
+        "never kept for credentials"
+    );
+
+    s.revoke(&first).await;
+    let (_, after) = call(&kept, "GET", list, None, None).await;
+    assert_eq!(numbers(&after), numbers(&fresh));
+    assert_eq!(after["certificates"][1]["status"], "revoked", "{after}");
+    s.revoke(&second).await;
+    let (_, now) = call(&kept, "GET", "/api/v1/statistics", None, None).await;
+    assert_eq!(statistics["valid_certificates"]["down-jacket"]["AAAAA"], 1);
+    assert!(
+        now["valid_certificates"]["down-jacket"].is_null(),
+        "both revoked, none counted: {now}"
+    );
 }

@@ -41,7 +41,7 @@ pub fn post(stream: &mut TcpStream, path: &str, token: &str, body: &str) {
 }
 
 /// Read one response (its body by Content-Length): its status and body.
-pub fn read_message(reader: &mut BufReader<TcpStream>) -> (u16, String) {
+pub fn read_message(reader: &mut BufReader<TcpStream>) -> (u16, Body) {
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
     let status = line[9..12].parse().unwrap();
@@ -58,5 +58,23 @@ pub fn read_message(reader: &mut BufReader<TcpStream>) -> (u16, String) {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();
-    (status, String::from_utf8_lossy(&body).into_owned())
+    (status, Body(body))
+}
+
+/// A response body, as bytes: a label's 200 KB are not decoded as text by a client that
+/// only counts them (the decoding would take the server's machine's time); it reads as
+/// text where it is printed or parsed.
+pub struct Body(pub Vec<u8>);
+
+impl Body {
+    /// The body as text.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+}
+
+impl std::fmt::Display for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
 }

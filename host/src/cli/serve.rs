@@ -67,6 +67,11 @@ pub struct ServeArgs {
     /// loaded again from the compile cache when next needed).
     #[arg(long, env = "QGRADE_MAX_LOADED_MODULES", default_value_t = crate::platform::DEFAULT_LOADED)]
     max_loaded_modules: usize,
+    /// How long a public answer (a GET without credentials) is kept and served to whoever
+    /// asks the same, in milliseconds; 0 keeps none. Another process's certificate or
+    /// revocation shows within this delay; this process's revocations at once.
+    #[arg(long, env = "QGRADE_PUBLIC_CACHE_MS", default_value_t = 1000)]
+    public_cache_ms: u64,
     /// Failed authentications one address may make in a minute; then 429.
     #[arg(long, env = "QGRADE_AUTH_FAILURES", default_value_t = ServerLimits::default().auth_failures)]
     auth_failures: u32,
@@ -81,6 +86,7 @@ impl ServeArgs {
             body_time: Duration::from_millis(self.body_timeout_ms),
             request_time: Duration::from_millis(self.request_timeout_ms),
             body_bytes: self.max_body_mib << 20,
+            public_cache: Duration::from_millis(self.public_cache_ms),
             auth_failures: self.auth_failures,
             ..ServerLimits::default()
         }

@@ -620,12 +620,12 @@ async fn statistics(State(p): State<Arc<Platform>>) -> Result<Json<Value>, ApiEr
     let mut statistics = Statistics {
         valid_certificates: BTreeMap::new(),
     };
-    for (product, grade, n) in p.statistics().await? {
+    for (product, grade, n) in p.statistics().await?.iter() {
         statistics
             .valid_certificates
-            .entry(product)
+            .entry(product.clone())
             .or_default()
-            .insert(grade, n);
+            .insert(grade.clone(), *n);
     }
     Ok(answer(&statistics))
 }

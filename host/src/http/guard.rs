@@ -50,6 +50,9 @@ pub struct ServerLimits {
     pub uri_bytes: usize,
     /// Failed authentications one address may make in a minute.
     pub auth_failures: u32,
+    /// How long a public answer is kept and served to whoever asks the same
+    /// (`public_cache.rs`); zero keeps none.
+    pub public_cache: Duration,
 }
 
 impl Default for ServerLimits {
@@ -63,6 +66,7 @@ impl Default for ServerLimits {
             body_bytes: 8 << 20,
             uri_bytes: 8 << 10,
             auth_failures: 20,
+            public_cache: Duration::ZERO,
         }
     }
 }

@@ -207,6 +207,7 @@ impl Platform {
                 .await?;
         }
         tx.commit().await?;
+        self.public_changed().await;
         Ok(Answer::New(revoked))
     }
 
@@ -251,9 +252,29 @@ impl Platform {
     }
 
     /// Valid certificates on the platform's day per product and grade, kept as
-    /// certificates are issued and revoked.
-    pub async fn statistics(&self) -> Result<Vec<(String, String, i64)>, PlatformError> {
-        rows::statistics(self.registry.pool(), self.today()).await
+    /// certificates are issued and revoked, and shared by every reader for up to
+    /// [`super::HOT_TTL`] (`hot.rs`).
+    pub async fn statistics(
+        &self,
+    ) -> Result<std::sync::Arc<Vec<(String, String, i64)>>, PlatformError> {
+        self.statistics
+            .get(|| rows::statistics(self.registry.pool(), self.today()))
+            .await
+    }
+
+    /// A revocation, catalog revision or publish by this process: what is shared between
+    /// public readers is not served again (`hot.rs`, `http/public_cache.rs`).
+    pub(super) async fn public_changed(&self) {
+        self.statistics.clear().await;
+        self.public_generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Moves with every [`Platform::public_changed`]: a public answer kept under an
+    /// earlier generation is not served.
+    pub fn public_generation(&self) -> u64 {
+        self.public_generation
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Grade `submission` with `module` as of `on` (on a blocking thread), from a current

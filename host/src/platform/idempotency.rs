@@ -179,7 +179,7 @@ impl IdempotencyKey {
             }
             let sql = format!(
                 "INSERT INTO idempotency (account, idem_key, request_hash, status, body, created_at) VALUES {}",
-                placeholders(chunk.len(), 6)
+                placeholders(&*conn, chunk.len(), 6)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (key, body) in chunk {

@@ -22,6 +22,7 @@ impl Platform {
             .publish_as(&self.sandbox, bytes, &by.id, by.publisher.as_deref())
             .await?;
         self.resolutions.invalidate();
+        self.public_changed().await;
         Ok(published)
     }
 
@@ -38,6 +39,7 @@ impl Platform {
             .map_err(crate::registry::RegistryError::from)?;
         self.registry.record_catalog(&next, &by.id).await?;
         self.resolutions.invalidate();
+        self.public_changed().await;
         Ok(())
     }
 }

@@ -179,6 +179,9 @@ impl Platform {
             key.store(&mut tx, 201, &wire::to_value(&check)).await?;
         }
         tx.commit().await?;
+        if revoke {
+            self.public_changed().await;
+        }
         Ok(Answer::New(check))
     }
 

@@ -108,14 +108,24 @@ impl Platform {
         self.proof_of(&self.certificate(number).await?).await
     }
 
-    /// The same, for a certificate already read (its page shows the proof).
-    pub async fn proof_of(
+    /// The same, for a certificate already read.
+    async fn proof_of(
         &self,
         certificate: &Certificate,
     ) -> Result<(LeafProof, SignedCheckpoint), PlatformError> {
-        let index = leaf_index(certificate)?;
-        let checkpoint = self.checkpoint_covering(Some(index)).await?;
+        let (index, checkpoint) = self.checkpoint_of(certificate).await?;
         Ok((self.leaf_proof(index, &checkpoint).await?, checkpoint))
+    }
+
+    /// A certificate's leaf index and a signed checkpoint that covers it, without the
+    /// proof: what its page names (the proof is a link away), read from memory while the
+    /// latest checkpoint is fresh rather than walking the tree on every view.
+    pub async fn checkpoint_of(
+        &self,
+        certificate: &Certificate,
+    ) -> Result<(u64, SignedCheckpoint), PlatformError> {
+        let index = leaf_index(certificate)?;
+        Ok((index, self.checkpoint_covering(Some(index)).await?))
     }
 
     /// Everything needed to check a certificate offline: its leaf, the catalog revision

@@ -29,9 +29,9 @@ pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
         ));
     };
     let mut counts: BTreeMap<(String, GradeLevel), i64> = BTreeMap::new();
-    for (product, grade, n) in platform.statistics().await? {
-        if let Some(grade) = GradeLevel::parse(&grade) {
-            counts.insert((product, grade), n);
+    for (product, grade, n) in platform.statistics().await?.iter() {
+        if let Some(grade) = GradeLevel::parse(grade) {
+            counts.insert((product.clone(), grade), *n);
         }
     }
     let max = counts.values().copied().max().unwrap_or(1).max(1);
@@ -224,7 +224,7 @@ fn superseded_notice(c: &Certificate, superseded: &Superseded) -> Markup {
 /// Where the certificate sits in the transparency log, and how to check it without
 /// trusting the platform.
 async fn transparency(platform: &Platform, c: &Certificate) -> Markup {
-    let Ok((leaf, checkpoint)) = platform.proof_of(c).await else {
+    let Ok((index, checkpoint)) = platform.checkpoint_of(c).await else {
         return html! {
             h2 { "透明日志 Transparency log" }
             p #log { "此证书尚未记入透明日志 This certificate is not in the transparency log." }
@@ -232,8 +232,8 @@ async fn transparency(platform: &Platform, c: &Certificate) -> Markup {
     };
     html! {
         h2 { "透明日志 Transparency log" }
-        p #log data-index=(leaf.index) data-checkpoint=(checkpoint.size) {
-            "透明日志第 " (leaf.index) " 条 · entry " (leaf.index) " of the platform's transparency log, proven in the signed checkpoint of "
+        p #log data-index=(index) data-checkpoint=(checkpoint.size) {
+            "透明日志第 " (index) " 条 · entry " (index) " of the platform's transparency log, proven in the signed checkpoint of "
             (checkpoint.size) " entries (root " code { (checkpoint.root) } ")."
         }
         p {

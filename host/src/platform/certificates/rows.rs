@@ -533,7 +533,7 @@ pub(in crate::platform) async fn claims(
         // A row-value IN on the primary key: one index probe per report.
         let sql = format!(
             "SELECT product, testing_body, report_number, certificate FROM report_claims WHERE (product, testing_body, report_number) IN (VALUES {})",
-            placeholders(chunk.len(), 3)
+            placeholders(&*tx, chunk.len(), 3)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for d in chunk {
@@ -598,7 +598,7 @@ pub(in crate::platform) async fn insert(
     for chunk in issued.chunks(200) {
         let sql = format!(
             "INSERT INTO certificates (seq, number, product, grade, enterprise_name, credit_code, model, lab, testing_body, report_number, report_date, module_version, module_digest, standard, catalog_revision, fuel, graded_on, expires_on, status, submission, outcome, issued_at, log_index) VALUES {}",
-            placeholders(chunk.len(), 23)
+            placeholders(&*tx, chunk.len(), 23)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (_, c, seq) in chunk {
@@ -637,7 +637,7 @@ pub(in crate::platform) async fn insert(
         query.execute(&mut *tx).await?;
         let sql = format!(
             "INSERT INTO report_claims (product, testing_body, report_number, certificate) VALUES {}",
-            placeholders(chunk.len(), 4)
+            placeholders(&*tx, chunk.len(), 4)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (_, c, _) in chunk {
@@ -656,7 +656,7 @@ pub(in crate::platform) async fn insert(
     for chunk in gtins.chunks(300) {
         let sql = format!(
             "INSERT INTO certificate_gtins (gtin, product, certificate) VALUES {}",
-            placeholders(chunk.len(), 3)
+            placeholders(&*tx, chunk.len(), 3)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (c, gtin) in chunk {
@@ -682,7 +682,7 @@ async fn count_in(
     for chunk in counts.chunks(200) {
         let sql = format!(
             "INSERT INTO certificate_counts (product, grade, expires_on, n) VALUES {} ON CONFLICT (product, grade, expires_on) DO UPDATE SET n = certificate_counts.n + excluded.n",
-            placeholders(chunk.len(), 4)
+            placeholders(&*tx, chunk.len(), 4)
         );
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
         for ((product, grade, expires_on), n) in chunk {

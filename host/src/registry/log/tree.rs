@@ -73,7 +73,7 @@ pub async fn append_at(
     for chunk in leaves.chunks(1_000) {
         let sql = format!(
             "INSERT INTO log_entries (idx, kind, subject, hashes, leaf) VALUES {}",
-            placeholders(chunk.len(), 5)
+            placeholders(&*tx, chunk.len(), 5)
         );
         let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (n, event, hashes, leaf) in chunk {
