@@ -3,10 +3,10 @@
 //!
 //! ```toml
 //! [profiles.interpreted]        # a module that carries a language's interpreter
-//! instances = 64
 //! module_mib = 24
-//! max_nesting = 512
-//! compile_timeout_ms = 60000
+//! instances = 128
+//! max_nesting = 1024
+//! compile_timeout_ms = 120000    # … (catalog/README.md has the whole profile)
 //!
 //! [[products]]
 //! code = "trolley-luggage"

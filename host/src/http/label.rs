@@ -7,7 +7,8 @@
 //! a cache revalidates with a 304; a PNG is rendered once per SVG and kept (a bounded
 //! LRU, shared by every request); and the answer may be cached for [`MAX_AGE`] seconds,
 //! which is how long a revoked certificate's label can still be served by a cache in
-//! between (its page, never cached, says so at once).
+//! between (its page says so at once on the process that revoked it, within
+//! `--public-cache-ms` on the others).
 
 use std::{
     num::NonZeroUsize,
