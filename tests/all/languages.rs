@@ -97,29 +97,32 @@ fn built(language: Language) -> PathBuf {
 
 /// The host's limits with the profile a catalog revision names for trolley luggage.
 fn interpreted() -> Limits {
-    let revision = Revision::from_toml(&catalog_revision(1, "2026-01-01", true)).unwrap();
-    let catalog = Catalog::new(vec![revision]).unwrap();
-    catalog.limits("trolley-luggage", date("2026-06-01"), sandbox().limits())
-}
-
-/// A catalog revision listing trolley luggage (published by `ctes`), with the
-/// interpreted profile when `profiled`.
-fn catalog_revision(number: u32, effective: &str, profiled: bool) -> String {
-    let profile = if profiled {
-        "profile = \"interpreted\"\n"
-    } else {
-        ""
-    };
-    format!(
-        r#"number = {number}
-effective = "{effective}"
+    let text = format!(
+        r#"number = 1
+effective = "2026-01-01"
 
 [[publishers]]
 id = "ctes"
 name = "test publisher"
 key = "ed25519:d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
 
-[[products]]
+{}"#,
+        trolley(true)
+    );
+    let catalog = Catalog::new(vec![Revision::from_toml(&text).unwrap()]).unwrap();
+    catalog.limits("trolley-luggage", date("2026-06-01"), sandbox().limits())
+}
+
+/// Trolley luggage as a catalog revision lists it (published by `ctes`), naming the
+/// interpreted profile when `profiled`, and the profile itself.
+fn trolley(profiled: bool) -> String {
+    let profile = if profiled {
+        "profile = \"interpreted\"\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"[[products]]
 code = "trolley-luggage"
 name_zh = "旅行拉杆箱"
 name_en = "Trolley luggage"
@@ -230,11 +233,9 @@ fn each_grades_generated_submissions_exactly_as_the_rust_module_does() {
 /// Record revision `number` of `w`'s catalog with trolley luggage added (its publisher
 /// `ctes`), naming the interpreted profile when `profiled`.
 async fn record(w: &World, number: u32, effective: &str, profiled: bool) {
-    let text = catalog_revision(number, effective, profiled);
-    let trolley = &text[text.find("[[products]]").unwrap()..];
     let own = revision(number, effective, "^1.0", &w.kettle_key, &w.ctes_key);
     let path = w.catalog_dir.join(format!("revisions/{number:04}.toml"));
-    std::fs::write(path, format!("{own}\n{trolley}")).unwrap();
+    std::fs::write(path, format!("{own}\n{}", trolley(profiled))).unwrap();
     w.registry
         .record_catalog(&Catalog::load(&w.catalog_dir).unwrap(), "admin")
         .await
