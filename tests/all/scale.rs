@@ -530,6 +530,51 @@ async fn labels_carry_their_version_and_are_rendered_once(w: World) {
     assert_eq!(fetch(&s, &path, Some("*")).await.0, StatusCode::GONE);
 }
 
+/// Labels are kept by what they are drawn from, not by certificate number: two platforms in
+/// one process (two databases) each issue certificate 1, of different enterprises, and each
+/// serves its own certificate's label; the same certificate drawn again gets the same label.
+#[test]
+fn a_label_is_kept_by_what_it_is_drawn_from_not_by_its_number() {
+    let labels = Arc::new(Mutex::new(Vec::new()));
+    for enterprise in [
+        "甲企业 First Enterprise",
+        "乙企业 Second Enterprise",
+        "甲企业 First Enterprise",
+    ] {
+        let labels = labels.clone();
+        crate::harness::run(crate::harness::Db::Sqlite, move |w: World| async move {
+            let s = scene(&w).await;
+            let number = s
+                .certify(|r| r["enterprise"]["name"] = serde_json::json!(enterprise))
+                .await;
+            let path = format!("/api/v1/certificates/{number}/label?format=svg");
+            let (status, headers, body) = fetch(&s, &path, None).await;
+            assert_eq!(status, StatusCode::OK);
+            let etag = headers["etag"].to_str().unwrap().to_string();
+            labels.lock().unwrap().push((number, etag, body));
+        });
+    }
+    let labels = labels.lock().unwrap();
+    let [(first, a, a_body), (second, b, b_body), (third, c, c_body)] = &labels[..] else {
+        panic!("three labels");
+    };
+    assert_eq!(
+        (first, second),
+        (second, third),
+        "each database's first certificate"
+    );
+    assert_ne!(
+        a, b,
+        "another enterprise's certificate {second} got the first's label"
+    );
+    assert_ne!(a_body, b_body);
+    assert_eq!(
+        (a, a_body),
+        (c, c_body),
+        "the same certificate, drawn again"
+    );
+}
+
 async fn fetch(
     s: &Scene,
     path: &str,
@@ -593,7 +638,50 @@ fn seed_refuses_to_grade_nothing_at_a_time() {
 #[test]
 fn seed_fills_a_database_through_the_issuing_path() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("seeded.db").display());
+    seed_fills(&format!(
+        "sqlite://{}",
+        dir.path().join("seeded.db").display()
+    ));
+}
+
+/// The same on PostgreSQL, which also holds the planner's statistics the seed gathered as
+/// it grew the tables: a server without autovacuum (as this one) would otherwise plan
+/// lookups among millions of certificates as scans.
+#[test]
+fn seed_fills_a_postgresql_database_and_its_planner_statistics() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let schema = rt.block_on(crate::harness::postgres_schema());
+    let url = format!(
+        "{}?options=-csearch_path%3D{schema}",
+        crate::harness::postgres_base()
+    );
+    seed_fills(&url);
+    rt.block_on(async {
+        let registry = qgrade::registry::Registry::open(&url).await.unwrap();
+        let counted: i64 = sqlx::query(
+            "SELECT CAST(reltuples AS BIGINT) FROM pg_class WHERE relname = 'certificates' AND relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())",
+        )
+        .fetch_one(registry.pool())
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(counted, 400, "the planner's count of certificates");
+        registry.pool().close().await;
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&crate::harness::postgres_base())
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    });
+}
+
+/// Seed 400 certificates into `url` and check what they are.
+fn seed_fills(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url.to_string();
     let out = qgrade(&[
         "seed",
         "--certificates",

@@ -7,7 +7,9 @@
 //! (or `--to`), each certificate graded on its own day by a replayed clock; products,
 //! grades (the pilots' graded vectors), enterprises and revocations are spread
 //! deterministically (a run marks only its accounts and report numbers as its own, so
-//! that a second run adds to a first).
+//! that a second run adds to a first). On PostgreSQL it gathers the planner's statistics
+//! each time the certificates double, as autovacuum would were it keeping up (see
+//! `Registry::refresh_statistics`).
 
 use std::{
     path::PathBuf,
@@ -116,6 +118,10 @@ pub fn seed(sandbox: Sandbox, args: SeedArgs) -> anyhow::Result<ExitCode> {
         let days = from.days_until(to) as u64 + 1;
         let started = Instant::now();
         let (mut issued, mut revoked, mut last_report) = (0u64, 0u64, Instant::now());
+        // The planner's statistics, refreshed each time the certificates double (as
+        // autovacuum would, were it keeping up with a bulk load).
+        let held = held(&platform).await?;
+        let mut analyzed_at = held.max(1_000);
         for d in 0..days {
             let today = from.days_after(d as i32).context("a day in range")?;
             *day.lock().unwrap_or_else(|e| e.into_inner()) = today;
@@ -142,6 +148,10 @@ pub fn seed(sandbox: Sandbox, args: SeedArgs) -> anyhow::Result<ExitCode> {
                 }
             }
             issued += share;
+            if held + issued >= analyzed_at {
+                platform.registry().refresh_statistics().await?;
+                analyzed_at = 2 * (held + issued);
+            }
             for (i, number) in numbers {
                 if mix(i, 0x5eed) % 1000 < args.revoked_per_mille {
                     let reason = if i % 2 == 0 {
@@ -164,12 +174,21 @@ pub fn seed(sandbox: Sandbox, args: SeedArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
+        platform.registry().refresh_statistics().await?;
         println!(
             "seeded {issued} certificates ({revoked} revoked) over {days} days in {:.1} s",
             started.elapsed().as_secs_f64()
         );
         Ok(ExitCode::from(exit::OK))
     })
+}
+
+/// The certificates the database holds (read from the primary key, not counted).
+async fn held(platform: &Platform) -> anyhow::Result<u64> {
+    let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM certificates")
+        .fetch_one(platform.registry().pool())
+        .await?;
+    Ok(sqlx::Row::try_get::<i64, _>(&row, "n")? as u64)
 }
 
 /// Every pilot vector that the module in force grades, as a submission to vary.

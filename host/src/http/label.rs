@@ -200,14 +200,35 @@ async fn label(
     }
     let catalog = p.registry().catalog().await.map_err(PlatformError::from)?;
     let (zh, en) = crate::web::pages::product_names(catalog.revisions(), &certificate.product);
-    // The label is a function of its drawing and size: drawing it is cheap, outlining and
-    // rendering it are not, and happen only for what is neither fresh nor kept.
-    let drawing = label::drawing(&certificate, &zh, &en, p.public_url());
-    let digest: [u8; 32] = Sha256::new()
-        .chain_update(drawing.svg.as_bytes())
-        .chain_update(size.map_or("", PrintSize::name))
-        .finalize()
-        .into();
+    // The label is a function of its drawing and size: outlining and rendering it happen
+    // only for what is neither fresh nor kept. Drawing it (its QR code most of all) was
+    // still a tenth of a national read load's CPU, so the drawing's digest is kept too, by
+    // the digest of what it is drawn from.
+    let content = label::Content::of(&certificate, &zh, &en, p.public_url());
+    let drawn_key = (content.digest(), size.map_or("", PrintSize::name));
+    let draw = move || {
+        let drawing = label::drawing(&content);
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(drawing.svg.as_bytes())
+            .chain_update(size.map_or("", PrintSize::name))
+            .finalize()
+            .into();
+        (digest, drawing)
+    };
+    let known = drawn()
+        .lock()
+        .ok()
+        .and_then(|mut d| d.get(&drawn_key).copied());
+    let (digest, drawing) = match known {
+        Some(digest) => (digest, None),
+        None => {
+            let (digest, drawing) = draw();
+            if let Ok(mut drawn) = drawn().lock() {
+                drawn.put(drawn_key, digest);
+            }
+            (digest, Some(drawing))
+        }
+    };
     // An outlined SVG is text (~130 KB) that gzip takes to under a third: sent so to a
     // client that accepts it, as a representation of its own (its own ETag; every SVG
     // answer says `Vary: Accept-Encoding`). PNG and PDF are compressed already.
@@ -260,10 +281,13 @@ async fn label(
             let outlined = (digest, Format::Svg.name());
             let svg = match kept(&outlined)? {
                 Some(svg) => svg,
-                None => keep(
-                    outlined,
-                    off_thread(move || label::svg(&drawing, size).map(Bytes::from)).await?,
-                ),
+                None => {
+                    let drawing = drawing.unwrap_or_else(|| draw().1);
+                    keep(
+                        outlined,
+                        off_thread(move || label::svg(&drawing, size).map(Bytes::from)).await?,
+                    )
+                }
             };
             if key == outlined {
                 svg
@@ -276,6 +300,18 @@ async fn label(
     Ok(cached(
         ([(header::CONTENT_TYPE, format.content_type())], bytes).into_response(),
     ))
+}
+
+/// Drawings' digests (see `label`) by the digest of their content and the printed size.
+type Drawn = Mutex<LruCache<([u8; 32], &'static str), [u8; 32]>>;
+
+/// Drawings' digests kept: under a hundred bytes each.
+const DRAWN: usize = 65_536;
+
+fn drawn() -> &'static Drawn {
+    static DRAWN_DIGESTS: std::sync::OnceLock<Drawn> = std::sync::OnceLock::new();
+    DRAWN_DIGESTS
+        .get_or_init(|| Mutex::new(LruCache::new(NonZeroUsize::new(DRAWN).expect("DRAWN > 0"))))
 }
 
 /// The label kept under `key`, if it is.

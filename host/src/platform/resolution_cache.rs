@@ -74,6 +74,8 @@ type Resolutions = HashMap<(String, String), (Instant, Resolution)>;
 /// Resolutions by (product, date), and loaded modules by digest.
 pub(super) struct ResolutionCache {
     resolved: Mutex<Resolutions>,
+    /// Held while a resolution is made (see `Platform::resolve`).
+    resolving: tokio::sync::Mutex<()>,
     modules: Mutex<LruCache<String, Arc<GradingModule>>>,
 }
 
@@ -100,6 +102,7 @@ impl ResolutionCache {
     pub fn new(loaded: usize) -> ResolutionCache {
         ResolutionCache {
             resolved: Mutex::default(),
+            resolving: tokio::sync::Mutex::default(),
             modules: Mutex::new(LruCache::new(
                 NonZeroUsize::new(loaded).unwrap_or(NonZeroUsize::MIN),
             )),
@@ -115,6 +118,16 @@ impl ResolutionCache {
     pub fn loaded(&self) -> usize {
         self.modules.lock().expect("not poisoned").len()
     }
+
+    /// The resolution of `key` made within the TTL.
+    fn fresh(&self, key: &(String, String)) -> Option<Resolution> {
+        self.resolved
+            .lock()
+            .expect("not poisoned")
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, hit)| hit.clone())
+    }
 }
 
 impl Platform {
@@ -125,19 +138,21 @@ impl Platform {
         on: model::Date,
     ) -> Result<ResolvedModule, PlatformError> {
         let key = (product.to_string(), on.to_string());
-        let fresh = self
-            .resolutions
-            .resolved
-            .lock()
-            .expect("not poisoned")
-            .get(&key)
-            .filter(|(at, _)| at.elapsed() < TTL)
-            .map(|(_, hit)| hit.clone());
-        if let Some(hit) = fresh {
+        if let Some(hit) = self.resolutions.fresh(&key) {
             let module = self.loaded(&hit.digest, None, &hit.limits).await?;
             return Ok(hit.with(module));
         }
-        let resolved = match self.registry.resolve(product, on).await {
+        // One resolution at a time: the requests that arrive while it is made (every lab
+        // at once, when a resolution expires under load or a new day begins) take it
+        // rather than each reading the registry and the module's bytes again, and a
+        // module not loaded yet is loaded once, not once by each. (`qgrade seed` on
+        // PostgreSQL read a module's bytes for most of its gradings before.)
+        let _resolving = self.resolutions.resolving.lock().await;
+        if let Some(hit) = self.resolutions.fresh(&key) {
+            let module = self.loaded(&hit.digest, None, &hit.limits).await?;
+            return Ok(hit.with(module));
+        }
+        let (revision, _, record) = match self.registry.resolve_record(product, on).await {
             Ok(r) => r,
             Err(RegistryError::UnknownProduct { product, revision }) => {
                 return Err(PlatformError::field(
@@ -152,14 +167,15 @@ impl Platform {
         };
         let catalog = self.registry.catalog().await?;
         let resolution = Resolution {
-            revision: resolved.revision,
-            version: resolved.module.version.to_string(),
-            digest: resolved.module.digest.clone(),
-            standard: resolved.module.standard,
+            revision,
+            version: record.version.to_string(),
+            digest: record.digest,
+            standard: record.standard,
             limits: catalog.limits(product, on, self.sandbox.limits()),
         };
+        // The module's bytes are read only if it is not loaded already.
         let module = self
-            .loaded(&resolution.digest, Some(resolved.bytes), &resolution.limits)
+            .loaded(&resolution.digest, None, &resolution.limits)
             .await?;
         let mut resolutions = self.resolutions.resolved.lock().expect("not poisoned");
         // Expired resolutions go now, not when their key is asked for again (one per

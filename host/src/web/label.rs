@@ -50,14 +50,91 @@ pub struct Drawing {
     pub words: Vec<String>,
 }
 
-/// The label for `certificate`, whose product is called `name_zh` / `name_en`.
-pub fn drawing(
-    certificate: &Certificate,
-    name_zh: &str,
-    name_en: &str,
-    public_url: &str,
-) -> Drawing {
-    let url = page_url(public_url, &certificate.number);
+/// Everything a label's drawing is made of, and nothing else: equal contents draw equal
+/// labels, so a content's digest names its drawing without drawing it (its QR code is
+/// the costly part).
+#[derive(Debug)]
+pub struct Content {
+    number: String,
+    grade: GradeLevel,
+    /// The product's names, Chinese and English.
+    names: (String, String),
+    standard: String,
+    enterprise: String,
+    model: String,
+    /// The group grades, when the module groups its indicators.
+    groups: Vec<String>,
+    /// The page the QR code opens.
+    url: String,
+}
+
+impl Content {
+    /// The label of `certificate`, whose product is called `name_zh` / `name_en`.
+    pub fn of(
+        certificate: &Certificate,
+        name_zh: &str,
+        name_en: &str,
+        public_url: &str,
+    ) -> Content {
+        Content {
+            number: certificate.number.clone(),
+            grade: certificate.grade,
+            names: (name_zh.into(), name_en.into()),
+            standard: certificate.standard.clone(),
+            enterprise: certificate.enterprise.clone(),
+            model: certificate.model.clone(),
+            groups: certificate
+                .group_grades()
+                .into_iter()
+                .map(|(group, grade)| {
+                    format!(
+                        "{} {}",
+                        group.short_zh(),
+                        grade.map_or("合格", |g| g.as_str())
+                    )
+                })
+                .collect(),
+            url: page_url(public_url, &certificate.number),
+        }
+    }
+
+    /// SHA-256 of every field, each length-prefixed.
+    pub fn digest(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        let fields = [
+            &self.number,
+            self.grade.as_str(),
+            &self.names.0,
+            &self.names.1,
+            &self.standard,
+            &self.enterprise,
+            &self.model,
+            &self.url,
+        ];
+        for field in fields
+            .into_iter()
+            .chain(self.groups.iter().map(String::as_str))
+        {
+            hash.update((field.len() as u64).to_le_bytes());
+            hash.update(field.as_bytes());
+        }
+        hash.finalize().into()
+    }
+}
+
+/// The label drawn from `content`.
+pub fn drawing(content: &Content) -> Drawing {
+    let Content {
+        number,
+        grade,
+        names: (name_zh, name_en),
+        standard,
+        enterprise,
+        model,
+        groups,
+        url,
+    } = content;
     let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
         .expect("a page URL fits a QR code");
     // Whole label units per module, the code at least 160 wide with its quiet zone of four
@@ -65,18 +142,6 @@ pub fn drawing(
     let modules = u32::try_from(code.width()).expect("a QR code is at most 177 modules wide");
     let unit = 160_u32.div_ceil(modules + 8);
     let qr_size = (modules + 8) * unit;
-    // A line of group grades, when the module groups its indicators.
-    let groups: Vec<String> = certificate
-        .group_grades()
-        .into_iter()
-        .map(|(group, grade)| {
-            format!(
-                "{} {}",
-                group.short_zh(),
-                grade.map_or("合格", |g| g.as_str())
-            )
-        })
-        .collect();
     let width = 480.max(300 + qr_size + 16);
     let qr_bottom = 70 + qr_size;
     // The code: its quiet zone white, each dark module a square of one path.
@@ -90,7 +155,7 @@ pub fn drawing(
             format!("M{x} {y}h{unit}v{unit}h-{unit}z")
         })
         .collect();
-    let marks = steps(certificate.grade, 24, 96);
+    let marks = steps(*grade, 24, 96);
 
     // Text beside the QR code keeps to the left column; a name that does not fit wraps
     // (up to a few lines) and then shrinks, but never runs under the code or off the label.
@@ -107,11 +172,11 @@ pub fn drawing(
         y: 204.0,
         ..Text::default()
     };
-    let standard = format!("标准 Standard: {}", certificate.standard);
+    let standard = format!("标准 Standard: {standard}");
     lines.lines(&standard, 0.0, 14.0, 2, LEFT_COLUMN, "#333");
-    lines.lines(&certificate.enterprise, 0.0, 14.0, 3, LEFT_COLUMN, "#333");
+    lines.lines(enterprise, 0.0, 14.0, 3, LEFT_COLUMN, "#333");
     lines.lines(
-        &format!("型号 Model: {}", certificate.model),
+        &format!("型号 Model: {model}"),
         0.0,
         14.0,
         2,
@@ -119,7 +184,7 @@ pub fn drawing(
         "#333",
     );
     lines.lines(
-        &format!("证书 Certificate No. {}", certificate.number),
+        &format!("证书 Certificate No. {number}"),
         0.0,
         14.0,
         1,
@@ -157,7 +222,7 @@ pub fn drawing(
             rect x="2" y="2" width=(width - 4) height=(height - 4) rx="12" fill="#fff" stroke="#0b5" stroke-width="4" {}
             text #title x="24" y="44" font-size="22" font-weight="700" fill="#1b1b1b" { (title) }
             (marks)
-            text #grade x="24" y="172" font-size="30" font-weight="700" fill="#0b5" letter-spacing="4" { (certificate.grade) }
+            text #grade x="24" y="172" font-size="30" font-weight="700" fill="#0b5" letter-spacing="4" { (grade) }
             @for (i, line) in lines.iter().enumerate() {
                 text id={ "line-" (i) } x="24" y=(format!("{:.1}", line.y)) font-size=(line.size)
                     font-weight=[line.bold.then_some("700")] fill=(line.fill) { (line.text) }
@@ -169,7 +234,7 @@ pub fn drawing(
         }
     }
     .into_string();
-    let words = [title.to_string(), certificate.grade.to_string()]
+    let words = [title.to_string(), grade.to_string()]
         .into_iter()
         .chain(lines.iter().map(|l| l.text.clone()))
         .collect();

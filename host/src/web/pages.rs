@@ -81,14 +81,17 @@ pub async fn catalog(platform: &Platform) -> Result<String, PlatformError> {
 
 /// `/c/{number}`: the verification page.
 pub async fn certificate(platform: &Platform, number: &str) -> Result<String, PlatformError> {
-    let c = platform.certificate(number).await?;
+    // The certificate and its spot checks at once, on two connections: a page a consumer
+    // waits for costs one round trip, not two.
+    let (c, checks) = tokio::join!(platform.certificate(number), platform.spot_checks(number));
+    let (c, checks) = (c?, checks?);
     let catalog = platform.registry().catalog().await?;
     let (zh, en) = product_names(catalog.revisions(), &c.product);
     // The names, units and ladders are the module's: the one that graded, by digest.
     let module = platform.module_by_digest(&c.module_digest).await.ok();
     let metadata = module.as_ref().map(|m| m.metadata());
     let (indicators, approximate) = indicator_rows(&c, metadata);
-    let checks = spot_checks(&platform.spot_checks(&c.number).await?, metadata, false);
+    let checks = spot_checks(&checks, metadata, false);
     // The catalog this page already read, not a second read.
     let superseded = superseded(&catalog, &c, platform.today());
     let transparency = transparency(platform, &c).await;
@@ -291,16 +294,20 @@ pub async fn search(
     let mut found: Vec<Certificate> = Vec::new();
     let mut next = None;
     if !q.is_empty() {
-        if after.is_none()
-            && let Ok(c) = platform.certificate(q).await
-        {
-            found.push(c);
-        }
         let filter = CertificateFilter {
             enterprise: Some(q.to_string()),
             ..CertificateFilter::default()
         };
-        let page = platform.certificates(&filter, after, PAGE).await?;
+        // A certificate number, and an enterprise's credit code or name, looked up at once.
+        let by_number = async {
+            match after {
+                None => platform.certificate(q).await.ok(),
+                Some(_) => None,
+            }
+        };
+        let (number, page) = tokio::join!(by_number, platform.certificates(&filter, after, PAGE));
+        found.extend(number);
+        let page = page?;
         found.extend(page.items);
         next = page.next;
     }

@@ -96,11 +96,15 @@ pub(in crate::platform) async fn page<'c>(
     let rows = match &filter.enterprise {
         None => list(db, filter, None, today, after, limit).await?,
         // A credit code or an exact name: each has its own index, so two keyset reads
-        // merged, never one read of the union sorted.
+        // (at once, on two connections) merged, never one read of the union sorted.
         Some(enterprise) => {
             let by = |column| Some((column, enterprise.as_str()));
-            let mut rows = list(db, filter, by(By::CreditCode), today, after, limit).await?;
-            rows.extend(list(db, filter, by(By::Name), today, after, limit).await?);
+            let (by_code, by_name) = tokio::join!(
+                list(db, filter, by(By::CreditCode), today, after, limit),
+                list(db, filter, by(By::Name), today, after, limit)
+            );
+            let mut rows = by_code?;
+            rows.extend(by_name?);
             rows.sort_by(|a, b| (&b.1.key, b.1.seq).cmp(&(&a.1.key, a.1.seq)));
             rows.dedup_by(|a, b| a.1 == b.1);
             rows
