@@ -74,7 +74,7 @@ type Resolutions = HashMap<(String, String), (Instant, Resolution)>;
 /// Resolutions by (product, date), and loaded modules by digest.
 pub(super) struct ResolutionCache {
     resolved: Mutex<Resolutions>,
-    /// Held while a resolution is made (see `Platform::resolve`).
+    /// Held while a resolution is made (see `Platform::resolve_once`).
     resolving: tokio::sync::Mutex<()>,
     modules: Mutex<LruCache<String, Arc<GradingModule>>>,
 }
@@ -138,19 +138,33 @@ impl Platform {
         on: model::Date,
     ) -> Result<ResolvedModule, PlatformError> {
         let key = (product.to_string(), on.to_string());
+        let resolution = match self.resolutions.fresh(&key) {
+            Some(hit) => hit,
+            None => self.resolve_once(product, on, key).await?,
+        };
+        // The module's bytes are read only if it is not loaded already.
+        let module = self
+            .loaded(&resolution.digest, None, &resolution.limits)
+            .await?;
+        Ok(resolution.with(module))
+    }
+
+    /// The resolution of `key` (`product` on `on`), made by this request or by the one
+    /// that made it while this one waited. One resolution is made at a time: the requests
+    /// that arrive while it is made (every lab at once, when a resolution expires under
+    /// load or a new day begins) take it rather than each reading the registry again.
+    /// (`qgrade seed` on PostgreSQL read a module's bytes for most of its gradings
+    /// before.) The module is loaded after, outside the turn: a module compiled for the
+    /// first time holds up no other product's resolution.
+    async fn resolve_once(
+        &self,
+        product: &str,
+        on: model::Date,
+        key: (String, String),
+    ) -> Result<Resolution, PlatformError> {
+        let _turn = self.resolutions.resolving.lock().await;
         if let Some(hit) = self.resolutions.fresh(&key) {
-            let module = self.loaded(&hit.digest, None, &hit.limits).await?;
-            return Ok(hit.with(module));
-        }
-        // One resolution at a time: the requests that arrive while it is made (every lab
-        // at once, when a resolution expires under load or a new day begins) take it
-        // rather than each reading the registry and the module's bytes again, and a
-        // module not loaded yet is loaded once, not once by each. (`qgrade seed` on
-        // PostgreSQL read a module's bytes for most of its gradings before.)
-        let _resolving = self.resolutions.resolving.lock().await;
-        if let Some(hit) = self.resolutions.fresh(&key) {
-            let module = self.loaded(&hit.digest, None, &hit.limits).await?;
-            return Ok(hit.with(module));
+            return Ok(hit);
         }
         let (revision, _, record) = match self.registry.resolve_record(product, on).await {
             Ok(r) => r,
@@ -173,16 +187,12 @@ impl Platform {
             standard: record.standard,
             limits: catalog.limits(product, on, self.sandbox.limits()),
         };
-        // The module's bytes are read only if it is not loaded already.
-        let module = self
-            .loaded(&resolution.digest, None, &resolution.limits)
-            .await?;
         let mut resolutions = self.resolutions.resolved.lock().expect("not poisoned");
         // Expired resolutions go now, not when their key is asked for again (one per
         // product and day would pile up).
         resolutions.retain(|_, (at, _)| at.elapsed() < TTL);
         resolutions.insert(key, (Instant::now(), resolution.clone()));
-        Ok(resolution.with(module))
+        Ok(resolution)
     }
 
     /// The module with SHA-256 `digest`, as the registry stores it: what graded a
