@@ -19,7 +19,7 @@
 
 use std::{
     collections::BTreeMap,
-    io::{BufReader, Write},
+    io::BufReader,
     path::{Path, PathBuf},
     process::Command,
     sync::{
@@ -39,7 +39,7 @@ use serde_json::{Value, json};
 use sqlx::Row;
 
 mod loopback;
-use loopback::{connect, post, read_message};
+use loopback::{connect, get, post, read_message};
 
 fn main() {
     // The platform's own warnings and errors, as a server would log them.
@@ -118,7 +118,7 @@ fn main() {
         let distinct: std::collections::BTreeSet<&String> = paths.iter().map(|(_, p)| p).collect();
         for path in &distinct {
             for _try in 0..20 {
-                write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                get(&mut stream, path);
                 let (status, answer) = read_message(&mut reader);
                 match status {
                     200 => break,
@@ -149,7 +149,7 @@ fn main() {
                         let (name, path) = &paths[i % paths.len()];
                         i += 1;
                         let t = Instant::now();
-                        write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                        get(&mut stream, path);
                         let (status, answer) = read_message(&mut reader);
                         // 503 is the platform shedding load (a label rendered only so
                         // many at a time), counted; anything else is a failure.
@@ -361,9 +361,9 @@ async fn serve(
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
-    // The limits `qgrade serve` runs with by default (its public answers kept 1 s).
+    // The limits `qgrade serve` runs with by default (its public answers kept).
     let limits = qgrade::http::ServerLimits {
-        public_cache: Duration::from_millis(1000),
+        public_cache: qgrade::http::SERVE_PUBLIC_CACHE,
         ..qgrade::http::ServerLimits::default()
     };
     let app = qgrade::http::app_with(platform.clone(), &limits);

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use axum::{Router, extract::DefaultBodyLimit};
 
 pub use error::ApiError;
-pub use guard::ServerLimits;
+pub use guard::{SERVE_PUBLIC_CACHE, ServerLimits};
 pub use server::serve;
 
 use crate::platform::Platform;

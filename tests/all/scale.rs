@@ -667,14 +667,7 @@ fn seed_fills_a_postgresql_database_and_its_planner_statistics() {
         .get(0);
         assert_eq!(counted, 400, "the planner's count of certificates");
         registry.pool().close().await;
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&crate::harness::postgres_base())
-            .await
-            .unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        crate::harness::drop_schema(&schema).await;
     });
 }
 

@@ -110,14 +110,7 @@ fn two_servers_on_one_postgres_share_numbers_revocations_and_statistics() {
         .sum();
     assert_eq!(valid, 99);
     drop((a, b));
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&postgres_base()).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    });
+    rt.block_on(crate::harness::drop_schema(&schema));
 }
 
 #[test]

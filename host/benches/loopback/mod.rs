@@ -40,6 +40,11 @@ pub fn post(stream: &mut TcpStream, path: &str, token: &str, body: &str) {
     .unwrap();
 }
 
+/// Send a GET of `path`, without credentials (the answer is [`read_message`]'s).
+pub fn get(stream: &mut TcpStream, path: &str) {
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+}
+
 /// Read one response (its body by Content-Length): its status and body.
 pub fn read_message(reader: &mut BufReader<TcpStream>) -> (u16, Body) {
     let mut line = String::new();

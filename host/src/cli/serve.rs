@@ -70,7 +70,7 @@ pub struct ServeArgs {
     /// How long a public answer (a GET without credentials) is kept and served to whoever
     /// asks the same, in milliseconds; 0 keeps none. Another process's certificate or
     /// revocation shows within this delay; this process's revocations at once.
-    #[arg(long, env = "QGRADE_PUBLIC_CACHE_MS", default_value_t = 1000)]
+    #[arg(long, env = "QGRADE_PUBLIC_CACHE_MS", default_value_t = crate::http::SERVE_PUBLIC_CACHE.as_millis() as u64)]
     public_cache_ms: u64,
     /// Failed authentications one address may make in a minute; then 429.
     #[arg(long, env = "QGRADE_AUTH_FAILURES", default_value_t = ServerLimits::default().auth_failures)]

@@ -55,6 +55,10 @@ pub struct ServerLimits {
     pub public_cache: Duration,
 }
 
+/// How long `qgrade serve` keeps public answers unless told otherwise
+/// (`--public-cache-ms`); the library's own default keeps none.
+pub const SERVE_PUBLIC_CACHE: Duration = Duration::from_secs(1);
+
 impl Default for ServerLimits {
     fn default() -> Self {
         ServerLimits {

@@ -40,14 +40,19 @@ where
         let schema = world.schema.clone();
         scenario(world).await;
         if let Some(schema) = schema {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&postgres_base()).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&mut conn)
-                .await
-                .unwrap();
+            drop_schema(&schema).await;
         }
     });
+}
+
+/// Drop a schema [`postgres_schema`] made, with everything in it.
+pub async fn drop_schema(schema: &str) {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&postgres_base()).await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }
 
 async fn world(db: Db) -> World {
