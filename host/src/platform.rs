@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 pub use accounts::{Account, NewAccount, Role};
 pub use certificates::{
-    Certificate, Cursor, Filter as CertificateFilter, GradingOutcome, MAX_PAGE, Page, Revocation,
-    RevocationReason, query_plans, superseded,
+    Certificate, Cursor, Filter as CertificateFilter, GradingOutcome, MAX_PAGE, PAGE, Page,
+    Revocation, RevocationReason, query_plans, superseded,
 };
 pub use error::PlatformError;
 pub use hot::HOT_TTL;
@@ -37,6 +37,7 @@ pub use metrics::Metrics;
 pub use mode::{DEVELOPMENT_KEY, Mode};
 pub use pilots::publish_pilots;
 pub use resolution_cache::{DEFAULT_LOADED, ResolvedModule};
+pub use spot_checks::FINDINGS;
 
 use crate::{
     clock::Clock,

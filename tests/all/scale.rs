@@ -14,7 +14,7 @@ use axum::{
     http::{Request, StatusCode},
 };
 use http_body_util::BodyExt;
-use qgrade::{clock::Clock, model::Date};
+use qgrade::{clock::Clock, model::Date, platform::PAGE};
 use serde_json::{Value, json};
 use sqlx::Row;
 use tower::ServiceExt;
@@ -124,22 +124,39 @@ async fn pages_never_skip_or_repeat_while_certificates_are_issued(w: World) {
     );
 }
 
-/// The search page shows a hundred results and links the rest.
+/// The search page shows a page of results ([`PAGE`], what a person reads) and links the
+/// rest; the API's list gives as many when no `limit` is asked, and its `next`.
 async fn the_search_page_links_its_next_page(w: World) {
     let s = scene(&w).await;
     let mut issued = HashSet::new();
-    for _ in 0..101 {
+    for _ in 0..=PAGE {
         issued.insert(s.certify(|_| {}).await);
     }
     let (first, second) = two_pages(&s, "/search?q=91350100M000100Y43").await;
-    assert!(first.contains("— 100+ 个结果"), "{first}");
+    assert!(first.contains(&format!("— {PAGE}+ 个结果")), "{first}");
     assert_pages_hold(&first, &second, &issued);
+
+    let (status, body) = call(
+        &s.app,
+        "GET",
+        "/api/v1/certificates?credit_code=91350100M000100Y43",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["certificates"].as_array().map(Vec::len),
+        Some(PAGE as usize),
+        "{body}"
+    );
+    assert!(body["next"].is_string(), "{body}");
 }
 
 async fn the_exposure_page_links_its_next_page(w: World) {
     let s = scene(&w).await;
     let mut revoked = HashSet::new();
-    for _ in 0..101 {
+    for _ in 0..=PAGE {
         let number = s.certify(|_| {}).await;
         s.revoke(&number).await;
         revoked.insert(number);
@@ -234,7 +251,7 @@ async fn two_pages(s: &Scene, path: &str) -> (String, String) {
     (first, second)
 }
 
-/// The two pages show a hundred certificates and one, together exactly `expected`.
+/// The two pages show a page of certificates and one, together exactly `expected`.
 fn assert_pages_hold(first: &str, second: &str, expected: &HashSet<String>) {
     let shown = |page: &str| -> HashSet<String> {
         page.split("<a href=\"/c/")
@@ -243,7 +260,7 @@ fn assert_pages_hold(first: &str, second: &str, expected: &HashSet<String>) {
             .collect()
     };
     let (first, second) = (shown(first), shown(second));
-    assert_eq!((first.len(), second.len()), (100, 1));
+    assert_eq!((first.len(), second.len()), (PAGE as usize, 1));
     assert!(first.is_disjoint(&second));
     assert_eq!(&(&first | &second), expected);
 }

@@ -503,9 +503,16 @@ pub async fn the_pages_show_what_a_person_needs(w: World) {
     let (_, _, page) = get(&app, "/exposure").await;
     assert!(page.contains(&number) && page.contains("波司登羽绒服装有限公司"));
 
-    let (status, _, page) = get(&app, "/search?q=91350100M000100Y43").await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(page.contains(&format!("/c/{number}")));
+    // A search finds a certificate by its credit code, its enterprise's name and its number.
+    for q in [
+        "91350100M000100Y43",
+        "%E6%B3%A2%E5%8F%B8%E7%99%BB%E7%BE%BD%E7%BB%92%E6%9C%8D%E8%A3%85%E6%9C%89%E9%99%90%E5%85%AC%E5%8F%B8",
+        &number,
+    ] {
+        let (status, _, page) = get(&app, &format!("/search?q={q}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(&format!("/c/{number}")), "{q}");
+    }
     let (_, _, page) = get(&app, "/search?q=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E").await;
     assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;") && !page.contains("<img src=x"));
     let (status, content_type, page) = get(&app, "/c/QG000").await;

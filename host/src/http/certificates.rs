@@ -23,8 +23,9 @@ use super::{
 };
 use crate::{
     platform::{
-        Account, Answer, Certificate, CertificateFilter, Cursor, GradingOutcome, IdempotencyKey,
-        MAX_PAGE, Page, Platform, PlatformError, Revocation, RevocationReason, Role, StoredAnswer,
+        Account, Answer, Certificate, CertificateFilter, Cursor, FINDINGS, GradingOutcome,
+        IdempotencyKey, MAX_PAGE, PAGE, Page, Platform, PlatformError, Revocation,
+        RevocationReason, Role, StoredAnswer,
         bundle::{Bundle, CertificateProof},
         gtin,
     },
@@ -364,7 +365,7 @@ struct Filter {
     gtin: Option<String>,
     /// Where the page starts: the `next` of the page before.
     cursor: Option<String>,
-    /// At most this many, 1–1000 (100 when left out).
+    /// At most this many, 1–1000 (20 when left out).
     #[schemars(range(min = 1, max = 1000))]
     limit: Option<u32>,
 }
@@ -397,10 +398,10 @@ async fn list(
     }))
 }
 
-/// A page's size: 100 unless asked, at most [`MAX_PAGE`].
+/// A page's size: [`PAGE`] unless asked, at most [`MAX_PAGE`].
 fn page_size(limit: Option<u32>) -> Result<u32, PlatformError> {
     match limit {
-        None => Ok(100),
+        None => Ok(PAGE),
         Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
         Some(n) => Err(PlatformError::field(
             "limit",
@@ -476,7 +477,7 @@ async fn spot_checks(
 struct PageQuery {
     /// Where the page starts: the `next` of the page before.
     cursor: Option<String>,
-    /// At most this many, 1–1000 (100 when left out).
+    /// At most this many, 1–1000 (20 when left out).
     #[schemars(range(min = 1, max = 1000))]
     limit: Option<u32>,
 }
@@ -544,9 +545,6 @@ async fn record(
         next: page.next.map(|c| c.encode()),
     })
 }
-
-/// Most spot checks an enterprise's record shows.
-const FINDINGS: u32 = 100;
 
 /// How a list is answered.
 #[derive(Deserialize, JsonSchema)]

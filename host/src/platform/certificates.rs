@@ -6,7 +6,7 @@ mod record;
 pub(super) mod rows;
 
 pub use lifecycle::superseded;
-pub use page::{Cursor, Filter, MAX_PAGE, Page};
+pub use page::{Cursor, Filter, MAX_PAGE, PAGE, Page};
 pub use record::{Certificate, Revocation, RevocationReason};
 pub use rows::query_plans;
 
@@ -17,6 +17,7 @@ use super::{
     accounts::{check_text, require},
     credit_code, gtin,
     idempotency::{Answer, IdempotencyKey, StoredAnswer},
+    issuer,
 };
 use crate::{
     clock,
@@ -143,6 +144,9 @@ impl Platform {
 
     /// One certificate.
     pub async fn certificate(&self, number: &str) -> Result<Certificate, PlatformError> {
+        if !issuer::shaped_as_number(number) {
+            return Err(no_certificate(number));
+        }
         rows::by_number(self.registry.pool(), number)
             .await?
             .ok_or_else(|| no_certificate(number))

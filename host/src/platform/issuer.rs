@@ -29,6 +29,19 @@ use crate::{
     wire,
 };
 
+/// A certificate's number: `QG`, the year it was graded in and its sequence number, at
+/// least eight digits. The year is for people; `seq` is what makes the number unique.
+fn number(year: u16, seq: i64) -> String {
+    format!("QG{year:04}{seq:08}")
+}
+
+/// Whether `text` has the shape of a number this writer makes: what is not is no
+/// certificate's, and is not looked up (a search tries every query as a number).
+pub(super) fn shaped_as_number(text: &str) -> bool {
+    text.strip_prefix("QG")
+        .is_some_and(|digits| digits.len() >= 12 && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Most certificates in one transaction.
 const MAX_BATCH: usize = 256;
 
@@ -201,8 +214,7 @@ async fn commit(
             continue;
         }
         seq += 1;
-        // The year is for people; `seq` is what makes the number unique.
-        let number = format!("QG{:04}{:08}", d.graded_on.year, seq);
+        let number = number(d.graded_on.year, seq);
         claimed.insert(claim, number.clone());
         for gtin in &d.gtin {
             covered.insert((d.product.clone(), gtin.clone()), number.clone());
@@ -261,4 +273,30 @@ async fn commit(
         let _ = job.reply.send(answer);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{number, shaped_as_number};
+
+    /// A lookup skipped for a text of another shape must never skip a real number.
+    #[test]
+    fn every_number_the_writer_makes_has_the_shape_looked_up() {
+        for (year, seq) in [(2026, 1), (2026, 99_999_999), (2031, 123_456_789_012)] {
+            let made = number(year, seq);
+            assert!(shaped_as_number(&made), "{made}");
+        }
+        for text in [
+            "",
+            "QG",
+            "QG2026",
+            "QG20260000001",
+            "QG202600000001X",
+            "qg202600000001",
+            "QG2026 00000001",
+            "91350100M000100Y43",
+        ] {
+            assert!(!shaped_as_number(text), "{text:?}");
+        }
+    }
 }

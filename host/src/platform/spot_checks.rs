@@ -29,6 +29,10 @@ use crate::{
 /// Longest sampling place.
 const MAX_PLACE: usize = 200;
 
+/// Most spot checks an enterprise's record shows (the API's and the page's): its latest
+/// findings, which the record shows whole rather than a page at a time.
+pub const FINDINGS: u32 = 100;
+
 /// The log leaf kind of a spot check.
 pub const KIND: &str = "certificate.spot-check";
 

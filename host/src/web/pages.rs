@@ -11,7 +11,9 @@ use super::{html::page, label::grade_mark};
 use crate::{
     catalog::Revision,
     model::{self, GradeLevel},
-    platform::{Certificate, CertificateFilter, Cursor, Platform, PlatformError, superseded},
+    platform::{
+        Certificate, CertificateFilter, Cursor, FINDINGS, PAGE, Platform, PlatformError, superseded,
+    },
     registry::choose,
     wire::{CertificateStatus, GradedNow, SpotCheck, Superseded},
 };
@@ -326,9 +328,6 @@ pub async fn search(
     Ok(page(platform.mode(), "查询 Search", body))
 }
 
-/// Rows on one page of a list.
-const PAGE: u32 = 100;
-
 /// Certificates as a table: number, grade (drawn and written), enterprise, product and model,
 /// status today.
 fn certificate_table(certificates: &[Certificate], today: model::Date) -> Markup {
@@ -369,6 +368,10 @@ fn identifier_rows(c: &Certificate) -> Markup {
     }
 }
 
+/// Most certificates a barcode's page lists: a barcode is one model's, covered by one
+/// certificate per product at a time, so its history is a handful (the page has no next).
+const GTIN_HISTORY: u32 = 100;
+
 /// `/g/{gtin}`: what a consumer who scans a barcode reaches — the grade of each valid
 /// certificate that covers it (one per product at most), then every certificate that
 /// ever did.
@@ -379,7 +382,7 @@ pub async fn gtin(platform: &Platform, text: &str) -> Result<String, PlatformErr
         gtin: Some(gtin.clone()),
         ..CertificateFilter::default()
     };
-    let listed = platform.certificates(&filter, None, PAGE).await?;
+    let listed = platform.certificates(&filter, None, GTIN_HISTORY).await?;
     if listed.items.is_empty() {
         return Err(PlatformError::NotFound(format!(
             "没有证书涵盖商品条码 {gtin} · no certificate covers GTIN {gtin}"
@@ -426,7 +429,9 @@ pub async fn enterprise(
     let (counts, listed) = platform.enterprise(credit_code, after, PAGE).await?;
     // The findings of its certificates' latest spot checks, each naming its certificate
     // (the indicators by id: the products' modules differ).
-    let checks = platform.enterprise_spot_checks(credit_code, PAGE).await?;
+    let checks = platform
+        .enterprise_spot_checks(credit_code, FINDINGS)
+        .await?;
     let body = html! {
         h1 { "企业档案 Enterprise record" }
         p #enterprise { strong { (counts.name) } br; span.muted { "统一社会信用代码 " (credit_code) } }

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     model::{Date, GradeLevel},
-    platform::PlatformError,
+    platform::{PlatformError, credit_code},
     registry::{Backend, log::Entry, placeholders},
     wire::{CertificateStatus, EnterpriseCounts, ExposedEnterprise},
 };
@@ -95,6 +95,11 @@ pub(in crate::platform) async fn page<'c>(
     let limit = limit.clamp(1, MAX_PAGE) as usize;
     let rows = match &filter.enterprise {
         None => list(db, filter, None, today, after, limit).await?,
+        // Not a credit code: every stored code passed `credit_code::check` when it was
+        // issued, so only a name can be this.
+        Some(name) if credit_code::check(name).is_some() => {
+            list(db, filter, Some((By::Name, name)), today, after, limit).await?
+        }
         // A credit code or an exact name: each has its own index, so two keyset reads
         // (at once, on two connections) merged, never one read of the union sorted.
         Some(enterprise) => {
