@@ -668,10 +668,7 @@ fn seed_fills_a_database_through_the_issuing_path() {
 fn seed_fills_a_postgresql_database_and_its_planner_statistics() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let schema = rt.block_on(crate::harness::postgres_schema());
-    let url = format!(
-        "{}?options=-csearch_path%3D{schema}",
-        crate::harness::postgres_base()
-    );
+    let url = crate::harness::postgres_url(&schema);
     seed_fills(&url);
     rt.block_on(async {
         let registry = qgrade::registry::Registry::open(&url).await.unwrap();

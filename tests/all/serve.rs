@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{
     SERVER_ADMIN, Server, body_of, certify_on, get_raw, get_text, grading, lab_token, module_path,
-    postgres_base, postgres_schema, read_message, request, request_raw, root, start, unique_report,
+    postgres_schema, postgres_url, read_message, request, request_raw, root, start, unique_report,
 };
 
 /// Two processes on one PostgreSQL: numbering without a repeat, each reading what the
@@ -22,7 +22,7 @@ fn two_servers_on_one_postgres_share_numbers_revocations_and_statistics() {
     let _alone = crate::harness::alone();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let schema = rt.block_on(postgres_schema());
-    let url = format!("{}?options=-csearch_path%3D{schema}", postgres_base());
+    let url = postgres_url(&schema);
     // Both start at once: both record the catalog, publish the pilots and bootstrap the
     // admin against the same database.
     let (a, b) = std::thread::scope(|s| {

@@ -64,10 +64,7 @@ async fn world(db: Db) -> World {
         ),
         Db::Postgres => {
             let schema = postgres_schema().await;
-            (
-                format!("{}?options=-csearch_path%3D{schema}", postgres_base()),
-                Some(schema),
-            )
+            (postgres_url(&schema), Some(schema))
         }
     };
     let (kettle_key, ctes_key) = (generate_key().unwrap(), generate_key().unwrap());
@@ -107,6 +104,11 @@ pub async fn tamper(w: &World, sql: &str) {
 pub fn postgres_base() -> String {
     std::env::var("QGRADE_TEST_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// The URL of the test server with `schema` first on every connection's search path.
+pub fn postgres_url(schema: &str) -> String {
+    format!("{}?options=-csearch_path%3D{schema}", postgres_base())
 }
 
 /// A fresh schema on the PostgreSQL server, so tests never see each other's rows.
